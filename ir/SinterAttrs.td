@@ -1,0 +1,21 @@
+//===- SinterAttrs.td - Attributes of the sinter dialect -------*- tablegen -*-===//
+
+#ifndef SINTER_IR_SINTERATTRS_TD
+#define SINTER_IR_SINTERATTRS_TD
+
+include "ir/SinterBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Sinter_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "how `sinter.gelu` evaluates the Gaussian CDF", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Tanh", 1, "tanh">
+    ]> {
+  let cppNamespace = "::sinter";
+  let genSpecializedAttr = 0;
+}
+
+def Sinter_GeluApproximationAttr
+    : EnumAttr<Sinter_Dialect, Sinter_GeluApproximation, "gelu_approximation">;
+
+#endif // SINTER_IR_SINTERATTRS_TD

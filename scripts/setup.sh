@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package that sinter's build, tests, benchmarks and docs need.
+# Idempotent: when everything is already present it only checks and returns in a second.
+set -euo pipefail
+
+packages=(
+  # MLIR/LLVM 22: headers, CMake packages, libMLIR.so, lit/FileCheck/not, clang and lld.
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  # Build tooling.
+  cmake ninja-build ccache g++
+  # ONNX 1.12 C++ classes and its protobuf; the ONNX backend node tests.
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  # Non-MLIR helpers and ahead-of-time microkernel generators.
+  libabsl-dev libhalide14-0-dev
+  # Unit tests and microbenchmarks.
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # Test and benchmark scripts (Debian's own interpreter: /usr/bin/python3).
+  python3 python3-numpy python3-onnx
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  # dpkg-query prints "install ok installed" only for fully configured packages.
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"

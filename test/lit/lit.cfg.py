@@ -1,0 +1,31 @@
+# lit configuration of sinter's FileCheck tests. The test tree mirrors the
+# source tree: ir/ for the dialect, tools/ for the drivers.
+import os
+
+import lit.formats
+
+config.name = "sinter"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.sinter_obj_root, "test", "lit")
+
+# sinter's tools first, then FileCheck and not from LLVM 22.
+config.environment["PATH"] = os.pathsep.join(
+    [config.sinter_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+)
+for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "HOME", "TMPDIR"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
+config.substitutions.append(("%sinter_src_root", config.sinter_src_root))
+config.substitutions.append(("%sinter_obj_root", config.sinter_obj_root))
+config.substitutions.append(("%sinter_lib_dir", config.sinter_lib_dir))
+config.substitutions.append(("%cmake", config.cmake_command))
+config.substitutions.append(("%cmake_generator", config.cmake_generator))
+config.substitutions.append(("%cmake_cxx_compiler", config.cmake_cxx_compiler))
+config.substitutions.append(("%cmake_build_type", config.cmake_build_type))
+
+if config.sinter_build_examples:
+    config.available_features.add("examples")
