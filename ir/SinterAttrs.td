@@ -12,10 +12,6 @@ def Sinter_GeluApproximation : I32EnumAttr<"GeluApproximation",
       I32EnumAttrCase<"Tanh", 1, "tanh">
     ]> {
   let cppNamespace = "::sinter";
-  let genSpecializedAttr = 0;
 }
-
-def Sinter_GeluApproximationAttr
-    : EnumAttr<Sinter_Dialect, Sinter_GeluApproximation, "gelu_approximation">;
 
 #endif // SINTER_IR_SINTERATTRS_TD

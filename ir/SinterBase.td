@@ -30,7 +30,6 @@ def Sinter_Dialect : Dialect {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];
   let hasConstantMaterializer = 1;
-  let useDefaultAttributePrinterParser = 1;
 }
 
 class Sinter_Op<string mnemonic, list<Trait> traits = []>

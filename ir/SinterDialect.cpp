@@ -3,26 +3,16 @@
 #include "ir/SinterDialect.h"
 #include "ir/SinterOps.h"
 
-#include "mlir/IR/DialectImplementation.h"
-#include "llvm/ADT/TypeSwitch.h"
-
 using namespace mlir;
 using namespace sinter;
 
 #include "ir/SinterDialect.cpp.inc"
 #include "ir/SinterEnums.cpp.inc"
 
-#define GET_ATTRDEF_CLASSES
-#include "ir/SinterAttrs.cpp.inc"
-
 void SinterDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "ir/SinterOps.cpp.inc"
-      >();
-  addAttributes<
-#define GET_ATTRDEF_LIST
-#include "ir/SinterAttrs.cpp.inc"
       >();
 }
 

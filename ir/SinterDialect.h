@@ -15,7 +15,4 @@
 #include "ir/SinterDialect.h.inc"
 #include "ir/SinterEnums.h.inc"
 
-#define GET_ATTRDEF_CLASSES
-#include "ir/SinterAttrs.h.inc"
-
 #endif // SINTER_IR_SINTERDIALECT_H

@@ -664,7 +664,7 @@ def Sinter_GeluOp : Sinter_Op<"gelu", [Pure, SameOperandsAndResultType,
     ```
   }];
   let arguments = (ins Sinter_FloatTensor:$input,
-                   Sinter_GeluApproximationAttr:$approximate);
+                   Sinter_GeluApproximation:$approximate);
   let results = (outs Sinter_FloatTensor:$result);
   let assemblyFormat =
       "$input `approximate` $approximate attr-dict `:` type($input)";

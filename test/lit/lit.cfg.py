@@ -7,7 +7,7 @@ import lit.formats
 config.name = "sinter"
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".mlir"]
-config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "README.md"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.sinter_obj_root, "test", "lit")
 
@@ -27,5 +27,7 @@ config.substitutions.append(("%cmake_generator", config.cmake_generator))
 config.substitutions.append(("%cmake_cxx_compiler", config.cmake_cxx_compiler))
 config.substitutions.append(("%cmake_build_type", config.cmake_build_type))
 
+if config.sinter_sanitize:
+    config.available_features.add("sanitizer")
 if config.sinter_build_examples:
     config.available_features.add("examples")

@@ -1,0 +1,192 @@
+// RUN: sinter-opt %s -canonicalize -split-input-file | FileCheck %s
+
+// Folders of the sinter ops, run through the canonicalizer.
+
+// Tests that a reshape to the same static type disappears.
+// CHECK-LABEL: func @reshape_identity
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @reshape_identity(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %0 = sinter.reshape %x to [4, 8] : tensor<4x8xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// Tests that a chain of reshapes becomes one reshape of the original input.
+// CHECK-LABEL: func @reshape_of_reshape
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>)
+// CHECK-NEXT: %[[R:.*]] = sinter.reshape %[[X]] to [2, 16] : tensor<4x8xf32> -> tensor<2x16xf32>
+// CHECK-NEXT: return %[[R]]
+func.func @reshape_of_reshape(%x: tensor<4x8xf32>) -> tensor<2x16xf32> {
+  %0 = sinter.reshape %x to [32] : tensor<4x8xf32> -> tensor<32xf32>
+  %1 = sinter.reshape %0 to [2, 16] : tensor<32xf32> -> tensor<2x16xf32>
+  return %1 : tensor<2x16xf32>
+}
+
+// -----
+
+// Tests that a dynamic reshape to the same type is kept: the sizes may differ.
+// CHECK-LABEL: func @reshape_dynamic_kept
+// CHECK: sinter.reshape
+func.func @reshape_dynamic_kept(%x: tensor<?x8xf32>, %n: index) -> tensor<?x8xf32> {
+  %0 = sinter.reshape %x to [%n, 8] : tensor<?x8xf32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// Tests that the identity permutation folds away.
+// CHECK-LABEL: func @transpose_identity
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @transpose_identity(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = sinter.transpose %x [0, 1] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that two transposes compose into one.
+// CHECK-LABEL: func @transpose_of_transpose
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>)
+// CHECK-NEXT: %[[T:.*]] = sinter.transpose %[[X]] [2, 1, 0] : tensor<2x3x4xf32> -> tensor<4x3x2xf32>
+// CHECK-NEXT: return %[[T]]
+func.func @transpose_of_transpose(%x: tensor<2x3x4xf32>) -> tensor<4x3x2xf32> {
+  %0 = sinter.transpose %x [1, 0, 2] : tensor<2x3x4xf32> -> tensor<3x2x4xf32>
+  %1 = sinter.transpose %0 [2, 0, 1] : tensor<3x2x4xf32> -> tensor<4x3x2xf32>
+  return %1 : tensor<4x3x2xf32>
+}
+
+// -----
+
+// Tests that a transpose undone by its inverse folds to the input.
+// CHECK-LABEL: func @transpose_inverse
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @transpose_inverse(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %0 = sinter.transpose %x [1, 2, 0] : tensor<2x3x4xf32> -> tensor<3x4x2xf32>
+  %1 = sinter.transpose %0 [2, 0, 1] : tensor<3x4x2xf32> -> tensor<2x3x4xf32>
+  return %1 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// Tests that broadcasting to the input's own shape folds away.
+// CHECK-LABEL: func @expand_identity
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @expand_identity(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = sinter.expand %x to [1, 3] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that a broadcast that grows the tensor stays.
+// CHECK-LABEL: func @expand_kept
+// CHECK: sinter.expand
+func.func @expand_kept(%x: tensor<1x3xf32>) -> tensor<4x3xf32> {
+  %0 = sinter.expand %x to [4, 3] : tensor<1x3xf32> -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+// Tests that full slices fold, including 0:MAX:1 on a dynamic dimension.
+// CHECK-LABEL: func @slice_full
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @slice_full(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = sinter.slice %x starts [0, 0] ends [9223372036854775807, 8] steps [1, 1] : tensor<?x8xf32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// Tests that a slice of a dynamic dimension with a bound is kept.
+// CHECK-LABEL: func @slice_dynamic_kept
+// CHECK: sinter.slice
+func.func @slice_dynamic_kept(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = sinter.slice %x starts [0, 0] ends [16, 8] steps [1, 1] : tensor<?x8xf32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// Tests that casts to the same type and single-input concats fold.
+// CHECK-LABEL: func @cast_concat_identity
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @cast_concat_identity(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = sinter.cast %x : tensor<4xf32> to tensor<4xf32>
+  %1 = sinter.concat %0 axis 0 : (tensor<4xf32>) -> tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
+
+// -----
+
+// Tests that reducing over no axes folds.
+// CHECK-LABEL: func @reduce_no_axes
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @reduce_no_axes(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = sinter.reduce_sum %x axes [] : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// Tests that adding zero and multiplying by one fold, but not when the
+// constant broadcasts the other operand to a larger shape.
+// CHECK-LABEL: func @arithmetic_identities
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK: %[[B:.*]] = sinter.add %[[X]], %{{.*}} : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+// CHECK: return %[[X]], %[[B]]
+func.func @arithmetic_identities(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<2x4xf32>) {
+  %zero = sinter.constant dense<0.0> : tensor<4xf32>
+  %one = sinter.constant dense<1.0> : tensor<f32>
+  %zeros = sinter.constant dense<0.0> : tensor<2x4xf32>
+  %0 = sinter.add %x, %zero : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %1 = sinter.mul %0, %one : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  %2 = sinter.sub %1, %zero : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %3 = sinter.add %2, %zeros : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %2, %3 : tensor<4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+// Tests that integer shape arithmetic on constants is evaluated.
+// CHECK-LABEL: func @constant_shape_arithmetic
+// CHECK-NEXT: %[[C:.*]] = sinter.constant dense<[8, 30]> : tensor<2xi64>
+// CHECK-NEXT: return %[[C]]
+func.func @constant_shape_arithmetic() -> tensor<2xi64> {
+  %a = sinter.constant dense<[2, 5]> : tensor<2xi64>
+  %b = sinter.constant dense<[4, 6]> : tensor<2xi64>
+  %c = sinter.constant dense<[6, 11]> : tensor<2xi64>
+  %0 = sinter.mul %a, %b : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  %1 = sinter.add %0, %c : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  %2 = sinter.sub %1, %c : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  return %2 : tensor<2xi64>
+}
+
+// -----
+
+// Tests that weights held as dense resources are never folded into
+// attributes.
+// CHECK-LABEL: func @resources_not_folded
+// CHECK: %[[W:.*]] = sinter.constant dense_resource<w>
+// CHECK: sinter.add %[[W]], %[[W]]
+func.func @resources_not_folded() -> tensor<2xf32> {
+  %w = sinter.constant dense_resource<w> : tensor<2xf32>
+  %0 = sinter.add %w, %w : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F00000040"
+    }
+  }
+#-}
