@@ -26,7 +26,8 @@ broadcastShapes(llvm::ArrayRef<llvm::ArrayRef<int64_t>> shapes);
 
 /// Whether `shape` broadcasts to `target` without widening it: the broadcast
 /// of the two is `target` (dynamic sizes in `target` accept anything).
-bool broadcastsTo(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> target);
+bool broadcastsTo(llvm::ArrayRef<int64_t> shape,
+                  llvm::ArrayRef<int64_t> target);
 
 /// The number of elements of `shape`, or std::nullopt when a size is dynamic
 /// or the product overflows int64_t.

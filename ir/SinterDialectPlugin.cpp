@@ -2,7 +2,8 @@
 //
 // Lets tools built on libMLIR.so that know nothing of sinter (upstream
 // mlir-opt, other projects' drivers) read and write sinter IR:
-//   mlir-opt --load-dialect-plugin=<build>/lib/SinterDialectPlugin.so model.mlir
+//   mlir-opt --load-dialect-plugin=<build>/lib/SinterDialectPlugin.so
+//   model.mlir
 //
 //===----------------------------------------------------------------------===//
 

@@ -50,11 +50,11 @@ OpFoldResult foldArithmetic(Op op, ArrayRef<Attribute> operands,
     return {};
   Type elementType = getElementTypeOrSelf(resultType);
   if (isa<FloatType>(elementType))
-    return constFoldBinaryOp<FloatAttr, APFloat, /*PoisonAttr=*/void>(
-        operands, floatFn);
+    return constFoldBinaryOp<FloatAttr, APFloat, /*PoisonAttr=*/void>(operands,
+                                                                      floatFn);
   if (isa<IntegerType>(elementType))
-    return constFoldBinaryOp<IntegerAttr, APInt, /*PoisonAttr=*/void>(
-        operands, intFn);
+    return constFoldBinaryOp<IntegerAttr, APInt, /*PoisonAttr=*/void>(operands,
+                                                                      intFn);
   return {};
 }
 

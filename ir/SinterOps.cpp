@@ -23,6 +23,7 @@ using namespace sinter;
 namespace {
 
 using TypeList = SmallVectorImpl<Type>;
+using OptionalLoc = std::optional<Location>;
 
 RankedTensorType rankedType(Value value) {
   return value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
@@ -57,9 +58,10 @@ std::string formatShape(ArrayRef<int64_t> shape) {
   return text;
 }
 
-/// Checks that every operand is a ranked tensor; fills `types` with them.
-LogicalResult rankedOperands(std::optional<Location> loc, ValueRange operands,
-                             SmallVectorImpl<RankedTensorType> &types) {
+/// The types of `operands`, or failure if one is not a ranked tensor.
+FailureOr<SmallVector<RankedTensorType>>
+rankedOperands(std::optional<Location> loc, ValueRange operands) {
+  SmallVector<RankedTensorType> types;
   for (Value operand : operands) {
     RankedTensorType type = rankedType(operand);
     if (!type)
@@ -67,11 +69,28 @@ LogicalResult rankedOperands(std::optional<Location> loc, ValueRange operands,
                                operand ? operand.getType() : Type());
     types.push_back(type);
   }
+  return types;
+}
+
+/// The error of an inference given operands that are not ranked tensors (only
+/// reachable from C++ builders: the verifier checks operand types first).
+LogicalResult unrankedOperands(OptionalLoc loc) {
+  return emitOptionalError(loc, "expects ranked tensor operands");
+}
+
+/// Checks that an optional `bias` is 1-D with `size` elements.
+LogicalResult checkBias(std::optional<Location> loc, Value bias, int64_t size) {
+  if (!bias)
+    return success();
+  ArrayRef<int64_t> shape = rankedType(bias).getShape();
+  if (shape.size() != 1 || !compatibleSize(shape[0], size))
+    return emitOptionalError(loc, "bias must have shape [", size, "], got ",
+                             formatShape(shape));
   return success();
 }
 
-LogicalResult checkAxis(std::optional<Location> loc, int64_t axis,
-                        int64_t rank, StringRef name = "axis") {
+LogicalResult checkAxis(std::optional<Location> loc, int64_t axis, int64_t rank,
+                        StringRef name = "axis") {
   if (axis < 0 || axis >= rank)
     return emitOptionalError(loc, name, " ", axis, " is out of range for rank ",
                              rank, " (axes are non-negative)");
@@ -90,21 +109,21 @@ LogicalResult checkSizes(std::optional<Location> loc, ArrayRef<int64_t> sizes,
 LogicalResult inferBroadcastResult(std::optional<Location> loc,
                                    ValueRange operands, Type elementType,
                                    TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, operands, types)))
+  FailureOr<SmallVector<RankedTensorType>> types =
+      rankedOperands(loc, operands);
+  if (failed(types))
     return failure();
   if (!elementType)
     return emitOptionalError(loc, "cannot infer the result element type");
   SmallVector<ArrayRef<int64_t>> shapes;
-  for (RankedTensorType type : types)
+  for (RankedTensorType type : *types)
     shapes.push_back(type.getShape());
   std::optional<SmallVector<int64_t>> shape = broadcastShapes(shapes);
   if (!shape) {
     std::string list;
     llvm::raw_string_ostream os(list);
-    llvm::interleaveComma(shapes, os, [&](ArrayRef<int64_t> s) {
-      os << formatShape(s);
-    });
+    llvm::interleaveComma(shapes, os,
+                          [&](ArrayRef<int64_t> s) { os << formatShape(s); });
     return emitOptionalError(loc, "operand shapes ", list,
                              " are not broadcast-compatible");
   }
@@ -197,9 +216,9 @@ LogicalResult verifyDynamicShapeOperands(Operation *op, ValueRange dynamic,
 LogicalResult ClipOp::verify() {
   FloatAttr min = getMinAttr(), max = getMaxAttr();
   if (min && max && min.getValueAsDouble() > max.getValueAsDouble())
-    return emitOpError("min ") << min.getValueAsDouble()
-                               << " is greater than max "
-                               << max.getValueAsDouble();
+    return emitOpError("min ")
+           << min.getValueAsDouble() << " is greater than max "
+           << max.getValueAsDouble();
   return success();
 }
 
@@ -207,13 +226,12 @@ LogicalResult ClipOp::verify() {
 // Contractions
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                          Adaptor adaptor, TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getOperands(), types)))
-    return failure();
-  RankedTensorType lhs = types[0], rhs = types[1];
+  RankedTensorType lhs = rankedType(adaptor.getLhs());
+  RankedTensorType rhs = rankedType(adaptor.getRhs());
+  if (!lhs || !rhs)
+    return unrankedOperands(loc);
   if (lhs.getRank() == 0 || rhs.getRank() == 0)
     return emitOptionalError(loc, "operands must have rank >= 1, got ", lhs,
                              " and ", rhs);
@@ -246,13 +264,12 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                          Adaptor adaptor, TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getOperands(), types)))
-    return failure();
-  RankedTensorType input = types[0], weight = types[1];
+  RankedTensorType input = rankedType(adaptor.getInput());
+  RankedTensorType weight = rankedType(adaptor.getWeight());
+  if (!input || !weight)
+    return unrankedOperands(loc);
   if (input.getRank() < 1)
     return emitOptionalError(loc, "input must have rank >= 1, got ", input);
   if (weight.getRank() != 2)
@@ -263,28 +280,23 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   int64_t k = input.getShape().back();
   if (!compatibleSize(k, weightK))
     return emitOptionalError(loc, "input has K = ", k, " but weight ",
-                             formatShape(weight.getShape()), " has K = ",
-                             weightK,
+                             formatShape(weight.getShape()),
+                             " has K = ", weightK,
                              transposed ? " (transposed: N x K)" : " (K x N)");
-  if (Value bias = adaptor.getBias()) {
-    RankedTensorType biasType = rankedType(bias);
-    if (biasType.getRank() != 1 || !compatibleSize(biasType.getDimSize(0), n))
-      return emitOptionalError(loc, "bias must have shape [", n, "], got ",
-                               formatShape(biasType.getShape()));
-  }
+  if (failed(checkBias(loc, adaptor.getBias(), n)))
+    return failure();
   SmallVector<int64_t> shape(input.getShape());
   shape.back() = n;
   inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
   return success();
 }
 
-LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
-                                       std::optional<Location> loc,
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                        Adaptor adaptor, TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getOperands(), types)))
-    return failure();
-  RankedTensorType input = types[0], weight = types[1];
+  RankedTensorType input = rankedType(adaptor.getInput());
+  RankedTensorType weight = rankedType(adaptor.getWeight());
+  if (!input || !weight)
+    return unrankedOperands(loc);
   int64_t rank = input.getRank();
   if (rank < 3)
     return emitOptionalError(loc, "input must be N x C x spatial..., got ",
@@ -299,8 +311,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   if (strides.size() != spatial || dilations.size() != spatial ||
       pads.size() != 2 * spatial)
     return emitOptionalError(loc, "expects ", spatial, " strides, ", spatial,
-                             " dilations and ", 2 * spatial,
-                             " pads for a ", spatial, "-D convolution");
+                             " dilations and ", 2 * spatial, " pads for a ",
+                             spatial, "-D convolution");
   if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
       llvm::any_of(dilations, [](int64_t d) { return d < 1; }) ||
       llvm::any_of(pads, [](int64_t p) { return p < 0; }))
@@ -320,13 +332,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   if (!ShapedType::isDynamic(outChannels) && outChannels % group != 0)
     return emitOptionalError(loc, "output channels ", outChannels,
                              " are not divisible by group ", group);
-  if (Value bias = adaptor.getBias()) {
-    RankedTensorType biasType = rankedType(bias);
-    if (biasType.getRank() != 1 ||
-        !compatibleSize(biasType.getDimSize(0), outChannels))
-      return emitOptionalError(loc, "bias must have shape [", outChannels,
-                               "], got ", formatShape(biasType.getShape()));
-  }
+  if (failed(checkBias(loc, adaptor.getBias(), outChannels)))
+    return failure();
   SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
   for (size_t i = 0; i < spatial; ++i) {
     int64_t size = input.getDimSize(2 + i);
@@ -351,9 +358,7 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
 // Reductions and normalizations along an axis
 //===----------------------------------------------------------------------===//
 
-
-LogicalResult TopKOp::inferReturnTypes(MLIRContext *context,
-                                       std::optional<Location> loc,
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *context, OptionalLoc loc,
                                        Adaptor adaptor, TypeList &inferred) {
   RankedTensorType input = rankedType(adaptor.getInput());
   if (!input)
@@ -378,8 +383,7 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *context,
 // Shape and data movement
 //===----------------------------------------------------------------------===//
 
-LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
-                                          std::optional<Location> loc,
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                           Adaptor adaptor, TypeList &inferred) {
   Type elementType = elementTypeOf(adaptor.getInput());
   ArrayRef<int64_t> shape = adaptor.getStaticShape();
@@ -398,13 +402,13 @@ LogicalResult ReshapeOp::verify() {
   std::optional<int64_t> to = staticElementCount(getStaticShape());
   if (from && to && *from != *to)
     return emitOpError("cannot reshape ")
-           << *from << " elements " << formatShape(getInput().getType().getShape())
-           << " into " << *to << " elements " << formatShape(getStaticShape());
+           << *from << " elements "
+           << formatShape(getInput().getType().getShape()) << " into " << *to
+           << " elements " << formatShape(getStaticShape());
   return success();
 }
 
-LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
+LogicalResult ExpandOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                          Adaptor adaptor, TypeList &inferred) {
   RankedTensorType input = rankedType(adaptor.getInput());
   ArrayRef<int64_t> target = adaptor.getStaticShape();
@@ -420,12 +424,10 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult ExpandOp::verify() {
-  return verifyDynamicShapeOperands(*this, getDynamicShape(),
-                                    getStaticShape());
+  return verifyDynamicShapeOperands(*this, getDynamicShape(), getStaticShape());
 }
 
-LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                             Adaptor adaptor,
                                             TypeList &inferred) {
   RankedTensorType input = rankedType(adaptor.getInput());
@@ -433,8 +435,8 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "input must be a ranked tensor");
   ArrayRef<int64_t> perm = adaptor.getPerm();
   if (static_cast<int64_t>(perm.size()) != input.getRank())
-    return emitOptionalError(loc, "permutation ", formatShape(perm),
-                             " has ", perm.size(), " entries for rank ",
+    return emitOptionalError(loc, "permutation ", formatShape(perm), " has ",
+                             perm.size(), " entries for rank ",
                              input.getRank());
   SmallVector<bool> seen(perm.size(), false);
   SmallVector<int64_t> shape;
@@ -449,8 +451,7 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
-                                        std::optional<Location> loc,
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                         Adaptor adaptor, TypeList &inferred) {
   RankedTensorType input = rankedType(adaptor.getInput());
   if (!input)
@@ -459,8 +460,9 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
                     steps = adaptor.getSteps();
   size_t rank = input.getRank();
   if (starts.size() != rank || ends.size() != rank || steps.size() != rank)
-    return emitOptionalError(loc, "expects one start, end and step per "
-                                  "dimension (rank ",
+    return emitOptionalError(loc,
+                             "expects one start, end and step per "
+                             "dimension (rank ",
                              rank, "), got ", starts.size(), ", ", ends.size(),
                              " and ", steps.size());
   SmallVector<int64_t> shape;
@@ -477,20 +479,19 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                          Adaptor adaptor, TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getInputs(), types)))
+  auto types = rankedOperands(loc, adaptor.getInputs());
+  if (failed(types))
     return failure();
-  if (types.empty())
+  if (types->empty())
     return emitOptionalError(loc, "expects at least one input");
   int64_t axis = adaptor.getAxisAttr().getInt();
-  RankedTensorType first = types.front();
+  RankedTensorType first = types->front();
   if (failed(checkAxis(loc, axis, first.getRank())))
     return failure();
   SmallVector<int64_t> shape(first.getShape());
-  for (auto [index, type] : llvm::enumerate(llvm::drop_begin(types))) {
+  for (auto [index, type] : llvm::enumerate(llvm::drop_begin(*types))) {
     if (type.getRank() != first.getRank() ||
         type.getElementType() != first.getElementType())
       return emitOptionalError(loc, "input ", index + 1, " has type ", type,
@@ -499,10 +500,10 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
     for (int64_t dim = 0; dim < first.getRank(); ++dim) {
       int64_t size = type.getDimSize(dim);
       if (dim == axis) {
-        shape[dim] = ShapedType::isDynamic(shape[dim]) ||
-                             ShapedType::isDynamic(size)
-                         ? ShapedType::kDynamic
-                         : shape[dim] + size;
+        shape[dim] =
+            ShapedType::isDynamic(shape[dim]) || ShapedType::isDynamic(size)
+                ? ShapedType::kDynamic
+                : shape[dim] + size;
       } else if (!compatibleSize(shape[dim], size)) {
         return emitOptionalError(loc, "input ", index + 1, " has size ", size,
                                  " in dimension ", dim, " where input 0 has ",
@@ -516,8 +517,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
-                                        std::optional<Location> loc,
+LogicalResult SplitOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                         Adaptor adaptor, TypeList &inferred) {
   RankedTensorType input = rankedType(adaptor.getInput());
   if (!input)
@@ -548,13 +548,12 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                          Adaptor adaptor, TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getOperands(), types)))
-    return failure();
-  RankedTensorType data = types[0], indices = types[1];
+  RankedTensorType data = rankedType(adaptor.getData());
+  RankedTensorType indices = rankedType(adaptor.getIndices());
+  if (!data || !indices)
+    return unrankedOperands(loc);
   int64_t axis = adaptor.getAxisAttr().getInt();
   if (failed(checkAxis(loc, axis, data.getRank())))
     return failure();
@@ -565,13 +564,13 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult
-GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                   Adaptor adaptor, TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getOperands(), types)))
-    return failure();
-  RankedTensorType data = types[0], indices = types[1];
+LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
+                                                 Adaptor adaptor,
+                                                 TypeList &inferred) {
+  RankedTensorType data = rankedType(adaptor.getData());
+  RankedTensorType indices = rankedType(adaptor.getIndices());
+  if (!data || !indices)
+    return unrankedOperands(loc);
   if (data.getRank() != indices.getRank())
     return emitOptionalError(loc, "indices rank ", indices.getRank(),
                              " differs from data rank ", data.getRank());
@@ -582,24 +581,26 @@ GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
   return success();
 }
 
-LogicalResult
-ScatterElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                    Adaptor adaptor, TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getOperands(), types)))
-    return failure();
-  RankedTensorType data = types[0], indices = types[1], updates = types[2];
+LogicalResult ScatterElementsOp::inferReturnTypes(MLIRContext *,
+                                                  OptionalLoc loc,
+                                                  Adaptor adaptor,
+                                                  TypeList &inferred) {
+  RankedTensorType data = rankedType(adaptor.getData());
+  RankedTensorType indices = rankedType(adaptor.getIndices());
+  RankedTensorType updates = rankedType(adaptor.getUpdates());
+  if (!data || !indices || !updates)
+    return unrankedOperands(loc);
   if (data.getRank() != indices.getRank() ||
       indices.getRank() != updates.getRank())
-    return emitOptionalError(loc, "data, indices and updates must have the "
-                                  "same rank, got ",
+    return emitOptionalError(loc,
+                             "data, indices and updates must have the "
+                             "same rank, got ",
                              data, ", ", indices, " and ", updates);
   for (auto [a, b] : llvm::zip_equal(indices.getShape(), updates.getShape()))
     if (!compatibleSize(a, b))
-      return emitOptionalError(loc, "indices shape ",
-                               formatShape(indices.getShape()),
-                               " differs from updates shape ",
-                               formatShape(updates.getShape()));
+      return emitOptionalError(
+          loc, "indices shape ", formatShape(indices.getShape()),
+          " differs from updates shape ", formatShape(updates.getShape()));
   if (failed(checkAxis(loc, adaptor.getAxisAttr().getInt(), data.getRank())))
     return failure();
   inferred.push_back(data);
@@ -610,23 +611,25 @@ ScatterElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
 // Composite ops
 //===----------------------------------------------------------------------===//
 
-LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                             Adaptor adaptor,
                                             TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getOperands(), types)))
-    return failure();
-  RankedTensorType q = types[0], k = types[1], v = types[2];
+  RankedTensorType q = rankedType(adaptor.getQuery());
+  RankedTensorType k = rankedType(adaptor.getKey());
+  RankedTensorType v = rankedType(adaptor.getValue());
+  if (!q || !k || !v)
+    return unrankedOperands(loc);
   if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
-    return emitOptionalError(loc, "query, key and value must be 4-D "
-                                  "(batch x heads x sequence x head_dim), got ",
+    return emitOptionalError(loc,
+                             "query, key and value must be 4-D "
+                             "(batch x heads x sequence x head_dim), got ",
                              q, ", ", k, " and ", v);
   auto dims = [](RankedTensorType t) { return t.getShape(); };
   ArrayRef<int64_t> qs = dims(q), ks = dims(k), vs = dims(v);
   if (!compatibleSize(qs[0], ks[0]) || !compatibleSize(ks[0], vs[0]))
-    return emitOptionalError(loc, "batch sizes of query, key and value "
-                                  "differ: ",
+    return emitOptionalError(loc,
+                             "batch sizes of query, key and value "
+                             "differ: ",
                              qs[0], ", ", ks[0], ", ", vs[0]);
   if (!compatibleSize(ks[1], vs[1]))
     return emitOptionalError(loc, "key has ", ks[1], " heads but value has ",
@@ -646,7 +649,8 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   int64_t batch = refineSize(refineSize(qs[0], ks[0]), vs[0]);
   if (Value mask = adaptor.getMask()) {
     ArrayRef<int64_t> maskShape = rankedType(mask).getShape();
-    SmallVector<int64_t> scores = {batch, qs[1], qs[2], refineSize(ks[2], vs[2])};
+    SmallVector<int64_t> scores = {batch, qs[1], qs[2],
+                                   refineSize(ks[2], vs[2])};
     if (!broadcastsTo(maskShape, scores))
       return emitOptionalError(loc, "mask shape ", formatShape(maskShape),
                                " does not broadcast to the scores shape ",
@@ -656,49 +660,47 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   if (!std::isfinite(scale) || scale == 0.0f)
     return emitOptionalError(loc, "scale must be finite and non-zero, got ",
                              scale);
-  inferred.push_back(RankedTensorType::get({batch, qs[1], qs[2], vs[3]},
-                                           q.getElementType()));
+  inferred.push_back(
+      RankedTensorType::get({batch, qs[1], qs[2], vs[3]}, q.getElementType()));
   return success();
 }
 
-LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
                                             Adaptor adaptor,
                                             TypeList &inferred) {
   return inferNormResult(loc, adaptor.getInput(), adaptor.getScale(),
                          adaptor.getBias(), adaptor.getAxisAttr().getInt(),
-                         adaptor.getEpsilonAttr().getValueAsDouble(),
-                         inferred);
+                         adaptor.getEpsilonAttr().getValueAsDouble(), inferred);
 }
 
-LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
-                                          std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          TypeList &inferred) {
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
+                                          Adaptor adaptor, TypeList &inferred) {
   return inferNormResult(loc, adaptor.getInput(), adaptor.getScale(),
                          /*bias=*/Value(), adaptor.getAxisAttr().getInt(),
-                         adaptor.getEpsilonAttr().getValueAsDouble(),
-                         inferred);
+                         adaptor.getEpsilonAttr().getValueAsDouble(), inferred);
 }
 
 LogicalResult RotaryEmbeddingOp::inferReturnTypes(MLIRContext *,
-                                                  std::optional<Location> loc,
+                                                  OptionalLoc loc,
                                                   Adaptor adaptor,
                                                   TypeList &inferred) {
-  SmallVector<RankedTensorType> types;
-  if (failed(rankedOperands(loc, adaptor.getOperands(), types)))
-    return failure();
-  RankedTensorType input = types[0], cos = types[1], sin = types[2];
+  RankedTensorType input = rankedType(adaptor.getInput());
+  RankedTensorType cos = rankedType(adaptor.getCos());
+  RankedTensorType sin = rankedType(adaptor.getSin());
+  if (!input || !cos || !sin)
+    return unrankedOperands(loc);
   if (input.getRank() != 4)
-    return emitOptionalError(loc, "input must be 4-D (batch x heads x "
-                                  "sequence x head_dim), got ",
+    return emitOptionalError(loc,
+                             "input must be 4-D (batch x heads x "
+                             "sequence x head_dim), got ",
                              input);
   if (cos != sin)
     return emitOptionalError(loc, "cos and sin types differ: ", cos, " vs ",
                              sin);
   if (cos.getRank() < 2 || cos.getRank() > 4)
-    return emitOptionalError(loc, "cos and sin must be [..., sequence, "
-                                  "rotary_dim / 2] of rank 2 to 4, got ",
+    return emitOptionalError(loc,
+                             "cos and sin must be [..., sequence, "
+                             "rotary_dim / 2] of rank 2 to 4, got ",
                              cos);
   ArrayRef<int64_t> in = input.getShape(), angles = cos.getShape();
   int64_t half = angles.back(), headDim = in[3];

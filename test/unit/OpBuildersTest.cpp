@@ -46,17 +46,17 @@ protected:
 
 TEST_F(OpBuildersTest, MatmulInfersBroadcastBatch) {
   auto func = makeFunction({tensor({2, 1, 8, 16}), tensor({4, 16, 32})});
-  auto matmul = sinter::MatmulOp::create(builder, builder.getUnknownLoc(),
-                                         func.getArgument(0),
-                                         func.getArgument(1));
+  auto matmul =
+      sinter::MatmulOp::create(builder, builder.getUnknownLoc(),
+                               func.getArgument(0), func.getArgument(1));
   EXPECT_EQ(matmul.getType(), tensor({2, 4, 8, 32}));
 }
 
 TEST_F(OpBuildersTest, MatmulVectorOperandsDropPromotedDims) {
   auto func = makeFunction({tensor({16}), tensor({3, 16, 5})});
-  auto matmul = sinter::MatmulOp::create(builder, builder.getUnknownLoc(),
-                                         func.getArgument(0),
-                                         func.getArgument(1));
+  auto matmul =
+      sinter::MatmulOp::create(builder, builder.getUnknownLoc(),
+                               func.getArgument(0), func.getArgument(1));
   EXPECT_EQ(matmul.getType(), tensor({3, 5}));
 }
 
@@ -92,8 +92,8 @@ TEST_F(OpBuildersTest, ReshapeWithDynamicSize) {
 }
 
 TEST_F(OpBuildersTest, AttentionGroupedQueryHeads) {
-  auto func = makeFunction({tensor({1, 8, 32, 16}), tensor({1, 2, 40, 16}),
-                            tensor({1, 2, 40, 24})});
+  auto func = makeFunction(
+      {tensor({1, 8, 32, 16}), tensor({1, 2, 40, 16}), tensor({1, 2, 40, 24})});
   auto attention = sinter::AttentionOp::create(
       builder, builder.getUnknownLoc(), func.getArgument(0),
       func.getArgument(1), func.getArgument(2), /*mask=*/Value(),
@@ -106,8 +106,8 @@ TEST_F(OpBuildersTest, AddOfZeroSplatFolds) {
   Location loc = builder.getUnknownLoc();
   Value zero = sinter::ConstantOp::create(
       builder, loc, DenseElementsAttr::get(tensor({4}), 0.0f));
-  Value sum = builder.createOrFold<sinter::AddOp>(loc, func.getArgument(0),
-                                                  zero);
+  Value sum =
+      builder.createOrFold<sinter::AddOp>(loc, func.getArgument(0), zero);
   EXPECT_EQ(sum, func.getArgument(0));
 }
 

@@ -61,7 +61,7 @@ TEST(SlicedDimSize, OnnxSemantics) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
   EXPECT_EQ(sinter::slicedDimSize(10, 0, kMax, 1), 10);
-  EXPECT_EQ(sinter::slicedDimSize(10, 2, 7, 2), 3);  // 2, 4, 6
+  EXPECT_EQ(sinter::slicedDimSize(10, 2, 7, 2), 3); // 2, 4, 6
   EXPECT_EQ(sinter::slicedDimSize(10, -3, kMax, 1), 3);
   EXPECT_EQ(sinter::slicedDimSize(10, 7, 2, 1), 0);
   EXPECT_EQ(sinter::slicedDimSize(10, -1, kMin, -1), 10); // full reverse
