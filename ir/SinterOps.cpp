@@ -12,6 +12,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 
@@ -32,6 +33,14 @@ RankedTensorType rankedType(Value value) {
 Type elementTypeOf(Value value) {
   auto type = value ? dyn_cast<ShapedType>(value.getType()) : nullptr;
   return type ? type.getElementType() : Type();
+}
+
+/// The first element of a constant, as a double.
+double elementAsDouble(DenseElementsAttr attr) {
+  Type type = attr.getElementType();
+  if (isa<FloatType>(type))
+    return (*attr.value_begin<APFloat>()).convertToDouble();
+  return static_cast<double>((*attr.value_begin<APInt>()).getSExtValue());
 }
 
 /// Two sizes are compatible when they are equal or either is dynamic.
@@ -605,6 +614,30 @@ LogicalResult ScatterElementsOp::inferReturnTypes(MLIRContext *,
     return failure();
   inferred.push_back(data);
   return success();
+}
+
+LogicalResult RangeOp::verify() {
+  int64_t length = getType().getDimSize(0);
+  DenseElementsAttr start, limit, delta;
+  if (!matchPattern(getStart(), m_Constant(&start)) ||
+      !matchPattern(getLimit(), m_Constant(&limit)) ||
+      !matchPattern(getDelta(), m_Constant(&delta)))
+    return success();
+  // With constant operands the length is known; check the written one.
+  double first = elementAsDouble(start), last = elementAsDouble(limit),
+         step = elementAsDouble(delta);
+  if (step == 0.0)
+    return emitOpError("delta must be non-zero");
+  int64_t expected =
+      std::max<int64_t>(0, static_cast<int64_t>(std::ceil((last - first) / step)));
+  if (!ShapedType::isDynamic(length) && length != expected)
+    return emitOpError("has ") << length << " elements but its constant "
+                               << "operands give " << expected;
+  return success();
+}
+
+LogicalResult CumSumOp::verify() {
+  return checkAxis(getLoc(), getAxis(), getInput().getType().getRank());
 }
 
 //===----------------------------------------------------------------------===//

@@ -574,6 +574,70 @@ def Sinter_ScatterElementsOp : Sinter_Op<"scatter_elements", [Pure,
   }];
 }
 
+def Sinter_RangeOp : Sinter_Op<"range", [Pure,
+    AllTypesMatch<["start", "limit", "delta"]>]> {
+  let summary = "The numbers start, start + delta, ... below limit (ONNX Range)";
+  let description = [{
+    Takes three scalars (0-d tensors) of one type and produces the
+    `max(ceil((limit - start) / delta), 0)` numbers `start + i * delta`.
+    The length is static only when all three are constants, so the result
+    is usually `tensor<?xT>`; its element type is the scalars' type.
+
+    ```mlir
+    %pos = sinter.range %zero, %seq, %one : tensor<i64> -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins 0DTensorOf<[Sinter_Float, Sinter_Int]>:$start,
+                   0DTensorOf<[Sinter_Float, Sinter_Int]>:$limit,
+                   0DTensorOf<[Sinter_Float, Sinter_Int]>:$delta);
+  let results = (outs 1DTensorOf<[Sinter_Float, Sinter_Int]>:$result);
+  let assemblyFormat = [{
+    $start `,` $limit `,` $delta attr-dict `:` type($start) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Sinter_TriluOp : Sinter_Op<"trilu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "Keep the upper or lower triangle of the last two dimensions";
+  let description = [{
+    Like ONNX `Trilu`: for each matrix in the last two dimensions, keeps the
+    elements on and below diagonal `k` (`lower`, the default) or on and above
+    it (`upper`) and zeroes the rest. `k` > 0 moves the diagonal up.
+
+    ```mlir
+    %causal = sinter.trilu %ones k 0 : tensor<32x32xf32>
+    %future = sinter.trilu %ones k 1 upper : tensor<32x32xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[AnyType], [2, 3, 4, 5, 6, 7, 8]>:$input,
+                   I64Attr:$k, UnitAttr:$upper);
+  let results = (outs Sinter_Tensor:$result);
+  let assemblyFormat =
+      "$input `k` $k (`upper` $upper^)? attr-dict `:` type($input)";
+}
+
+def Sinter_CumSumOp : Sinter_Op<"cumsum", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "Cumulative sum along an axis (ONNX CumSum)";
+  let description = [{
+    `result[i] = input[0] + ... + input[i]` along `axis`; with `exclusive`
+    the sum stops before `i`, with `reverse` it runs from the end.
+
+    ```mlir
+    %pos = sinter.cumsum %mask axis 1 : tensor<1x32xi64>
+    ```
+  }];
+  let arguments = (ins Sinter_NumericTensor:$input, I64Attr:$axis,
+                   UnitAttr:$exclusive, UnitAttr:$reverse);
+  let results = (outs Sinter_NumericTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` $axis (`exclusive` $exclusive^)? (`reverse` $reverse^)?
+    attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Composite ops created by the fusion passes
 //===----------------------------------------------------------------------===//

@@ -652,3 +652,48 @@ func.func @rotary_positions(%x: tensor<1x8x32x16xf32>, %c: tensor<16x8xf32>) {
   %0 = sinter.rotary_embedding %x, %c, %c : (tensor<1x8x32x16xf32>, tensor<16x8xf32>, tensor<16x8xf32>) -> tensor<1x8x32x16xf32>
   return
 }
+
+// -----
+
+func.func @range_length() -> tensor<3xi64> {
+  %s = sinter.constant dense<0> : tensor<i64>
+  %l = sinter.constant dense<10> : tensor<i64>
+  %d = sinter.constant dense<3> : tensor<i64>
+  // expected-error @+1 {{'sinter.range' op has 3 elements but its constant operands give 4}}
+  %0 = sinter.range %s, %l, %d : tensor<i64> -> tensor<3xi64>
+  return %0 : tensor<3xi64>
+}
+
+// -----
+
+func.func @range_zero_delta() -> tensor<?xi64> {
+  %s = sinter.constant dense<0> : tensor<i64>
+  %d = sinter.constant dense<0> : tensor<i64>
+  // expected-error @+1 {{'sinter.range' op delta must be non-zero}}
+  %0 = sinter.range %s, %s, %d : tensor<i64> -> tensor<?xi64>
+  return %0 : tensor<?xi64>
+}
+
+// -----
+
+func.func @range_operands_not_scalar(%s: tensor<1xi64>) {
+  // expected-error @+1 {{'sinter.range' op operand #0 must be 0D tensor}}
+  %0 = sinter.range %s, %s, %s : tensor<1xi64> -> tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @trilu_rank(%x: tensor<8xf32>) {
+  // expected-error @+1 {{'sinter.trilu' op operand #0 must be 2D/3D/4D/5D/6D/7D/8D tensor of any type values}}
+  %0 = sinter.trilu %x k 0 : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @cumsum_axis(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = sinter.cumsum %x axis 2 : tensor<4x8xf32>
+  return
+}

@@ -178,6 +178,22 @@ func.func @indexing(%wte: tensor<256x64xf32>, %ids: tensor<1x32xi64>,
   return
 }
 
+// CHECK-LABEL: func @sequences
+func.func @sequences(%s: tensor<i64>, %l: tensor<i64>, %d: tensor<i64>,
+                     %m: tensor<2x32x32xf32>, %x: tensor<1x?xi64>) {
+  // CHECK: sinter.range %{{.*}}, %{{.*}}, %{{.*}} : tensor<i64> -> tensor<?xi64>
+  %0 = sinter.range %s, %l, %d : tensor<i64> -> tensor<?xi64>
+  // CHECK: sinter.trilu %{{.*}} k 0 : tensor<2x32x32xf32>
+  %1 = sinter.trilu %m k 0 : tensor<2x32x32xf32>
+  // CHECK: sinter.trilu %{{.*}} k 1 upper : tensor<2x32x32xf32>
+  %2 = sinter.trilu %m k 1 upper : tensor<2x32x32xf32>
+  // CHECK: sinter.cumsum %{{.*}} axis 1 : tensor<1x?xi64>
+  %3 = sinter.cumsum %x axis 1 : tensor<1x?xi64>
+  // CHECK: sinter.cumsum %{{.*}} axis 1 exclusive reverse : tensor<1x?xi64>
+  %4 = sinter.cumsum %x axis 1 exclusive reverse : tensor<1x?xi64>
+  return
+}
+
 // CHECK-LABEL: func @composites
 func.func @composites(%q: tensor<1x8x32x16xf32>, %k: tensor<1x2x?x16xf32>,
                       %v: tensor<1x2x?x16xf32>, %mask: tensor<1x1x32x?xf32>,
