@@ -1,0 +1,735 @@
+//===- OnnxGraphImporter.cpp - Walk an ONNX graph into a function ---------===//
+//
+// Reads the model file, checks the graph's structure (unique names, no
+// cycles, no dangling inputs), checks that every node is supported before
+// converting any, and converts nodes in topological order into one function
+// of sinter ops. Every problem is reported; nothing is half-written.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/onnx/OnnxImporterImpl.h"
+#include "ir/SinterOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/defs/parser.h"
+
+#include <deque>
+
+using namespace mlir;
+
+namespace sinter {
+
+//===----------------------------------------------------------------------===//
+// Reading model files
+//===----------------------------------------------------------------------===//
+
+FailureOr<std::shared_ptr<OnnxModelFile>> readOnnxModel(MLIRContext &context,
+                                                        StringRef path) {
+  Location loc = NameLoc::get(StringAttr::get(&context, path));
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/true);
+  if (!buffer)
+    return emitError(loc) << "cannot read '" << path
+                          << "': " << buffer.getError().message();
+  auto model = std::make_shared<OnnxModelFile>();
+  model->path = path.str();
+  SmallString<256> directory(path);
+  llvm::sys::path::remove_filename(directory);
+  if (directory.empty())
+    directory = ".";
+  SmallString<256> real;
+  if (std::error_code ec = llvm::sys::fs::real_path(directory, real))
+    return emitError(loc) << "cannot resolve the folder of '" << path
+                          << "': " << ec.message();
+  model->directory = std::string(real);
+
+  StringRef bytes = (*buffer)->getBuffer();
+  if (bytes.empty())
+    return emitError(loc) << "'" << path << "' is empty, not an ONNX model";
+  if (path.ends_with(".onnxtext")) {
+    onnx::Common::Status status =
+        onnx::OnnxParser::Parse(model->proto, bytes.data());
+    if (!status.IsOK())
+      return emitError(loc) << "'" << path
+                            << "' is not a valid ONNX text model: "
+                            << status.ErrorMessage();
+  } else if (bytes.size() > static_cast<size_t>(INT_MAX) ||
+             !model->proto.ParseFromArray(bytes.data(),
+                                          static_cast<int>(bytes.size()))) {
+    return emitError(loc)
+           << "'" << path << "' is not a valid ONNX model: the protobuf "
+           << "does not parse (the file is truncated, corrupt, larger than "
+           << "2 GiB without external data, or not ONNX)";
+  }
+  if (!model->proto.has_graph())
+    return emitError(loc) << "'" << path
+                          << "' holds no graph: it is not an ONNX model";
+  return model;
+}
+
+//===----------------------------------------------------------------------===//
+// The graph importer
+//===----------------------------------------------------------------------===//
+
+class OnnxGraphImporter {
+public:
+  OnnxGraphImporter(MLIRContext &context, OnnxModelFile &model,
+                    const ImportOptions &options)
+      : context(context), model(model), options(options), builder(&context) {}
+
+  FailureOr<OwningOpRef<ModuleOp>> run();
+
+  Value lookup(StringRef name);
+  Location nodeLocation(const onnx::NodeProto &node, int index);
+
+  MLIRContext &context;
+  OnnxModelFile &model;
+  const ImportOptions &options;
+  OpBuilder builder;
+  /// ONNX value name -> the MLIR value computing it.
+  llvm::StringMap<Value> values;
+  /// Initializers, imported when first read.
+  llvm::StringMap<onnx::TensorProto *> initializers;
+  /// Integer shape values known at import time (see OnnxNode::knownInts).
+  DenseMap<Value, SmallVector<OpFoldResult>> known;
+  /// Names read by some node or by the graph's outputs.
+  llvm::StringSet<> usedNames;
+  /// Opset version per domain ("" is the default domain).
+  llvm::StringMap<int64_t> opsets;
+  /// Names of values whose producer failed: their readers are skipped
+  /// instead of reporting follow-on errors.
+  llvm::StringSet<> poisoned;
+
+private:
+  Location modelLocation() {
+    return NameLoc::get(StringAttr::get(&context, model.path));
+  }
+  LogicalResult readOpsets();
+  LogicalResult orderNodes(SmallVectorImpl<int> &order);
+  LogicalResult checkSupport(ArrayRef<int> order);
+  FailureOr<func::FuncOp> createFunction(ModuleOp module);
+  LogicalResult convertNodes(ArrayRef<int> order);
+  LogicalResult finishFunction(func::FuncOp func);
+};
+
+Location OnnxGraphImporter::nodeLocation(const onnx::NodeProto &node,
+                                         int index) {
+  std::string name = node.name();
+  if (name.empty())
+    name = node.op_type() + "#" + std::to_string(index);
+  return FusedLoc::get(&context, {NameLoc::get(StringAttr::get(&context, name))},
+                       StringAttr::get(&context, node.op_type()));
+}
+
+Value OnnxGraphImporter::lookup(StringRef name) {
+  auto it = values.find(name);
+  if (it != values.end())
+    return it->second;
+  auto init = initializers.find(name);
+  if (init == initializers.end())
+    return Value();
+  // Initializers live at the top of the function, in reading order.
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.getInsertionBlock();
+  builder.setInsertionPoint(body, body->begin());
+  while (builder.getInsertionPoint() != body->end() &&
+         isa<ConstantOp>(*builder.getInsertionPoint()))
+    builder.setInsertionPointAfter(&*builder.getInsertionPoint());
+  Location loc = NameLoc::get(StringAttr::get(&context, name));
+  FailureOr<ElementsAttr> value =
+      importOnnxTensor(model, *init->second, loc,
+                       ("initializer '" + name + "'").str());
+  if (failed(value)) {
+    poisoned.insert(name);
+    initializers.erase(init);
+    return Value();
+  }
+  Value constant = ConstantOp::create(builder, loc, *value);
+  values[name] = constant;
+  return constant;
+}
+
+LogicalResult OnnxGraphImporter::readOpsets() {
+  for (const onnx::OperatorSetIdProto &opset : model.proto.opset_import()) {
+    std::string domain = opset.domain() == "ai.onnx" ? "" : opset.domain();
+    opsets[domain] = opset.version();
+  }
+  auto it = opsets.find("");
+  if (it == opsets.end())
+    return emitError(modelLocation())
+           << "the model imports no opset of the default ONNX domain";
+  int64_t version = it->second;
+  if (version < 13 || version > 17)
+    return emitError(modelLocation())
+           << "the model uses opset " << version
+           << " of the default ONNX domain; sinter imports opsets 13 to 17 "
+           << "(convert it with onnx.version_converter)";
+  return success();
+}
+
+/// Topological order of the nodes (Kahn's algorithm, stable in file order),
+/// with every value defined once and read only after it is defined.
+LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
+  const onnx::GraphProto &graph = model.proto.graph();
+  bool ok = true;
+  llvm::StringMap<int> producer; // value -> node index, -1 for graph values
+  auto define = [&](const std::string &name, int node, StringRef what) {
+    if (name.empty())
+      return;
+    auto [it, inserted] = producer.try_emplace(name, node);
+    if (!inserted && node >= 0) {
+      emitError(nodeLocation(graph.node(node), node))
+          << "value '" << name << "' is defined twice ("
+          << (it->second >= 0 ? "also by node '" +
+                                    graph.node(it->second).name() + "'"
+                              : std::string("also a graph input or "
+                                            "initializer"))
+          << ")";
+      ok = false;
+    }
+    (void)what;
+  };
+  for (const onnx::TensorProto &init : graph.initializer())
+    define(init.name(), -1, "initializer");
+  for (const onnx::ValueInfoProto &input : graph.input())
+    define(input.name(), -1, "input");
+  for (int i = 0; i < graph.node_size(); ++i)
+    for (const std::string &output : graph.node(i).output())
+      define(output, i, "output");
+
+  std::vector<int> pending(graph.node_size(), 0);
+  std::vector<SmallVector<int>> readers(graph.node_size());
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    for (const std::string &input : node.input()) {
+      if (input.empty())
+        continue;
+      usedNames.insert(input);
+      auto it = producer.find(input);
+      if (it == producer.end()) {
+        emitError(nodeLocation(node, i))
+            << "reads '" << input
+            << "', which no node, initializer or graph input defines";
+        ok = false;
+        continue;
+      }
+      if (it->second >= 0) {
+        ++pending[i];
+        readers[it->second].push_back(i);
+      }
+    }
+  }
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    usedNames.insert(output.name());
+    if (!producer.count(output.name())) {
+      emitError(modelLocation()) << "graph output '" << output.name()
+                                 << "' is not computed by any node";
+      ok = false;
+    }
+  }
+  if (!ok)
+    return failure();
+
+  std::deque<int> ready;
+  for (int i = 0; i < graph.node_size(); ++i)
+    if (pending[i] == 0)
+      ready.push_back(i);
+  while (!ready.empty()) {
+    int node = ready.front();
+    ready.pop_front();
+    order.push_back(node);
+    for (int reader : readers[node])
+      if (--pending[reader] == 0)
+        ready.push_back(reader);
+  }
+  if (static_cast<int>(order.size()) == graph.node_size())
+    return success();
+  InFlightDiagnostic diag = emitError(modelLocation())
+                            << "the graph has a cycle through nodes";
+  int listed = 0;
+  for (int i = 0; i < graph.node_size() && listed < 8; ++i)
+    if (pending[i] > 0) {
+      diag << (listed++ ? ", '" : " '")
+           << (graph.node(i).name().empty() ? graph.node(i).op_type()
+                                            : graph.node(i).name())
+           << "'";
+    }
+  return failure();
+}
+
+/// Reports every node the importer cannot convert, all at once.
+LogicalResult OnnxGraphImporter::checkSupport(ArrayRef<int> order) {
+  const onnx::GraphProto &graph = model.proto.graph();
+  bool ok = true;
+  for (int index : order) {
+    const onnx::NodeProto &node = graph.node(index);
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto opset = opsets.find(domain);
+    int64_t version = opset == opsets.end() ? 0 : opset->second;
+    if (findOnnxConverter(domain, node.op_type(), version))
+      continue;
+    ok = false;
+    InFlightDiagnostic diag = emitError(nodeLocation(node, index))
+                              << "unsupported operator " << node.op_type()
+                              << " (domain "
+                              << (domain.empty() ? "ai.onnx" : domain)
+                              << ", opset ";
+    if (opset == opsets.end())
+      diag << "not imported by the model)";
+    else
+      diag << version << ")";
+    for (const OnnxOpSupport &op : supportedOnnxOps())
+      if (op.name == node.op_type() && op.domain == domain)
+        diag << "; sinter supports it in opsets " << op.minOpset << " to "
+             << op.maxOpset;
+  }
+  return success(ok);
+}
+
+FailureOr<func::FuncOp> OnnxGraphImporter::createFunction(ModuleOp module) {
+  const onnx::GraphProto &graph = model.proto.graph();
+  for (const onnx::TensorProto &init : graph.initializer())
+    initializers[init.name()] =
+        const_cast<onnx::TensorProto *>(&init); // owned by `model`, mutable
+
+  // Symbolic dimensions named on the command line must exist in the model.
+  llvm::StringSet<> symbols;
+  for (const onnx::ValueInfoProto &input : graph.input())
+    for (const auto &dim : input.type().tensor_type().shape().dim())
+      if (dim.has_dim_param())
+        symbols.insert(dim.dim_param());
+  bool ok = true;
+  for (const llvm::StringMap<int64_t> *names :
+       {&options.dimSizes, &options.dimBounds})
+    for (const auto &entry : *names)
+      if (!symbols.contains(entry.getKey())) {
+        std::string declared;
+        for (const auto &symbol : symbols)
+          declared += (declared.empty() ? "" : ", ") + symbol.getKey().str();
+        emitError(modelLocation())
+            << "dimension '" << entry.getKey()
+            << "' is named on the command line but no graph input declares "
+               "it (symbolic dimensions: "
+            << (declared.empty() ? std::string("none") : declared) << ")";
+        ok = false;
+      }
+
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  SmallVector<std::string> argNames;
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (initializers.count(input.name()))
+      continue; // IR < 4 lists initializers as inputs: they are constants.
+    Location loc = NameLoc::get(StringAttr::get(&context, input.name()));
+    if (!input.type().has_tensor_type()) {
+      emitError(loc) << "graph input '" << input.name()
+                     << "' is not a tensor; sinter imports tensor inputs only";
+      ok = false;
+      continue;
+    }
+    const onnx::TypeProto::Tensor &tensor = input.type().tensor_type();
+    Type elementType = onnxElementType(&context, tensor.elem_type());
+    if (!elementType) {
+      emitError(loc) << "graph input '" << input.name() << "' has data type "
+                     << onnxDataTypeName(tensor.elem_type())
+                     << ", which sinter does not support";
+      ok = false;
+      continue;
+    }
+    if (!tensor.has_shape()) {
+      emitError(loc) << "graph input '" << input.name()
+                     << "' has no shape (not even a rank); sinter needs "
+                        "ranked inputs";
+      ok = false;
+      continue;
+    }
+    SmallVector<int64_t> shape;
+    SmallVector<Attribute> dimNames;
+    bool named = false;
+    int64_t elements = 1;
+    for (const auto &dim : tensor.shape().dim()) {
+      int64_t size = ShapedType::kDynamic;
+      std::string symbol = dim.has_dim_param() ? dim.dim_param() : "";
+      if (dim.has_dim_value()) {
+        size = dim.dim_value();
+      } else if (!symbol.empty() && options.dimSizes.count(symbol)) {
+        size = options.dimSizes.lookup(symbol);
+        symbol.clear();
+      }
+      if (!ShapedType::isDynamic(size) &&
+          (size < 0 || llvm::MulOverflow(elements, size, elements) ||
+           elements > kMaxTensorElements)) {
+        emitError(loc) << "graph input '" << input.name()
+                       << "' has an invalid or absurd size " << size
+                       << " (sizes must be >= 0, at most 2^40 elements)";
+        ok = false;
+        size = 0;
+      }
+      named |= !symbol.empty();
+      dimNames.push_back(StringAttr::get(&context, symbol));
+      shape.push_back(size);
+    }
+    argTypes.push_back(RankedTensorType::get(shape, elementType));
+    SmallVector<NamedAttribute> attrs = {
+        builder.getNamedAttr("sinter.name",
+                             builder.getStringAttr(input.name()))};
+    if (named)
+      attrs.push_back(builder.getNamedAttr("sinter.dim_names",
+                                           builder.getArrayAttr(dimNames)));
+    argAttrs.push_back(builder.getDictionaryAttr(attrs));
+    argNames.push_back(input.name());
+  }
+  if (!ok)
+    return failure();
+
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = func::FuncOp::create(builder, modelLocation(),
+                                   options.functionName,
+                                   builder.getFunctionType(argTypes, {}));
+  func.setAllArgAttrs(argAttrs);
+  if (!options.dimBounds.empty()) {
+    SmallVector<NamedAttribute> bounds;
+    for (const auto &entry : options.dimBounds)
+      bounds.push_back(builder.getNamedAttr(
+          entry.getKey(), builder.getI64IntegerAttr(entry.getValue())));
+    func->setAttr("sinter.dim_bounds", builder.getDictionaryAttr(bounds));
+  }
+  Block *body = func.addEntryBlock();
+  for (auto [name, arg] : llvm::zip_equal(argNames, body->getArguments()))
+    values[name] = arg;
+  builder.setInsertionPointToEnd(body);
+  return func;
+}
+
+LogicalResult OnnxGraphImporter::convertNodes(ArrayRef<int> order) {
+  const onnx::GraphProto &graph = model.proto.graph();
+  bool ok = true;
+  for (int index : order) {
+    const onnx::NodeProto &node = graph.node(index);
+    auto poison = [&] {
+      for (const std::string &output : node.output())
+        poisoned.insert(output);
+    };
+    bool skip = false;
+    for (const std::string &input : node.input())
+      if (!input.empty() && (poisoned.contains(input) || !lookup(input)))
+        skip = true;
+    if (skip) {
+      ok = false;
+      poison();
+      continue;
+    }
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    int64_t opset = opsets.lookup(domain);
+    const OnnxConverterEntry *entry =
+        findOnnxConverter(domain, node.op_type(), opset);
+    OnnxNode view(*this, node, opset, nodeLocation(node, index));
+    if (failed(entry->convert(view))) {
+      ok = false;
+      poison();
+      continue;
+    }
+    for (auto [i, output] : llvm::enumerate(node.output())) {
+      if (output.empty() || values.count(output) || !view.outputUsed(i))
+        continue;
+      view.error() << "output " << i << " ('" << output
+                   << "') is not supported by sinter's " << node.op_type()
+                   << " importer";
+      ok = false;
+      poison();
+    }
+  }
+  return success(ok);
+}
+
+LogicalResult OnnxGraphImporter::finishFunction(func::FuncOp func) {
+  const onnx::GraphProto &graph = model.proto.graph();
+  SmallVector<Value> results;
+  SmallVector<DictionaryAttr> resultAttrs;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    Value value = lookup(output.name());
+    if (!value)
+      return failure();
+    results.push_back(value);
+    resultAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        "sinter.name", builder.getStringAttr(output.name()))));
+  }
+  func::ReturnOp::create(builder, func.getLoc(), results);
+  func.setFunctionType(builder.getFunctionType(
+      func.getArgumentTypes(), ValueRange(results).getTypes()));
+  func.setAllResultAttrs(resultAttrs);
+
+  // Shape computations that were fully evaluated at import time leave dead
+  // ops behind; drop them so the module shows only what the model computes.
+  SmallVector<Operation *> ops;
+  func.walk([&](Operation *op) { ops.push_back(op); });
+  for (Operation *op : llvm::reverse(ops))
+    if (isOpTriviallyDead(op))
+      op->erase();
+  return success();
+}
+
+FailureOr<OwningOpRef<ModuleOp>> OnnxGraphImporter::run() {
+  context.loadDialect<SinterDialect, func::FuncDialect, arith::ArithDialect,
+                      tensor::TensorDialect>();
+  SmallVector<int> order;
+  if (failed(readOpsets()) || failed(orderNodes(order)) ||
+      failed(checkSupport(order)))
+    return failure();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(modelLocation());
+  FailureOr<func::FuncOp> func = createFunction(*module);
+  if (failed(func) || failed(convertNodes(order)) ||
+      failed(finishFunction(*func)))
+    return failure();
+  if (failed(verify(*module)))
+    return failure();
+  return module;
+}
+
+FailureOr<OwningOpRef<ModuleOp>> importOnnxModel(MLIRContext &context,
+                                                 OnnxModelFile &model,
+                                                 const ImportOptions &options) {
+  OnnxGraphImporter importer(context, model, options);
+  return importer.run();
+}
+
+OnnxModelReport checkOnnxModel(const OnnxModelFile &model) {
+  llvm::StringMap<int64_t> opsets;
+  for (const onnx::OperatorSetIdProto &opset : model.proto.opset_import())
+    opsets[opset.domain() == "ai.onnx" ? "" : opset.domain()] =
+        opset.version();
+  std::map<std::pair<std::string, std::string>, OnnxModelReport::OpCount> ops;
+  OnnxModelReport report;
+  for (const onnx::NodeProto &node : model.proto.graph().node()) {
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    OnnxModelReport::OpCount &count = ops[{domain, node.op_type()}];
+    count.domain = domain;
+    count.name = node.op_type();
+    count.opset = opsets.lookup(domain);
+    count.supported =
+        findOnnxConverter(domain, node.op_type(), count.opset) != nullptr;
+    ++count.count;
+    ++report.nodes;
+    report.unsupportedNodes += !count.supported;
+  }
+  for (auto &entry : ops)
+    report.ops.push_back(entry.second);
+  return report;
+}
+
+//===----------------------------------------------------------------------===//
+// OnnxNode
+//===----------------------------------------------------------------------===//
+
+OnnxNode::OnnxNode(OnnxGraphImporter &graph, const onnx::NodeProto &proto,
+                   int64_t opset, Location loc)
+    : graph(graph), nodeProto(proto), opsetVersion(opset), location(loc) {}
+
+OpBuilder &OnnxNode::builder() { return graph.builder; }
+MLIRContext *OnnxNode::context() { return &graph.context; }
+
+InFlightDiagnostic OnnxNode::error() { return emitError(location); }
+
+bool OnnxNode::hasInput(size_t i) const {
+  return i < numInputs() && !nodeProto.input(i).empty();
+}
+
+Value OnnxNode::input(size_t i) {
+  return hasInput(i) ? graph.lookup(nodeProto.input(i)) : Value();
+}
+
+RankedTensorType OnnxNode::inputType(size_t i) {
+  Value value = input(i);
+  return value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
+}
+
+FailureOr<SmallVector<int64_t>> OnnxNode::constantInts(size_t i,
+                                                       StringRef what) {
+  std::optional<SmallVector<OpFoldResult>> ints = knownInts(i);
+  SmallVector<int64_t> result;
+  if (ints) {
+    for (OpFoldResult value : *ints) {
+      std::optional<int64_t> constant = getConstantIntValue(value);
+      if (!constant)
+        break;
+      result.push_back(*constant);
+    }
+    if (result.size() == ints->size())
+      return result;
+  }
+  return error() << what << " (input " << i << ", '" << nodeProto.input(i)
+                 << "') must be a constant known when the model is imported";
+}
+
+std::optional<SmallVector<OpFoldResult>> OnnxNode::knownInts(size_t i) {
+  Value value = input(i);
+  if (!value)
+    return std::nullopt;
+  auto it = graph.known.find(value);
+  if (it != graph.known.end())
+    return it->second;
+  DenseIntElementsAttr attr;
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || type.getRank() > 1 || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<OpFoldResult> result;
+  for (const APInt &element : attr.getValues<APInt>())
+    result.push_back(builder().getIndexAttr(
+        element.getBitWidth() == 1 ? element.getZExtValue()
+                                   : element.getSExtValue()));
+  return result;
+}
+
+std::optional<double> OnnxNode::constantScalar(size_t i) {
+  Value value = input(i);
+  DenseElementsAttr attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)) ||
+      attr.getNumElements() != 1)
+    return std::nullopt;
+  if (isa<FloatType>(attr.getElementType()))
+    return (*attr.value_begin<APFloat>()).convertToDouble();
+  if (attr.getElementType().isInteger(1))
+    return *attr.value_begin<bool>() ? 1.0 : 0.0;
+  return static_cast<double>((*attr.value_begin<APInt>()).getSExtValue());
+}
+
+const onnx::AttributeProto *OnnxNode::attribute(StringRef name) const {
+  for (const onnx::AttributeProto &attr : nodeProto.attribute())
+    if (attr.name() == name)
+      return &attr;
+  return nullptr;
+}
+
+int64_t OnnxNode::intAttr(StringRef name, int64_t defaultValue) const {
+  const onnx::AttributeProto *attr = attribute(name);
+  return attr ? attr->i() : defaultValue;
+}
+
+float OnnxNode::floatAttr(StringRef name, float defaultValue) const {
+  const onnx::AttributeProto *attr = attribute(name);
+  return attr ? attr->f() : defaultValue;
+}
+
+std::optional<SmallVector<int64_t>>
+OnnxNode::intsAttr(StringRef name) const {
+  const onnx::AttributeProto *attr = attribute(name);
+  if (!attr)
+    return std::nullopt;
+  return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
+}
+
+std::string OnnxNode::stringAttr(StringRef name,
+                                 StringRef defaultValue) const {
+  const onnx::AttributeProto *attr = attribute(name);
+  return attr ? attr->s() : defaultValue.str();
+}
+
+FailureOr<ElementsAttr> OnnxNode::tensorAttribute(StringRef name) {
+  const onnx::AttributeProto *attr = attribute(name);
+  if (!attr || !attr->has_t())
+    return error() << "attribute '" << name << "' must hold a tensor";
+  // The proto belongs to the importer's own copy of the model, so the
+  // tensor's bytes may be taken instead of copied.
+  auto &tensor = const_cast<onnx::TensorProto &>(attr->t());
+  if (tensor.name().empty() && numOutputs() > 0)
+    tensor.set_name(nodeProto.output(0));
+  return importOnnxTensor(graph.model, tensor, location,
+                          ("attribute '" + name + "'").str());
+}
+
+bool OnnxNode::outputUsed(size_t i) const {
+  return i < numOutputs() && !nodeProto.output(i).empty() &&
+         graph.usedNames.contains(nodeProto.output(i));
+}
+
+void OnnxNode::setOutput(size_t i, Value value,
+                         std::optional<SmallVector<OpFoldResult>> known) {
+  if (i >= numOutputs() || nodeProto.output(i).empty())
+    return;
+  graph.values[nodeProto.output(i)] = value;
+  if (known)
+    graph.known[value] = std::move(*known);
+}
+
+FailureOr<int64_t> OnnxNode::normalizeAxis(int64_t axis, int64_t rank,
+                                           StringRef what) {
+  if (axis < -rank || axis >= rank)
+    return error() << what << " " << axis << " is out of range for rank "
+                   << rank;
+  return axis < 0 ? axis + rank : axis;
+}
+
+LogicalResult OnnxNode::inferAndVerify(Operation *op) {
+  auto infer = dyn_cast<InferTypeOpInterface>(op);
+  SmallVector<Type> types;
+  if (infer &&
+      failed(infer.inferReturnTypes(
+          op->getContext(), op->getLoc(), op->getOperands(),
+          op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
+          op->getRegions(), types))) {
+    op->erase();
+    return failure();
+  }
+  for (auto [result, type] : llvm::zip_equal(op->getResults(), types))
+    result.setType(type);
+  return verifyCreated(op);
+}
+
+LogicalResult OnnxNode::verifyCreated(Operation *op) {
+  if (succeeded(verify(op, /*verifyRecursively=*/false)))
+    return success();
+  op->erase();
+  return failure();
+}
+
+Value OnnxNode::indexValue(OpFoldResult size) {
+  if (auto value = dyn_cast<Value>(size))
+    return value;
+  return arith::ConstantIndexOp::create(builder(), location,
+                                        *getConstantIntValue(size));
+}
+
+OpFoldResult OnnxNode::dimSize(Value value, int64_t dim) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!type.isDynamicDim(dim))
+    return builder().getIndexAttr(type.getDimSize(dim));
+  return tensor::DimOp::create(builder(), location, value, dim).getResult();
+}
+
+Value OnnxNode::materializeInts(ArrayRef<OpFoldResult> values, bool scalar) {
+  OpBuilder &b = builder();
+  SmallVector<int64_t> shape;
+  if (!scalar)
+    shape.push_back(values.size());
+  auto type = RankedTensorType::get(shape, b.getI64Type());
+  SmallVector<int64_t> constants;
+  for (OpFoldResult value : values)
+    if (std::optional<int64_t> c = getConstantIntValue(value))
+      constants.push_back(*c);
+  if (constants.size() == values.size())
+    return constant(DenseElementsAttr::get(type, ArrayRef(constants)));
+  SmallVector<Value> elements;
+  for (OpFoldResult value : values)
+    elements.push_back(arith::IndexCastOp::create(
+        b, location, b.getI64Type(), indexValue(value)));
+  Value tensor = tensor::FromElementsOp::create(b, location, type, elements);
+  graph.known[tensor] = SmallVector<OpFoldResult>(values);
+  return tensor;
+}
+
+Value OnnxNode::constant(DenseElementsAttr values) {
+  return ConstantOp::create(builder(), location, cast<ElementsAttr>(values));
+}
+
+} // namespace sinter

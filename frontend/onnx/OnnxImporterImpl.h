@@ -1,0 +1,180 @@
+//===- OnnxImporterImpl.h - Internals shared by the ONNX importer -*- C++ -*-===//
+//
+// Not installed: the pieces that the graph walk (OnnxGraphImporter.cpp), the
+// tensor reader (OnnxTensors.cpp) and the per-operator converters
+// (OnnxConverters.cpp) share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_FRONTEND_ONNX_ONNXIMPORTERIMPL_H
+#define SINTER_FRONTEND_ONNX_ONNXIMPORTERIMPL_H
+
+#include "frontend/onnx/OnnxImporter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/FileSystem.h"
+
+#include "onnx/onnx_pb.h"
+
+namespace sinter {
+
+/// The largest number of elements sinter accepts in one tensor (2^40): larger
+/// shapes in a model file are corrupt or hostile, not real.
+constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+
+struct OnnxModelFile {
+  std::string path;      ///< As given by the user; used in locations.
+  std::string directory; ///< Canonical folder of the model (external data).
+  onnx::ModelProto proto;
+  /// External data files, mapped once each, kept alive by the resource blobs
+  /// that point into them.
+  llvm::StringMap<std::shared_ptr<llvm::sys::fs::mapped_file_region>>
+      externalFiles;
+};
+
+/// The MLIR element type of an ONNX TensorProto data type, or null.
+mlir::Type onnxElementType(mlir::MLIRContext *context, int32_t dataType);
+
+/// The name of an ONNX data type ("FLOAT", "STRING", ...), for messages.
+llvm::StringRef onnxDataTypeName(int32_t dataType);
+
+/// Converts `tensor` (an initializer or a Constant's value) to an elements
+/// attribute: dense for small tensors, dense_resource for the rest. Takes the
+/// bytes out of `tensor` instead of copying when it holds them as raw_data;
+/// maps external data. `what` names the tensor in messages.
+mlir::FailureOr<mlir::ElementsAttr>
+importOnnxTensor(OnnxModelFile &model, onnx::TensorProto &tensor,
+                 mlir::Location loc, llvm::StringRef what);
+
+class OnnxGraphImporter;
+
+/// The view of one ONNX node that an operator converter works with: its
+/// inputs as MLIR values, its attributes, and ways to create ops whose shape
+/// errors are reported at the node instead of aborting.
+class OnnxNode {
+public:
+  OnnxNode(OnnxGraphImporter &graph, const onnx::NodeProto &proto,
+           int64_t opset, mlir::Location loc);
+
+  const onnx::NodeProto &proto() const { return nodeProto; }
+  int64_t opset() const { return opsetVersion; }
+  mlir::Location loc() const { return location; }
+  mlir::OpBuilder &builder();
+  mlir::MLIRContext *context();
+
+  /// Reports an error at the node: "node 'name' (Op): ...".
+  mlir::InFlightDiagnostic error();
+
+  // Inputs. Optional inputs may be absent (missing or named "").
+  size_t numInputs() const { return nodeProto.input_size(); }
+  bool hasInput(size_t i) const;
+  mlir::Value input(size_t i);
+  mlir::RankedTensorType inputType(size_t i);
+
+  /// The input as integer constants, or an error naming what must be constant.
+  mlir::FailureOr<llvm::SmallVector<int64_t>> constantInts(size_t i,
+                                                           llvm::StringRef what);
+  /// The input (a 0-D or 1-D integer tensor) as sizes known at import time:
+  /// constants, or index values for dynamic dimensions. Shape computations
+  /// of exported graphs (Shape -> Gather -> Concat -> Reshape) reduce to
+  /// these. Returns std::nullopt when nothing is known.
+  std::optional<llvm::SmallVector<mlir::OpFoldResult>> knownInts(size_t i);
+  /// A scalar constant input as a double, or std::nullopt.
+  std::optional<double> constantScalar(size_t i);
+
+  // Attributes.
+  const onnx::AttributeProto *attribute(llvm::StringRef name) const;
+  int64_t intAttr(llvm::StringRef name, int64_t defaultValue) const;
+  float floatAttr(llvm::StringRef name, float defaultValue) const;
+  std::optional<llvm::SmallVector<int64_t>>
+  intsAttr(llvm::StringRef name) const;
+  std::string stringAttr(llvm::StringRef name,
+                         llvm::StringRef defaultValue) const;
+  /// A tensor attribute (Constant's value) as an elements attribute.
+  mlir::FailureOr<mlir::ElementsAttr> tensorAttribute(llvm::StringRef name);
+
+  // Outputs.
+  size_t numOutputs() const { return nodeProto.output_size(); }
+  /// Whether output `i` exists and something (a node or the graph) reads it.
+  bool outputUsed(size_t i) const;
+  void setOutput(size_t i, mlir::Value value,
+                 std::optional<llvm::SmallVector<mlir::OpFoldResult>> known =
+                     std::nullopt);
+
+  /// Normalizes an ONNX axis (negative counts from the end) for `rank`.
+  mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank,
+                                         llvm::StringRef what = "axis");
+
+  /// Creates an op that infers its result types; inference or verifier
+  /// errors are reported at the node and give failure (never an abort).
+  template <typename OpTy, typename... Args>
+  mlir::FailureOr<OpTy> create(Args &&...args) {
+    auto op = OpTy::create(builder(), location, builder().getNoneType(),
+                           std::forward<Args>(args)...);
+    if (mlir::failed(inferAndVerify(op.getOperation())))
+      return mlir::failure();
+    return op;
+  }
+  /// The same for ops with several results; attributes are passed as
+  /// attributes (ODS offers no unwrapped builder with a TypeRange).
+  template <typename OpTy, typename... Args>
+  mlir::FailureOr<OpTy> createWithResults(size_t numResults, Args &&...args) {
+    llvm::SmallVector<mlir::Type> placeholders(numResults,
+                                               builder().getNoneType());
+    auto op = OpTy::create(builder(), location, mlir::TypeRange(placeholders),
+                           std::forward<Args>(args)...);
+    if (mlir::failed(inferAndVerify(op.getOperation())))
+      return mlir::failure();
+    return op;
+  }
+  /// Creates an op whose result types are given, then verifies it.
+  template <typename OpTy, typename... Args>
+  mlir::FailureOr<OpTy> createTyped(Args &&...args) {
+    auto op = OpTy::create(builder(), location, std::forward<Args>(args)...);
+    if (mlir::failed(verifyCreated(op.getOperation())))
+      return mlir::failure();
+    return op;
+  }
+
+  /// `size` as an index value (materializing constants).
+  mlir::Value indexValue(mlir::OpFoldResult size);
+  /// Dimension `dim` of `value`: a constant when static, tensor.dim if not.
+  mlir::OpFoldResult dimSize(mlir::Value value, int64_t dim);
+  /// A known integer list as an i64 tensor (0-D when `scalar`).
+  mlir::Value materializeInts(llvm::ArrayRef<mlir::OpFoldResult> values,
+                              bool scalar);
+  /// A constant tensor of `type` holding `values`.
+  mlir::Value constant(mlir::DenseElementsAttr values);
+
+private:
+  mlir::LogicalResult inferAndVerify(mlir::Operation *op);
+  mlir::LogicalResult verifyCreated(mlir::Operation *op);
+
+  OnnxGraphImporter &graph;
+  const onnx::NodeProto &nodeProto;
+  int64_t opsetVersion;
+  mlir::Location location;
+};
+
+/// Converts one node; reports its own errors.
+using OnnxConverter = mlir::LogicalResult (*)(OnnxNode &node);
+
+struct OnnxConverterEntry {
+  OnnxOpSupport support;
+  OnnxConverter convert;
+};
+
+/// The converter for `name` in `domain` at `opset`, or null.
+const OnnxConverterEntry *findOnnxConverter(llvm::StringRef domain,
+                                            llvm::StringRef name,
+                                            int64_t opset);
+
+} // namespace sinter
+
+#endif // SINTER_FRONTEND_ONNX_ONNXIMPORTERIMPL_H
