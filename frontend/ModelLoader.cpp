@@ -27,9 +27,11 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &context, StringRef path,
 
   if (path.ends_with(".mlir")) {
     Location loc = NameLoc::get(StringAttr::get(&context, path));
-    if (!options.dimSizes.empty() || !options.dimBounds.empty())
-      return emitError(loc) << "--dim and --max-dim apply to ONNX models; "
-                               "a .mlir graph states its own sizes";
+    if (!options.dimSizes.empty() || !options.dimBounds.empty() ||
+        !options.frozenInputs.empty())
+      return emitError(loc) << "--dim, --max-dim and --freeze-input apply to "
+                               "ONNX models; a .mlir graph states its own "
+                               "sizes and constants";
     llvm::SourceMgr sourceMgr;
     std::string message;
     auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path);

@@ -155,7 +155,7 @@ def Sinter_MulOp : Sinter_BinaryOp<"mul", Sinter_NumericTensor, "lhs * rhs",
   let hasFolder = 1;
 }
 def Sinter_DivOp : Sinter_BinaryOp<"div", Sinter_NumericTensor, "lhs / rhs">;
-def Sinter_PowOp : Sinter_BinaryOp<"pow", Sinter_FloatTensor, "lhs ^ rhs">;
+def Sinter_PowOp : Sinter_BinaryOp<"pow", Sinter_NumericTensor, "lhs ^ rhs">;
 def Sinter_MaxOp : Sinter_BinaryOp<"max", Sinter_NumericTensor, "max(lhs, rhs)",
     [Commutative]>;
 def Sinter_MinOp : Sinter_BinaryOp<"min", Sinter_NumericTensor, "min(lhs, rhs)",

@@ -163,6 +163,28 @@ LogicalResult convertUnary(OnnxNode &node) {
   return failed(op) ? failure() : finish(node, op->getResult());
 }
 
+/// Neg keeps known sizes known (exporters negate axes and counts).
+LogicalResult convertNeg(OnnxNode &node) {
+  FailureOr<NegOp> op = node.create<NegOp>(node.input(0));
+  if (failed(op))
+    return failure();
+  std::optional<Known> known = node.knownInts(0);
+  if (!known || !isa<IntegerType>(getElementTypeOrSelf(op->getType())))
+    return finish(node, op->getResult());
+  Known negated;
+  for (OpFoldResult value : *known) {
+    if (std::optional<int64_t> c = getConstantIntValue(value)) {
+      negated.push_back(node.builder().getIndexAttr(-*c));
+      continue;
+    }
+    Value zero = arith::ConstantIndexOp::create(node.builder(), node.loc(), 0);
+    negated.push_back(arith::SubIOp::create(node.builder(), node.loc(), zero,
+                                            node.indexValue(value))
+                          .getResult());
+  }
+  return finish(node, op->getResult(), negated);
+}
+
 LogicalResult convertIdentity(OnnxNode &node) {
   return finish(node, node.input(0), node.knownInts(0));
 }
@@ -171,11 +193,12 @@ LogicalResult convertDropout(OnnxNode &node) {
   if (node.hasInput(2)) {
     std::optional<double> training = node.constantScalar(2);
     if (!training || *training != 0.0)
-      return node.error() << "training_mode must be a constant false: "
-                          << "sinter compiles models for inference";
+      return node.error() << "unsupported training_mode: it must be a "
+                             "constant false, sinter compiles models for "
+                             "inference";
   }
   if (node.outputUsed(1))
-    return node.error() << "the mask output of Dropout is not supported";
+    return node.error() << "unsupported output: the mask of Dropout";
   return finish(node, node.input(0));
 }
 
@@ -262,8 +285,6 @@ LogicalResult convertVariadic(OnnxNode &node) {
 LogicalResult convertPow(OnnxNode &node) {
   Value base = node.input(0), exponent = node.input(1);
   Type baseType = getElementTypeOrSelf(base.getType());
-  if (!isa<FloatType>(baseType))
-    return node.error() << "Pow of integer tensors is not supported";
   if (getElementTypeOrSelf(exponent.getType()) != baseType) {
     auto type = cast<RankedTensorType>(exponent.getType()).clone(baseType);
     FailureOr<CastOp> cast = node.createTyped<CastOp>(type, exponent);
@@ -356,7 +377,8 @@ LogicalResult convertClip(OnnxNode &node) {
       continue;
     std::optional<double> value = node.constantScalar(i + 1);
     if (!value)
-      return node.error() << (i ? "max" : "min")
+      return node.error() << "unsupported dynamic value: the "
+                          << (i ? "max" : "min")
                           << " of Clip must be a constant scalar";
     bounds[i] = node.builder().getF64FloatAttr(*value);
   }
@@ -369,8 +391,7 @@ LogicalResult convertCast(OnnxNode &node) {
   int32_t to = node.intAttr("to", 0);
   Type elementType = onnxElementType(node.context(), to);
   if (!elementType)
-    return node.error() << "Cast to " << onnxDataTypeName(to)
-                        << " is not supported";
+    return node.error() << "unsupported Cast to " << onnxDataTypeName(to);
   Value input = node.input(0);
   auto type = cast<RankedTensorType>(input.getType());
   std::optional<Known> known;
@@ -419,8 +440,11 @@ LogicalResult convertGemm(OnnxNode &node) {
   Value c = node.input(2);
   Type elementType = getElementTypeOrSelf(a.getType());
   // The common case, y = x W^T + b, is one sinter.linear.
+  int64_t n = cast<RankedTensorType>(b.getType()).getDimSize(transB ? 0 : 1);
+  auto cType = c ? cast<RankedTensorType>(c.getType()) : nullptr;
   bool biasFits = c && beta == 1.0f && alpha == 1.0f &&
-                  cast<RankedTensorType>(c.getType()).getRank() == 1;
+                  cType.getRank() == 1 && cType.getDimSize(0) == n &&
+                  !ShapedType::isDynamic(n);
   FailureOr<LinearOp> linear = node.create<LinearOp>(
       a, b, biasFits ? c : Value(), transB);
   if (failed(linear))
@@ -457,9 +481,9 @@ LogicalResult convertEinsum(OnnxNode &node) {
   std::string equation = node.stringAttr("equation", "");
   equation.erase(llvm::remove_if(equation, ::isspace), equation.end());
   auto unsupported = [&]() {
-    return node.error() << "Einsum equation '" << equation
-                        << "' is not a matrix product; sinter supports the "
-                           "forms like 'bij,bjk->bik' and 'bhqd,bhkd->bhqk'";
+    return node.error() << "unsupported Einsum equation '" << equation
+                        << "': sinter supports the matrix-product forms like "
+                           "'bij,bjk->bik' and 'bhqd,bhkd->bhqk'";
   };
   size_t arrow = equation.find("->"), comma = equation.find(',');
   if (node.numInputs() != 2 || arrow == std::string::npos ||
@@ -561,7 +585,7 @@ LogicalResult convertConv(OnnxNode &node) {
       pads[spatial + i] = autoPad == "SAME_UPPER" ? large : small;
     }
   } else if (autoPad != "NOTSET") {
-    return node.error() << "auto_pad '" << autoPad << "' is not supported";
+    return node.error() << "invalid auto_pad '" << autoPad << "'";
   }
   FailureOr<ConvOp> op = node.create<ConvOp>(
       node.input(0), node.input(1), node.input(2), strides, pads, dilations,
@@ -604,17 +628,51 @@ LogicalResult convertReduce(OnnxNode &node) {
 }
 
 LogicalResult convertLayerNorm(OnnxNode &node) {
-  if (node.outputUsed(1) || node.outputUsed(2))
-    return node.error() << "the Mean and InvStdDev outputs of "
-                           "LayerNormalization are not supported";
   int64_t rank = node.inputType(0).getRank();
   FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", -1), rank);
   if (failed(axis))
     return failure();
+  float epsilon = node.floatAttr("epsilon", 1e-5f);
+  Value x = node.input(0);
   FailureOr<LayerNormOp> op = node.create<LayerNormOp>(
-      node.input(0), node.input(1), node.input(2), *axis,
-      llvm::APFloat(node.floatAttr("epsilon", 1e-5f)));
-  return failed(op) ? failure() : finish(node, op->getResult());
+      x, node.input(1), node.input(2), *axis, llvm::APFloat(epsilon));
+  if (failed(op))
+    return failure();
+  node.setOutput(0, op->getResult());
+  if (!node.outputUsed(1) && !node.outputUsed(2))
+    return success();
+  if (node.intAttr("stash_type", 1) != 1 ||
+      !getElementTypeOrSelf(x.getType()).isF32())
+    return node.error() << "unsupported Mean/InvStdDev outputs of "
+                           "LayerNormalization for other than float32";
+  // The statistics the training graph reads: mean and 1/sqrt(var + eps)
+  // over the normalized dimensions, kept as size-1 dimensions.
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(*axis, rank));
+  FailureOr<ReduceMeanOp> mean = node.create<ReduceMeanOp>(x, axes, true);
+  if (failed(mean))
+    return failure();
+  FailureOr<SubOp> centered = node.create<SubOp>(x, mean->getResult());
+  if (failed(centered))
+    return failure();
+  FailureOr<MulOp> squared =
+      node.create<MulOp>(centered->getResult(), centered->getResult());
+  if (failed(squared))
+    return failure();
+  FailureOr<ReduceMeanOp> variance =
+      node.create<ReduceMeanOp>(squared->getResult(), axes, true);
+  if (failed(variance))
+    return failure();
+  FailureOr<AddOp> shifted = node.create<AddOp>(
+      variance->getResult(),
+      scalarConstant(node, node.builder().getF32Type(), epsilon));
+  if (failed(shifted))
+    return failure();
+  FailureOr<RsqrtOp> inverse = node.create<RsqrtOp>(shifted->getResult());
+  if (failed(inverse))
+    return failure();
+  node.setOutput(1, mean->getResult());
+  node.setOutput(2, inverse->getResult());
+  return success();
 }
 
 LogicalResult convertTopK(OnnxNode &node) {
@@ -689,7 +747,8 @@ LogicalResult convertSize(OnnxNode &node) {
 LogicalResult convertReshape(OnnxNode &node) {
   std::optional<Known> shape = node.knownInts(1);
   if (!shape)
-    return node.error() << "the target shape of Reshape ('"
+    return node.error() << "unsupported dynamic value: the target shape of "
+                           "Reshape ('"
                         << node.proto().input(1)
                         << "') is not known when the model is imported";
   Value input = node.input(0);
@@ -791,7 +850,7 @@ LogicalResult convertSqueeze(OnnxNode &node) {
   } else {
     for (int64_t i = 0; i < type.getRank(); ++i) {
       if (type.isDynamicDim(i))
-        return node.error() << "Squeeze without axes on " << type
+        return node.error() << "unsupported Squeeze without axes on " << type
                             << ": whether dimension " << i
                             << " is 1 is not known when importing";
       if (type.getDimSize(i) == 1)
@@ -822,7 +881,8 @@ LogicalResult convertTranspose(OnnxNode &node) {
 LogicalResult convertExpand(OnnxNode &node) {
   std::optional<Known> shape = node.knownInts(1);
   if (!shape)
-    return node.error() << "the target shape of Expand ('"
+    return node.error() << "unsupported dynamic value: the target shape of "
+                           "Expand ('"
                         << node.proto().input(1)
                         << "') is not known when the model is imported";
   SmallVector<int64_t> staticSizes;
@@ -979,9 +1039,9 @@ LogicalResult convertSplit(OnnxNode &node) {
   } else {
     int64_t size = type.getDimSize(*axis);
     if (ShapedType::isDynamic(size))
-      return node.error() << "Split into equal parts of the dynamic "
-                             "dimension "
-                          << *axis << " is not supported";
+      return node.error() << "unsupported Split into equal parts of the "
+                             "dynamic dimension "
+                          << *axis;
     if (size % parts != 0)
       return node.error() << "dimension " << *axis << " of size " << size
                           << " does not split into " << parts
@@ -1039,8 +1099,8 @@ LogicalResult convertGatherElements(OnnxNode &node) {
 LogicalResult convertScatterElements(OnnxNode &node) {
   std::string reduction = node.stringAttr("reduction", "none");
   if (reduction != "none")
-    return node.error() << "ScatterElements with reduction '" << reduction
-                        << "' is not supported";
+    return node.error() << "unsupported reduction '" << reduction
+                        << "' of ScatterElements";
   FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0),
                                                node.inputType(0).getRank());
   if (failed(axis))
@@ -1109,15 +1169,16 @@ LogicalResult convertConstant(OnnxNode &node) {
     SmallVector<int64_t> values(attr->ints().begin(), attr->ints().end());
     return finish(node, scalarOrList(b.getI64Type(), values, false));
   }
-  return node.error() << "Constant with attribute '" << kind
-                      << "' is not supported (strings and sparse tensors)";
+  return node.error() << "unsupported Constant attribute '" << kind
+                      << "' (strings and sparse tensors)";
 }
 
 LogicalResult convertConstantOfShape(OnnxNode &node) {
   std::optional<Known> shape = node.knownInts(0);
   if (!shape)
-    return node.error() << "the shape of ConstantOfShape is not known when "
-                           "the model is imported";
+    return node.error() << "unsupported dynamic value: the shape of "
+                           "ConstantOfShape is not known when the model is "
+                           "imported";
   OpBuilder &b = node.builder();
   DenseElementsAttr fill = DenseElementsAttr::get(
       RankedTensorType::get({}, b.getF32Type()), 0.0f);
@@ -1230,7 +1291,7 @@ const OnnxConverterEntry kConverters[] = {
     SINTER_ONNX_OP("Max", kMinOpset, convertVariadic<MaxOp>),
     SINTER_ONNX_OP("Min", kMinOpset, convertVariadic<MinOp>),
     SINTER_ONNX_OP("Mul", kMinOpset, (convertBinary<MulOp, arith::MulIOp>)),
-    SINTER_ONNX_OP("Neg", kMinOpset, convertUnary<NegOp>),
+    SINTER_ONNX_OP("Neg", kMinOpset, convertNeg),
     SINTER_ONNX_OP("Not", kMinOpset, convertUnary<NotOp>),
     SINTER_ONNX_OP("Or", kMinOpset, convertBinary<OrOp>),
     SINTER_ONNX_OP("Pow", kMinOpset, convertPow),

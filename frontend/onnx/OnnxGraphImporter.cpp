@@ -119,6 +119,7 @@ private:
   LogicalResult orderNodes(SmallVectorImpl<int> &order);
   LogicalResult checkSupport(ArrayRef<int> order);
   FailureOr<func::FuncOp> createFunction(ModuleOp module);
+  LogicalResult freezeInputs();
   LogicalResult convertNodes(ArrayRef<int> order);
   LogicalResult finishFunction(func::FuncOp func);
 };
@@ -165,14 +166,15 @@ LogicalResult OnnxGraphImporter::readOpsets() {
     std::string domain = opset.domain() == "ai.onnx" ? "" : opset.domain();
     opsets[domain] = opset.version();
   }
+  // A model without default-domain nodes needs no default opset; nodes
+  // that need one are reported by checkSupport.
   auto it = opsets.find("");
   if (it == opsets.end())
-    return emitError(modelLocation())
-           << "the model imports no opset of the default ONNX domain";
+    return success();
   int64_t version = it->second;
   if (version < 13 || version > 17)
     return emitError(modelLocation())
-           << "the model uses opset " << version
+           << "unsupported opset: the model uses opset " << version
            << " of the default ONNX domain; sinter imports opsets 13 to 17 "
            << "(convert it with onnx.version_converter)";
   return success();
@@ -297,11 +299,61 @@ LogicalResult OnnxGraphImporter::checkSupport(ArrayRef<int> order) {
   return success(ok);
 }
 
+/// Turns the graph inputs named in ImportOptions::frozenInputs into
+/// initializers holding the tensors read from their files.
+LogicalResult OnnxGraphImporter::freezeInputs() {
+  bool ok = true;
+  for (const auto &entry : options.frozenInputs) {
+    StringRef name = entry.getKey(), file = entry.getValue();
+    Location loc = NameLoc::get(StringAttr::get(&context, file));
+    const onnx::ValueInfoProto *input = nullptr;
+    for (const onnx::ValueInfoProto &candidate : model.proto.graph().input())
+      if (candidate.name() == name)
+        input = &candidate;
+    if (!input) {
+      emitError(loc) << "--freeze-input names '" << name
+                     << "', which is not a graph input";
+      ok = false;
+      continue;
+    }
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+        llvm::MemoryBuffer::getFile(file);
+    onnx::TensorProto &tensor = model.frozenInputs.emplace_back();
+    if (!buffer || (*buffer)->getBufferSize() > static_cast<size_t>(INT_MAX) ||
+        !tensor.ParseFromArray((*buffer)->getBufferStart(),
+                               (*buffer)->getBufferSize())) {
+      emitError(loc) << "cannot read a TensorProto for input '" << name
+                     << "' from '" << file << "'";
+      ok = false;
+      continue;
+    }
+    const onnx::TypeProto::Tensor &declared = input->type().tensor_type();
+    bool shapeFits = !declared.has_shape() ||
+                     declared.shape().dim_size() == tensor.dims_size();
+    for (int i = 0; shapeFits && declared.has_shape() && i < tensor.dims_size();
+         ++i)
+      shapeFits = !declared.shape().dim(i).has_dim_value() ||
+                  declared.shape().dim(i).dim_value() == tensor.dims(i);
+    if (tensor.data_type() != declared.elem_type() || !shapeFits) {
+      emitError(loc) << "the tensor in '" << file
+                     << "' does not match the type of graph input '" << name
+                     << "'";
+      ok = false;
+      continue;
+    }
+    tensor.set_name(name.str());
+    initializers[name] = &tensor;
+  }
+  return success(ok);
+}
+
 FailureOr<func::FuncOp> OnnxGraphImporter::createFunction(ModuleOp module) {
   const onnx::GraphProto &graph = model.proto.graph();
   for (const onnx::TensorProto &init : graph.initializer())
     initializers[init.name()] =
         const_cast<onnx::TensorProto *>(&init); // owned by `model`, mutable
+
+  bool ok = succeeded(freezeInputs());
 
   // Symbolic dimensions named on the command line must exist in the model.
   llvm::StringSet<> symbols;
@@ -309,7 +361,6 @@ FailureOr<func::FuncOp> OnnxGraphImporter::createFunction(ModuleOp module) {
     for (const auto &dim : input.type().tensor_type().shape().dim())
       if (dim.has_dim_param())
         symbols.insert(dim.dim_param());
-  bool ok = true;
   for (const llvm::StringMap<int64_t> *names :
        {&options.dimSizes, &options.dimBounds})
     for (const auto &entry : *names)
@@ -333,17 +384,18 @@ FailureOr<func::FuncOp> OnnxGraphImporter::createFunction(ModuleOp module) {
       continue; // IR < 4 lists initializers as inputs: they are constants.
     Location loc = NameLoc::get(StringAttr::get(&context, input.name()));
     if (!input.type().has_tensor_type()) {
-      emitError(loc) << "graph input '" << input.name()
-                     << "' is not a tensor; sinter imports tensor inputs only";
+      emitError(loc) << "unsupported graph input '" << input.name()
+                     << "': sinter imports tensors, not sequences, maps or "
+                        "optionals";
       ok = false;
       continue;
     }
     const onnx::TypeProto::Tensor &tensor = input.type().tensor_type();
     Type elementType = onnxElementType(&context, tensor.elem_type());
     if (!elementType) {
-      emitError(loc) << "graph input '" << input.name() << "' has data type "
+      emitError(loc) << "unsupported data type "
                      << onnxDataTypeName(tensor.elem_type())
-                     << ", which sinter does not support";
+                     << " of graph input '" << input.name() << "'";
       ok = false;
       continue;
     }
@@ -367,13 +419,14 @@ FailureOr<func::FuncOp> OnnxGraphImporter::createFunction(ModuleOp module) {
         size = options.dimSizes.lookup(symbol);
         symbol.clear();
       }
-      if (!ShapedType::isDynamic(size) &&
+      if (!ShapedType::isDynamic(size) && elements >= 0 &&
           (size < 0 || llvm::MulOverflow(elements, size, elements) ||
            elements > kMaxTensorElements)) {
         emitError(loc) << "graph input '" << input.name()
                        << "' has an invalid or absurd size " << size
                        << " (sizes must be >= 0, at most 2^40 elements)";
         ok = false;
+        elements = -1; // Reported once per input.
         size = 0;
       }
       named |= !symbol.empty();
@@ -443,9 +496,8 @@ LogicalResult OnnxGraphImporter::convertNodes(ArrayRef<int> order) {
     for (auto [i, output] : llvm::enumerate(node.output())) {
       if (output.empty() || values.count(output) || !view.outputUsed(i))
         continue;
-      view.error() << "output " << i << " ('" << output
-                   << "') is not supported by sinter's " << node.op_type()
-                   << " importer";
+      view.error() << "unsupported output " << i << " ('" << output
+                   << "') of " << node.op_type();
       ok = false;
       poison();
     }
@@ -568,7 +620,8 @@ FailureOr<SmallVector<int64_t>> OnnxNode::constantInts(size_t i,
     if (result.size() == ints->size())
       return result;
   }
-  return error() << what << " (input " << i << ", '" << nodeProto.input(i)
+  return error() << "unsupported dynamic value: " << what << " (input " << i
+                 << ", '" << nodeProto.input(i)
                  << "') must be a constant known when the model is imported";
 }
 

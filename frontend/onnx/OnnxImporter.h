@@ -31,6 +31,10 @@ struct ImportOptions {
   /// Upper bounds of symbolic dimensions left dynamic (`--max-dim`); recorded
   /// on the function as `sinter.dim_bounds` for code generation.
   llvm::StringMap<int64_t> dimBounds;
+  /// Graph inputs frozen to constants read from ONNX TensorProto files
+  /// (`--freeze-input name=tensor.pb`): for inputs that carry shapes,
+  /// axes or other values the importer must know.
+  llvm::StringMap<std::string> frozenInputs;
   /// Name of the function the graph becomes.
   std::string functionName = "main";
 };

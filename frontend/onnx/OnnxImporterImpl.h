@@ -20,6 +20,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FileSystem.h"
 
+#include <deque>
+
 #include "onnx/onnx_pb.h"
 
 namespace sinter {
@@ -36,6 +38,8 @@ struct OnnxModelFile {
   /// that point into them.
   llvm::StringMap<std::shared_ptr<llvm::sys::fs::mapped_file_region>>
       externalFiles;
+  /// Values of frozen graph inputs (ImportOptions::frozenInputs).
+  std::deque<onnx::TensorProto> frozenInputs;
 };
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.

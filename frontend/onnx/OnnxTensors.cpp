@@ -259,9 +259,9 @@ FailureOr<ElementsAttr> importOnnxTensor(OnnxModelFile &model,
   MLIRContext *context = loc.getContext();
   Type elementType = onnxElementType(context, tensor.data_type());
   if (!elementType)
-    return emitError(loc) << what << " has data type "
-                          << onnxDataTypeName(tensor.data_type())
-                          << ", which sinter does not support";
+    return emitError(loc) << "unsupported data type "
+                          << onnxDataTypeName(tensor.data_type()) << " of "
+                          << what;
   SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
   int64_t elements = 1;
   for (int64_t size : shape) {

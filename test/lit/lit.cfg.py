@@ -6,7 +6,7 @@ import lit.formats
 
 config.name = "sinter"
 config.test_format = lit.formats.ShTest(execute_external=True)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".onnxtext", ".test"]
 config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "README.md"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.sinter_obj_root, "test", "lit")
@@ -26,6 +26,13 @@ config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%cmake_generator", config.cmake_generator))
 config.substitutions.append(("%cmake_cxx_compiler", config.cmake_cxx_compiler))
 config.substitutions.append(("%cmake_build_type", config.cmake_build_type))
+
+# The shared model set lies beside the checkout on development machines and
+# in CI; tests that read it say REQUIRES: shared-models.
+shared_models = os.path.join(os.path.dirname(config.sinter_src_root), "shared", "models")
+if os.path.isdir(shared_models):
+    config.available_features.add("shared-models")
+    config.substitutions.append(("%shared_models", shared_models))
 
 if config.sinter_sanitize:
     config.available_features.add("sanitizer")

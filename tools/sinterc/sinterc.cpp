@@ -3,6 +3,7 @@
 //   sinterc model.onnx --emit=mlir -o model.mlir   import (and, later, compile)
 //   sinterc --check model.onnx                     op histogram, unsupported ops
 //   sinterc --list-ops                             supported ONNX operators
+//   sinterc m.onnx --dim sequence=128 --freeze-input axes=axes.pb
 //
 // Models are .onnx, .onnxtext or .mlir files. Errors name the node, tensor or
 // file they concern; nothing is written unless the whole job succeeds.
@@ -46,6 +47,12 @@ cl::list<std::string> dims("dim",
 cl::list<std::string>
     maxDims("max-dim", cl::desc("Upper bound of a symbolic dimension"),
             cl::value_desc("name=size"), cl::cat(category));
+
+cl::list<std::string> freezeInputs(
+    "freeze-input",
+    cl::desc("Replace a graph input by the constant in an ONNX TensorProto "
+             "file (for inputs that carry shapes, axes or other values)"),
+    cl::value_desc("name=tensor.pb"), cl::cat(category));
 
 cl::opt<bool> listOps("list-ops",
                       cl::desc("Print the supported ONNX operators and exit"),
@@ -183,6 +190,15 @@ int main(int argc, char **argv) {
   if (!parseDimFlags(dims, "dim", options.dimSizes) ||
       !parseDimFlags(maxDims, "max-dim", options.dimBounds))
     return 1;
+  for (const std::string &entry : freezeInputs) {
+    auto [name, file] = StringRef(entry).split('=');
+    if (name.empty() || file.empty()) {
+      llvm::WithColor::error(llvm::errs(), "sinterc")
+          << "--freeze-input expects name=tensor.pb, got '" << entry << "'\n";
+      return 1;
+    }
+    options.frozenInputs[name] = file.str();
+  }
   FailureOr<OwningOpRef<ModuleOp>> module =
       sinter::loadModel(context, inputPath, options);
   if (failed(module))
