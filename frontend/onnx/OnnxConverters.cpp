@@ -218,8 +218,6 @@ std::optional<Known> knownBinary(OnnxNode &node,
     std::optional<int64_t> x = getConstantIntValue(a),
                            y = getConstantIntValue(b);
     if (x && y && evaluate) {
-      if (!evaluate(*x, 1) && !evaluate(1, 1)) // division by zero guard
-        return std::nullopt;
       result.push_back(node.builder().getIndexAttr(evaluate(*x, *y)));
     } else {
       result.push_back(ArithOp::create(node.builder(), node.loc(),
@@ -282,18 +280,36 @@ LogicalResult convertVariadic(OnnxNode &node) {
   return finish(node, result);
 }
 
+/// Pow: ONNX allows an exponent of another type. A float exponent of an
+/// integer base is applied in float and the result cast back (as numpy and
+/// the ONNX reference do); an integer exponent of a float base is cast.
 LogicalResult convertPow(OnnxNode &node) {
   Value base = node.input(0), exponent = node.input(1);
   Type baseType = getElementTypeOrSelf(base.getType());
-  if (getElementTypeOrSelf(exponent.getType()) != baseType) {
-    auto type = cast<RankedTensorType>(exponent.getType()).clone(baseType);
-    FailureOr<CastOp> cast = node.createTyped<CastOp>(type, exponent);
+  Type exponentType = getElementTypeOrSelf(exponent.getType());
+  auto castTo = [&](Value value, Type type) -> FailureOr<Value> {
+    auto tensorType = cast<RankedTensorType>(value.getType()).clone(type);
+    FailureOr<CastOp> cast = node.createTyped<CastOp>(tensorType, value);
     if (failed(cast))
       return failure();
-    exponent = cast->getResult();
-  }
-  FailureOr<PowOp> op = node.create<PowOp>(base, exponent);
-  return failed(op) ? failure() : finish(node, op->getResult());
+    return cast->getResult();
+  };
+  bool floatExponentOfInt =
+      isa<IntegerType>(baseType) && isa<FloatType>(exponentType);
+  FailureOr<Value> lhs = base, rhs = exponent;
+  if (floatExponentOfInt)
+    lhs = castTo(base, exponentType);
+  else if (exponentType != baseType)
+    rhs = castTo(exponent, baseType);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  FailureOr<PowOp> op = node.create<PowOp>(*lhs, *rhs);
+  if (failed(op))
+    return failure();
+  if (!floatExponentOfInt)
+    return finish(node, op->getResult());
+  FailureOr<Value> result = castTo(op->getResult(), baseType);
+  return failed(result) ? failure() : finish(node, *result);
 }
 
 /// Element `i` of a known list that broadcasts (one element, or `i`-th).
@@ -776,21 +792,55 @@ LogicalResult convertReshape(OnnxNode &node) {
     }
   }
   if (inferred) {
-    OpFoldResult total = node.builder().getIndexAttr(1),
-                 others = node.builder().getIndexAttr(1);
+    // total / others, cancelling the dynamic sizes both contain: the
+    // common {0, 0, heads, -1} of attention reshapes stays static.
+    int64_t totalStatic = 1, otherStatic = 1;
+    SmallVector<Value> totalDynamic, otherDynamic;
+    bool overflow = false;
+    auto collect = [&](OpFoldResult size, int64_t &product,
+                       SmallVectorImpl<Value> &dynamic) {
+      if (std::optional<int64_t> c = getConstantIntValue(size))
+        overflow |= llvm::MulOverflow(product, *c, product);
+      else
+        dynamic.push_back(cast<Value>(size));
+    };
     for (OpFoldResult dim : dims)
-      total = multiply(node, total, dim);
+      collect(dim, totalStatic, totalDynamic);
     for (auto [i, size] : llvm::enumerate(sizes))
       if (i != *inferred)
-        others = multiply(node, others, size);
-    std::optional<int64_t> t = getConstantIntValue(total),
-                           o = getConstantIntValue(others);
-    if (t && o) {
-      if (*o == 0 || *t % *o != 0)
-        return node.error() << "cannot reshape " << *t
-                            << " elements: the other sizes multiply to " << *o;
-      sizes[*inferred] = node.builder().getIndexAttr(*t / *o);
+        collect(size, otherStatic, otherDynamic);
+    if (overflow)
+      return node.error() << "the sizes of Reshape overflow 64 bits";
+    for (auto it = otherDynamic.begin(); it != otherDynamic.end();) {
+      auto match = llvm::find(totalDynamic, *it);
+      if (match == totalDynamic.end()) {
+        ++it;
+        continue;
+      }
+      totalDynamic.erase(match);
+      it = otherDynamic.erase(it);
+    }
+    if (totalDynamic.empty() && otherDynamic.empty()) {
+      if (otherStatic == 0 || totalStatic % otherStatic != 0)
+        return node.error() << "cannot reshape " << totalStatic
+                            << " elements: the other sizes multiply to "
+                            << otherStatic;
+      sizes[*inferred] = node.builder().getIndexAttr(totalStatic / otherStatic);
+    } else if (otherDynamic.empty() && otherStatic != 0 &&
+               totalStatic % otherStatic == 0) {
+      // Only the input has dynamic sizes: no division is needed.
+      OpFoldResult size =
+          node.builder().getIndexAttr(totalStatic / otherStatic);
+      for (Value dynamic : totalDynamic)
+        size = multiply(node, size, dynamic);
+      sizes[*inferred] = size;
     } else {
+      OpFoldResult total = node.builder().getIndexAttr(totalStatic),
+                   others = node.builder().getIndexAttr(otherStatic);
+      for (Value size : totalDynamic)
+        total = multiply(node, total, size);
+      for (Value size : otherDynamic)
+        others = multiply(node, others, size);
       sizes[*inferred] = arith::DivUIOp::create(node.builder(), node.loc(),
                                                 node.indexValue(total),
                                                 node.indexValue(others))

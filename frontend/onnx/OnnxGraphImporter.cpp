@@ -22,6 +22,7 @@
 #include "llvm/Support/Path.h"
 
 #include "onnx/defs/parser.h"
+#include "onnx/defs/schema.h"
 
 #include <deque>
 
@@ -103,6 +104,8 @@ public:
   llvm::StringMap<onnx::TensorProto *> initializers;
   /// Integer shape values known at import time (see OnnxNode::knownInts).
   DenseMap<Value, SmallVector<OpFoldResult>> known;
+  /// tensor.dim of each dynamic dimension read so far (OnnxNode::dimSize).
+  DenseMap<std::pair<Value, int64_t>, Value> dimSizes;
   /// Names read by some node or by the graph's outputs.
   llvm::StringSet<> usedNames;
   /// Opset version per domain ("" is the default domain).
@@ -124,11 +127,44 @@ private:
   LogicalResult finishFunction(func::FuncOp func);
 };
 
+/// How messages name a node: its name, or "OpType#index" if it has none.
+static std::string displayName(const onnx::NodeProto &node, int index) {
+  return node.name().empty() ? node.op_type() + "#" + std::to_string(index)
+                             : node.name();
+}
+
+/// Checks a node's arity against its ONNX schema, so that converters can
+/// rely on their required inputs being present.
+static LogicalResult checkArity(const onnx::NodeProto &node, StringRef domain,
+                                int64_t opset, Location loc) {
+  const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
+      node.op_type(), static_cast<int>(opset), domain.str());
+  if (!schema)
+    return success();
+  auto range = [](int min, int max) {
+    return min == max ? std::to_string(min)
+                      : std::to_string(min) + " to " + std::to_string(max);
+  };
+  int inputs = node.input_size(), outputs = node.output_size();
+  if (inputs < schema->min_input() || inputs > schema->max_input())
+    return emitError(loc) << node.op_type() << " takes "
+                          << range(schema->min_input(), schema->max_input())
+                          << " inputs, the node has " << inputs;
+  if (outputs < schema->min_output() || outputs > schema->max_output())
+    return emitError(loc) << node.op_type() << " has "
+                          << range(schema->min_output(), schema->max_output())
+                          << " outputs, the node has " << outputs;
+  for (auto [i, param] : llvm::enumerate(schema->inputs()))
+    if (param.GetOption() == onnx::OpSchema::Single &&
+        static_cast<int>(i) < inputs && node.input(i).empty())
+      return emitError(loc) << "input " << i << " ('" << param.GetName()
+                            << "') of " << node.op_type() << " is required";
+  return success();
+}
+
 Location OnnxGraphImporter::nodeLocation(const onnx::NodeProto &node,
                                          int index) {
-  std::string name = node.name();
-  if (name.empty())
-    name = node.op_type() + "#" + std::to_string(index);
+  std::string name = displayName(node, index);
   return FusedLoc::get(&context, {NameLoc::get(StringAttr::get(&context, name))},
                        StringAttr::get(&context, node.op_type()));
 }
@@ -186,29 +222,43 @@ LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
   const onnx::GraphProto &graph = model.proto.graph();
   bool ok = true;
   llvm::StringMap<int> producer; // value -> node index, -1 for graph values
-  auto define = [&](const std::string &name, int node, StringRef what) {
+  auto define = [&](const std::string &name, int node) {
     if (name.empty())
       return;
     auto [it, inserted] = producer.try_emplace(name, node);
     if (!inserted && node >= 0) {
       emitError(nodeLocation(graph.node(node), node))
           << "value '" << name << "' is defined twice ("
-          << (it->second >= 0 ? "also by node '" +
-                                    graph.node(it->second).name() + "'"
-                              : std::string("also a graph input or "
-                                            "initializer"))
+          << (it->second >= 0
+                  ? "also by node '" +
+                        displayName(graph.node(it->second), it->second) + "'"
+                  : std::string("also a graph input or initializer"))
           << ")";
       ok = false;
     }
-    (void)what;
   };
-  for (const onnx::TensorProto &init : graph.initializer())
-    define(init.name(), -1, "initializer");
-  for (const onnx::ValueInfoProto &input : graph.input())
-    define(input.name(), -1, "input");
+  // Names must be unique among initializers and among graph inputs; an
+  // initializer may also be listed as an input (IR version < 4).
+  llvm::StringSet<> initializerNames, inputNames;
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    if (!initializerNames.insert(init.name()).second) {
+      emitError(modelLocation())
+          << "two initializers are named '" << init.name() << "'";
+      ok = false;
+    }
+    define(init.name(), -1);
+  }
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (!inputNames.insert(input.name()).second) {
+      emitError(modelLocation())
+          << "two graph inputs are named '" << input.name() << "'";
+      ok = false;
+    }
+    define(input.name(), -1);
+  }
   for (int i = 0; i < graph.node_size(); ++i)
     for (const std::string &output : graph.node(i).output())
-      define(output, i, "output");
+      define(output, i);
 
   std::vector<int> pending(graph.node_size(), 0);
   std::vector<SmallVector<int>> readers(graph.node_size());
@@ -257,16 +307,28 @@ LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
   }
   if (static_cast<int>(order.size()) == graph.node_size())
     return success();
+  // The unordered nodes are on a cycle or downstream of one; peel off the
+  // downstream ones (whose outputs no unordered node reads) to name only
+  // the nodes of cycles.
+  std::vector<bool> onCycle(graph.node_size());
+  for (int i = 0; i < graph.node_size(); ++i)
+    onCycle[i] = pending[i] > 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int i = 0; i < graph.node_size(); ++i)
+      if (onCycle[i] && llvm::none_of(readers[i],
+                                      [&](int r) { return onCycle[r]; })) {
+        onCycle[i] = false;
+        changed = true;
+      }
+  }
   InFlightDiagnostic diag = emitError(modelLocation())
                             << "the graph has a cycle through nodes";
   int listed = 0;
   for (int i = 0; i < graph.node_size() && listed < 8; ++i)
-    if (pending[i] > 0) {
-      diag << (listed++ ? ", '" : " '")
-           << (graph.node(i).name().empty() ? graph.node(i).op_type()
-                                            : graph.node(i).name())
+    if (onCycle[i])
+      diag << (listed++ ? ", '" : " '") << displayName(graph.node(i), i)
            << "'";
-    }
   return failure();
 }
 
@@ -279,8 +341,12 @@ LogicalResult OnnxGraphImporter::checkSupport(ArrayRef<int> order) {
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto opset = opsets.find(domain);
     int64_t version = opset == opsets.end() ? 0 : opset->second;
-    if (findOnnxConverter(domain, node.op_type(), version))
+    if (findOnnxConverter(domain, node.op_type(), version)) {
+      if (failed(checkArity(node, domain, version,
+                            nodeLocation(node, index))))
+        ok = false;
       continue;
+    }
     ok = false;
     InFlightDiagnostic diag = emitError(nodeLocation(node, index))
                               << "unsupported operator " << node.op_type()
@@ -514,6 +580,20 @@ LogicalResult OnnxGraphImporter::finishFunction(func::FuncOp func) {
     if (!value)
       return failure();
     results.push_back(value);
+    // A declared static size that differs from the computed one means the
+    // model's metadata is wrong (or the importer is): say so.
+    auto computed = cast<RankedTensorType>(value.getType());
+    const onnx::TypeProto::Tensor &declared = output.type().tensor_type();
+    if (declared.has_shape() &&
+        declared.shape().dim_size() == computed.getRank()) {
+      for (auto [i, dim] : llvm::enumerate(declared.shape().dim()))
+        if (dim.has_dim_value() && !computed.isDynamicDim(i) &&
+            dim.dim_value() != computed.getDimSize(i))
+          emitWarning(modelLocation())
+              << "graph output '" << output.name() << "' is declared with size "
+              << dim.dim_value() << " in dimension " << i
+              << " but computes " << computed;
+    }
     resultAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
         "sinter.name", builder.getStringAttr(output.name()))));
   }
@@ -757,7 +837,12 @@ OpFoldResult OnnxNode::dimSize(Value value, int64_t dim) {
   auto type = cast<RankedTensorType>(value.getType());
   if (!type.isDynamicDim(dim))
     return builder().getIndexAttr(type.getDimSize(dim));
-  return tensor::DimOp::create(builder(), location, value, dim).getResult();
+  // One tensor.dim per dimension, so that sizes computed from the same
+  // dimension are the same value (Reshape's -1 cancels them).
+  Value &size = graph.dimSizes[{value, dim}];
+  if (!size)
+    size = tensor::DimOp::create(builder(), location, value, dim);
+  return size;
 }
 
 Value OnnxNode::materializeInts(ArrayRef<OpFoldResult> values, bool scalar) {
