@@ -37,12 +37,6 @@ namespace sinter {
 FailureOr<std::shared_ptr<OnnxModelFile>> readOnnxModel(MLIRContext &context,
                                                         StringRef path) {
   Location loc = NameLoc::get(StringAttr::get(&context, path));
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/true);
-  if (!buffer)
-    return emitError(loc) << "cannot read '" << path
-                          << "': " << buffer.getError().message();
   auto model = std::make_shared<OnnxModelFile>();
   model->path = path.str();
   SmallString<256> directory(path);
@@ -55,23 +49,41 @@ FailureOr<std::shared_ptr<OnnxModelFile>> readOnnxModel(MLIRContext &context,
                           << "': " << ec.message();
   model->directory = std::string(real);
 
-  StringRef bytes = (*buffer)->getBuffer();
-  if (bytes.empty())
-    return emitError(loc) << "'" << path << "' is empty, not an ONNX model";
   if (path.ends_with(".onnxtext")) {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+        llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+    if (!buffer)
+      return emitError(loc) << "cannot read '" << path
+                            << "': " << buffer.getError().message();
     onnx::Common::Status status =
-        onnx::OnnxParser::Parse(model->proto, bytes.data());
+        onnx::OnnxParser::Parse(model->proto, (*buffer)->getBufferStart());
     if (!status.IsOK())
       return emitError(loc) << "'" << path
                             << "' is not a valid ONNX text model: "
                             << status.ErrorMessage();
-  } else if (bytes.size() > static_cast<size_t>(INT_MAX) ||
-             !model->proto.ParseFromArray(bytes.data(),
-                                          static_cast<int>(bytes.size()))) {
-    return emitError(loc)
-           << "'" << path << "' is not a valid ONNX model: the protobuf "
-           << "does not parse (the file is truncated, corrupt, larger than "
-           << "2 GiB without external data, or not ONNX)";
+  } else {
+    // Parse straight from the file: protobuf reads it in small chunks, so
+    // the only copy of the weights in memory is the one the model keeps.
+    llvm::Expected<llvm::sys::fs::file_t> file =
+        llvm::sys::fs::openNativeFileForRead(path);
+    if (!file)
+      return emitError(loc) << "cannot read '" << path
+                            << "': " << llvm::toString(file.takeError());
+    llvm::sys::fs::file_status status;
+    std::error_code statusError = llvm::sys::fs::status(*file, status);
+    bool parsed = !statusError && status.getSize() > 0 &&
+                  model->proto.ParseFromFileDescriptor(*file);
+    llvm::sys::fs::closeFile(*file);
+    if (statusError)
+      return emitError(loc) << "cannot read '" << path
+                            << "': " << statusError.message();
+    if (status.getSize() == 0)
+      return emitError(loc) << "'" << path << "' is empty, not an ONNX model";
+    if (!parsed)
+      return emitError(loc)
+             << "'" << path << "' is not a valid ONNX model: the protobuf "
+             << "does not parse (the file is truncated, corrupt, larger than "
+             << "2 GiB without external data, or not ONNX)";
   }
   if (!model->proto.has_graph())
     return emitError(loc) << "'" << path

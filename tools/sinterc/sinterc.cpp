@@ -35,11 +35,13 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("path"), cl::init("-"),
                                 cl::cat(category));
 
-enum class Emit { Mlir };
-cl::opt<Emit> emit("emit", cl::desc("Stage to stop at and write"),
-                   cl::values(clEnumValN(Emit::Mlir, "mlir",
-                                         "the model in the sinter dialect")),
-                   cl::init(Emit::Mlir), cl::cat(category));
+enum class Emit { None, Mlir };
+cl::opt<Emit> emit(
+    "emit", cl::desc("Stage to stop at and write"),
+    cl::values(clEnumValN(Emit::None, "none",
+                          "nothing: import and verify the model only"),
+               clEnumValN(Emit::Mlir, "mlir", "the model in the sinter dialect")),
+    cl::init(Emit::Mlir), cl::cat(category));
 
 cl::list<std::string> dims("dim",
                            cl::desc("Bind a symbolic dimension to a size"),
@@ -203,6 +205,8 @@ int main(int argc, char **argv) {
       sinter::loadModel(context, inputPath, options);
   if (failed(module))
     return 1;
+  if (emit == Emit::None)
+    return 0;
 
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output =
