@@ -62,6 +62,8 @@ std::optional<int64_t> staticElementCount(ArrayRef<int64_t> shape) {
 }
 
 int64_t slicedDimSize(int64_t dim, int64_t start, int64_t end, int64_t step) {
+  if (dim <= 0)
+    return 0;
   if (start < 0)
     start += dim;
   if (end < 0)

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <limits>
@@ -63,8 +64,9 @@ LogicalResult finish(OnnxNode &node, Value value,
 /// a * b on sizes, folded when both are constant.
 OpFoldResult multiply(OnnxNode &node, OpFoldResult a, OpFoldResult b) {
   std::optional<int64_t> x = getConstantIntValue(a), y = getConstantIntValue(b);
-  if (x && y)
-    return node.builder().getIndexAttr(*x * *y);
+  int64_t product;
+  if (x && y && !llvm::MulOverflow(*x, *y, product))
+    return node.builder().getIndexAttr(product);
   if (x == 1)
     return b;
   if (y == 1)
@@ -173,7 +175,8 @@ LogicalResult convertNeg(OnnxNode &node) {
     return finish(node, op->getResult());
   Known negated;
   for (OpFoldResult value : *known) {
-    if (std::optional<int64_t> c = getConstantIntValue(value)) {
+    std::optional<int64_t> c = getConstantIntValue(value);
+    if (c && *c != std::numeric_limits<int64_t>::min()) {
       negated.push_back(node.builder().getIndexAttr(-*c));
       continue;
     }
@@ -204,9 +207,30 @@ LogicalResult convertDropout(OnnxNode &node) {
 
 /// Evaluates an integer binary op on known sizes (scalar or 1-D, with the
 /// broadcasting of a single element), when both sides are known.
+/// Evaluates a binary op on two constants; nullopt where it overflows.
+using Evaluator = std::optional<int64_t> (*)(int64_t, int64_t);
+
+std::optional<int64_t> checkedAdd(int64_t a, int64_t b) {
+  int64_t r;
+  return llvm::AddOverflow(a, b, r) ? std::nullopt : std::optional(r);
+}
+std::optional<int64_t> checkedSub(int64_t a, int64_t b) {
+  int64_t r;
+  return llvm::SubOverflow(a, b, r) ? std::nullopt : std::optional(r);
+}
+std::optional<int64_t> checkedMul(int64_t a, int64_t b) {
+  int64_t r;
+  return llvm::MulOverflow(a, b, r) ? std::nullopt : std::optional(r);
+}
+/// C division (ONNX's for integers); callers exclude a zero divisor.
+std::optional<int64_t> checkedDiv(int64_t a, int64_t b) {
+  if (a == std::numeric_limits<int64_t>::min() && b == -1)
+    return std::nullopt;
+  return a / b;
+}
+
 template <typename ArithOp>
-std::optional<Known> knownBinary(OnnxNode &node,
-                                 int64_t (*evaluate)(int64_t, int64_t)) {
+std::optional<Known> knownBinary(OnnxNode &node, Evaluator evaluate) {
   std::optional<Known> lhs = node.knownInts(0), rhs = node.knownInts(1);
   if (!lhs || !rhs || (lhs->size() != rhs->size() && lhs->size() != 1 &&
                        rhs->size() != 1))
@@ -218,7 +242,10 @@ std::optional<Known> knownBinary(OnnxNode &node,
     std::optional<int64_t> x = getConstantIntValue(a),
                            y = getConstantIntValue(b);
     if (x && y && evaluate) {
-      result.push_back(node.builder().getIndexAttr(evaluate(*x, *y)));
+      std::optional<int64_t> value = evaluate(*x, *y);
+      if (!value)
+        return std::nullopt;
+      result.push_back(node.builder().getIndexAttr(*value));
     } else {
       result.push_back(ArithOp::create(node.builder(), node.loc(),
                                        node.indexValue(a), node.indexValue(b))
@@ -236,13 +263,13 @@ LogicalResult convertBinary(OnnxNode &node) {
   std::optional<Known> known;
   if constexpr (!std::is_void_v<ArithOp>) {
     if (isa<IntegerType>(getElementTypeOrSelf(op->getType()))) {
-      int64_t (*evaluate)(int64_t, int64_t) = nullptr;
+      Evaluator evaluate = nullptr;
       if constexpr (std::is_same_v<ArithOp, arith::AddIOp>)
-        evaluate = [](int64_t a, int64_t b) { return a + b; };
+        evaluate = checkedAdd;
       else if constexpr (std::is_same_v<ArithOp, arith::SubIOp>)
-        evaluate = [](int64_t a, int64_t b) { return a - b; };
+        evaluate = checkedSub;
       else if constexpr (std::is_same_v<ArithOp, arith::MulIOp>)
-        evaluate = [](int64_t a, int64_t b) { return a * b; };
+        evaluate = checkedMul;
       known = knownBinary<ArithOp>(node, evaluate);
     }
   }
@@ -261,8 +288,7 @@ LogicalResult convertDiv(OnnxNode &node) {
                   return c && *c != 0;
                 });
     if (safe)
-      known = knownBinary<arith::DivSIOp>(
-          node, [](int64_t a, int64_t b) { return a / b; });
+      known = knownBinary<arith::DivSIOp>(node, checkedDiv);
   }
   return finish(node, op->getResult(), known);
 }
@@ -578,6 +604,9 @@ LogicalResult convertConv(OnnxNode &node) {
     if (ArrayRef<int64_t>(*kernel) != weightType.getShape().drop_front(2))
       return node.error() << "kernel_shape does not match the weight's "
                              "spatial sizes";
+  if (llvm::any_of(strides, [](int64_t v) { return v < 1; }) ||
+      llvm::any_of(dilations, [](int64_t v) { return v < 1; }))
+    return node.error() << "strides and dilations of Conv must be >= 1";
   std::string autoPad = node.stringAttr("auto_pad", "NOTSET");
   if (autoPad == "VALID") {
     pads.assign(2 * spatial, 0);
@@ -1030,7 +1059,7 @@ LogicalResult convertSlice(OnnxNode &node) {
     return failure();
   // Slices of known 1-D sizes (shape[2:], shape[-1:]) stay known.
   std::optional<Known> known = node.knownInts(0);
-  if (known && rank == 1) {
+  if (known && rank == 1 && !known->empty()) {
     int64_t size = known->size(), step = allSteps[0];
     int64_t count = slicedDimSize(size, allStarts[0], allEnds[0], step);
     int64_t start = allStarts[0] < 0 ? allStarts[0] + size : allStarts[0];
@@ -1265,7 +1294,7 @@ LogicalResult convertRange(OnnxNode &node) {
     if (*delta == 0)
       return node.error() << "the delta of Range is 0";
     double count = std::ceil((*limit - *start) / *delta);
-    if (count > static_cast<double>(kMaxTensorElements))
+    if (!std::isfinite(count) || count > static_cast<double>(kMaxTensorElements))
       return node.error() << "Range would produce " << count << " elements";
     int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
     auto resultType = RankedTensorType::get({n}, elementType);

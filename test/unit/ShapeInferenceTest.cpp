@@ -67,6 +67,7 @@ TEST(SlicedDimSize, OnnxSemantics) {
   EXPECT_EQ(sinter::slicedDimSize(10, -1, kMin, -1), 10); // full reverse
   EXPECT_EQ(sinter::slicedDimSize(10, 8, 1, -3), 3);      // 8, 5, 2
   EXPECT_EQ(sinter::slicedDimSize(10, 20, 30, 1), 0);
+  EXPECT_EQ(sinter::slicedDimSize(0, -1, kMin, -1), 0); // empty, reversed
 }
 
 TEST(ConvOutputSize, StridesPadsDilations) {
