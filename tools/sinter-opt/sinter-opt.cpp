@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Passes.h"
 #include "ir/SinterDialect.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -16,6 +17,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  sinter::registerSinterCodegenPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<sinter::SinterDialect>();

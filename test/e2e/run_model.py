@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""Runs a model in the ONNX backend-test layout (model.onnx +
+test_data_set_0/{input,output}_K.pb) through sinter's import and linalg
+lowering, JIT-executes it with mlir-runner, and compares every output with
+the reference: fails where |out - ref| > atol + rtol * |ref| for any element
+(numpy's rule), and prints the max abs error and ||out - ref|| / ||ref||.
+
+This checks the frontend and the lowering numerically on real exports until
+the compiled-artifact path (sinterc -> .so -> sinter-run) replaces the JIT.
+
+  run_model.py --bin build/bin --model test/models/gpt-tiny
+"""
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+LLVM_BIN = "/usr/lib/llvm-22/bin"
+LLVM_LIB = "/usr/lib/llvm-22/lib"
+PIPELINE = [
+    "--convert-sinter-to-linalg",
+    "--one-shot-bufferize=bufferize-function-boundaries",
+    "--convert-linalg-to-loops", "--convert-scf-to-cf",
+    # math to LLVM intrinsics first (rsqrt becomes 1/sqrt), the rest (erf,
+    # tanh) to libm calls.
+    "--convert-math-to-llvm", "--convert-math-to-libm",
+    "--expand-strided-metadata", "--lower-affine", "--finalize-memref-to-llvm",
+    "--convert-to-llvm", "--reconcile-unrealized-casts",
+]
+MLIR_TYPES = {np.float32: "f32", np.int64: "i64", np.int32: "i32", np.bool_: "i1"}
+PRINTERS = {"f32": "printMemrefF32", "i64": "printMemrefI64", "i32": "printMemrefI32"}
+
+
+def tensor_type(shape, element):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
+def dense(array):
+    element = MLIR_TYPES[array.dtype.type]
+    if element == "i1":
+        body = "[" + ", ".join("true" if v else "false" for v in array.ravel()) + "]"
+        return f"dense<{body}> : {tensor_type(array.shape, element)}"
+    return f'dense<"0x{array.astype(array.dtype.newbyteorder("<")).tobytes().hex().upper()}"> : ' \
+           f"{tensor_type(array.shape, element)}"
+
+
+def entry_function(inputs, outputs):
+    lines = []
+    for element in sorted({MLIR_TYPES[o.dtype.type] for o in outputs}):
+        lines.append(f"func.func private @{PRINTERS[element]}(tensor<*x{element}>)")
+    lines.append("func.func @entry() {")
+    args = []
+    for i, array in enumerate(inputs):
+        lines.append(f"  %in{i} = arith.constant {dense(array)}")
+        args.append(f"%in{i}")
+    in_types = ", ".join(tensor_type(a.shape, MLIR_TYPES[a.dtype.type]) for a in inputs)
+    out_types = ", ".join(tensor_type(o.shape, MLIR_TYPES[o.dtype.type]) for o in outputs)
+    results = ", ".join(f"%out{i}" for i in range(len(outputs)))
+    lines.append(f"  {results} = call @main({', '.join(args)}) : ({in_types}) -> ({out_types})")
+    for i, array in enumerate(outputs):
+        element = MLIR_TYPES[array.dtype.type]
+        lines.append(f"  %u{i} = tensor.cast %out{i} : "
+                     f"{tensor_type(array.shape, element)} to tensor<*x{element}>")
+        lines.append(f"  call @{PRINTERS[element]}(%u{i}) : (tensor<*x{element}>) -> ()")
+    lines.append("  return")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def parse_printed(text, count):
+    """The data of each printMemref call, in order."""
+    blocks = re.split(r"Unranked Memref[^\n]*data = \n", text)[1:]
+    if len(blocks) != count:
+        raise RuntimeError(f"expected {count} printed outputs, got {len(blocks)}:\n{text[-2000:]}")
+    values = []
+    for block in blocks:
+        numbers = re.findall(r"[-+]?(?:nan|inf|\d+\.?\d*(?:e[-+]?\d+)?)", block)
+        values.append(np.array([float(n) for n in numbers]))
+    return values
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True, help="sinter's build/bin")
+    parser.add_argument("--model", required=True, help="folder with model.onnx")
+    parser.add_argument("--atol", type=float, default=1e-5)
+    parser.add_argument("--rtol", type=float, default=1e-4)
+    args = parser.parse_args()
+
+    data = os.path.join(args.model, "test_data_set_0")
+    load = lambda kind: [numpy_helper.to_array(onnx.load_tensor(p)) for p in
+                         sorted(glob.glob(os.path.join(data, f"{kind}_*.pb")),
+                                key=lambda p: int(re.findall(r"(\d+)\.pb$", p)[0]))]
+    inputs, references = load("input"), load("output")
+
+    with tempfile.TemporaryDirectory() as work:
+        imported = subprocess.run(
+            [os.path.join(args.bin, "sinterc"), os.path.join(args.model, "model.onnx")],
+            capture_output=True, text=True, check=True).stdout
+        # Put the entry function inside the module, before its resources.
+        resources = imported.find("{-#")
+        head, tail = (imported, "") if resources < 0 else (imported[:resources], imported[resources:])
+        head = head.rstrip()
+        assert head.endswith("}"), "sinterc's module must end with '}'"
+        wrapped = head[:-1] + entry_function(inputs, references) + "\n}\n" + tail
+        source = os.path.join(work, "model.mlir")
+        lowered = os.path.join(work, "lowered.mlir")
+        with open(source, "w") as f:
+            f.write(wrapped)
+        subprocess.run([os.path.join(args.bin, "sinter-opt"), source, "-o", lowered] + PIPELINE,
+                       check=True)
+        run = subprocess.run(
+            [os.path.join(LLVM_BIN, "mlir-runner"), lowered, "-e", "entry",
+             "-entry-point-result=void",
+             f"-shared-libs={LLVM_LIB}/libmlir_runner_utils.so,{LLVM_LIB}/libmlir_c_runner_utils.so"],
+            capture_output=True, text=True)
+        if run.returncode != 0:
+            print(run.stderr[-3000:])
+            print("0 passed, 1 failed")
+            return 1
+    outputs = parse_printed(run.stdout, len(references))
+    ok = True
+    for i, (out, ref) in enumerate(zip(outputs, references)):
+        ref = ref.astype(np.float64).ravel()
+        if out.size != ref.size:
+            print(f"output {i}: {out.size} values, reference has {ref.size}")
+            ok = False
+            continue
+        error = np.abs(out - ref)
+        bad = error > args.atol + args.rtol * np.abs(ref)
+        relative = np.linalg.norm(out - ref) / max(np.linalg.norm(ref), 1e-30)
+        print(f"output {i}: {ref.size} values, max abs error {error.max():.3g}, "
+              f"||out - ref|| / ||ref|| = {relative:.3g}, "
+              f"{int(bad.sum())} beyond atol {args.atol} + rtol {args.rtol}")
+        ok &= not bad.any()
+    print("1 passed, 0 failed" if ok else "0 passed, 1 failed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+// RUN: sinter-opt %s --convert-sinter-to-linalg -split-input-file | FileCheck %s
+
+// Tests that broadcasting becomes indexing maps: the bias reads only d1,
+// a static size-1 dimension reads index 0.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[ONE:.*]] = affine_map<(d0, d1) -> (0, d1)>
+// CHECK-LABEL: func @add_broadcast
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[B:.*]]: tensor<8xf32>, %[[R:.*]]: tensor<1x8xf32>)
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<4x8xf32>
+// CHECK: %[[S:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[B]] : tensor<4x8xf32>, tensor<8xf32>) outs(%[[E]] : tensor<4x8xf32>)
+// CHECK: arith.addf
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ONE]], #[[ID]]]
+// CHECK: arith.mulf
+func.func @add_broadcast(%x: tensor<4x8xf32>, %b: tensor<8xf32>, %r: tensor<1x8xf32>) -> tensor<4x8xf32> {
+  %0 = sinter.add %x, %b : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %1 = sinter.mul %0, %r : (tensor<4x8xf32>, tensor<1x8xf32>) -> tensor<4x8xf32>
+  return %1 : tensor<4x8xf32>
+}
+
+// -----
+
+// Tests that a dynamic result size comes from the operand that has it.
+// CHECK-LABEL: func @dynamic_sizes
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[N:.*]] = tensor.dim %[[X]], %[[C0]] : tensor<?x8xf32>
+// CHECK: tensor.empty(%[[N]]) : tensor<?x8xi1>
+// CHECK: arith.cmpf olt
+func.func @dynamic_sizes(%x: tensor<?x8xf32>, %y: tensor<8xf32>) -> tensor<?x8xi1> {
+  %0 = sinter.less %x, %y : (tensor<?x8xf32>, tensor<8xf32>) -> tensor<?x8xi1>
+  return %0 : tensor<?x8xi1>
+}
+
+// -----
+
+// Tests that matmul is one contraction with broadcast batch dimensions
+// (the lhs batch of size 1 reads index 0) and a zero-filled accumulator.
+// CHECK-DAG: #[[LHS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (0, d1, d2, d4)>
+// CHECK-DAG: #[[RHS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func @matmul
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32)
+// CHECK: linalg.generic {indexing_maps = [#[[LHS]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME: outs(%[[ACC]] : tensor<2x4x8x16xf32>)
+// CHECK: %[[P:.*]] = arith.mulf
+// CHECK: arith.addf %{{.*}}, %[[P]]
+func.func @matmul(%a: tensor<1x4x8x32xf32>, %b: tensor<2x4x32x16xf32>) -> tensor<2x4x8x16xf32> {
+  %0 = sinter.matmul %a, %b : (tensor<1x4x8x32xf32>, tensor<2x4x32x16xf32>) -> tensor<2x4x8x16xf32>
+  return %0 : tensor<2x4x8x16xf32>
+}
+
+// -----
+
+// Tests that linear reads the PyTorch-layout weight as (n, k) and
+// accumulates into the broadcast bias.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func @linear
+// CHECK-SAME: (%[[X:.*]]: tensor<4x16xf32>, %[[WT:.*]]: tensor<32x16xf32>, %[[BIAS:.*]]: tensor<32xf32>)
+// CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%[[BIAS]] : tensor<32xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[W]], #[[O]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[WT]] : tensor<4x16xf32>, tensor<32x16xf32>) outs(%[[INIT]] : tensor<4x32xf32>)
+func.func @linear(%x: tensor<4x16xf32>, %w: tensor<32x16xf32>, %b: tensor<32xf32>) -> tensor<4x32xf32> {
+  %0 = sinter.linear %x, %w, %b transpose_weight : (tensor<4x16xf32>, tensor<32x16xf32>, tensor<32xf32>) -> tensor<4x32xf32>
+  return %0 : tensor<4x32xf32>
+}
+
+// -----
+
+// Tests that reduce_mean sums into a keepdims result, then divides by the
+// element count of the reduced axes (static here: 8).
+// CHECK-DAG: #[[KEEP:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func @reduce_mean
+// CHECK-DAG: %[[COUNT:.*]] = arith.constant 8.000000e+00 : f32
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[KEEP]]], iterator_types = ["parallel", "reduction"]}
+// CHECK: arith.addf
+// CHECK: arith.divf %{{.*}}, %[[COUNT]]
+func.func @reduce_mean(%x: tensor<4x8xf32>) -> tensor<4x1xf32> {
+  %0 = sinter.reduce_mean %x axes [1] keepdims : tensor<4x8xf32> -> tensor<4x1xf32>
+  return %0 : tensor<4x1xf32>
+}
+
+// -----
+
+// Tests that softmax is the stable form: max, exp(x - max), sum, divide.
+// CHECK-LABEL: func @softmax
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: linalg.fill ins(%[[NEGINF]] : f32)
+// CHECK: arith.maximumf
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: arith.divf
+func.func @softmax(%x: tensor<2x16xf32>) -> tensor<2x16xf32> {
+  %0 = sinter.softmax %x axis 1 : tensor<2x16xf32>
+  return %0 : tensor<2x16xf32>
+}
+
+// -----
+
+// Tests the data movement ops.
+// CHECK-LABEL: func @movement
+// CHECK-SAME: (%[[X:.*]]: tensor<1x?x64xf32>, %[[N:.*]]: index)
+// CHECK: %[[SHAPE:.*]] = tensor.from_elements %{{.*}}, %[[N]], %{{.*}}, %{{.*}} : tensor<4xindex>
+// CHECK: %[[R:.*]] = tensor.reshape %[[X]](%[[SHAPE]]) : (tensor<1x?x64xf32>, tensor<4xindex>) -> tensor<1x?x4x16xf32>
+// CHECK: linalg.transpose ins(%[[R]] : tensor<1x?x4x16xf32>) outs(%{{.*}} : tensor<1x4x?x16xf32>) permutation = [0, 2, 1, 3]
+// CHECK: tensor.extract_slice %[[X]][0, 0, 16] [1, %{{.*}}, 16] [1, 1, 2] : tensor<1x?x64xf32> to tensor<1x?x16xf32>
+// CHECK: tensor.extract_slice %[[X]][0, 0, 0] [1, %{{.*}}, 16] [1, 1, 1]
+// CHECK: tensor.extract_slice %[[X]][0, 0, 16] [1, %{{.*}}, 48] [1, 1, 1]
+// CHECK: tensor.concat dim(2)
+func.func @movement(%x: tensor<1x?x64xf32>, %n: index) -> (tensor<1x4x?x16xf32>, tensor<1x?x16xf32>, tensor<1x?x64xf32>) {
+  %0 = sinter.reshape %x to [1, %n, 4, 16] : tensor<1x?x64xf32> -> tensor<1x?x4x16xf32>
+  %1 = sinter.transpose %0 [0, 2, 1, 3] : tensor<1x?x4x16xf32> -> tensor<1x4x?x16xf32>
+  %2 = sinter.slice %x starts [0, 0, 16] ends [1, 9223372036854775807, 48] steps [1, 1, 2] : tensor<1x?x64xf32> -> tensor<1x?x16xf32>
+  %3:2 = sinter.split %x axis 2 sizes [16, 48] : tensor<1x?x64xf32> -> tensor<1x?x16xf32>, tensor<1x?x48xf32>
+  %4 = sinter.concat %3#0, %3#1 axis 2 : (tensor<1x?x16xf32>, tensor<1x?x48xf32>) -> tensor<1x?x64xf32>
+  return %1, %2, %4 : tensor<1x4x?x16xf32>, tensor<1x?x16xf32>, tensor<1x?x64xf32>
+}
+
+// -----
+
+// Tests that gather reads data at the (wrapped) index of each position.
+// CHECK-LABEL: func @gather
+// CHECK-SAME: (%[[W:.*]]: tensor<256x64xf32>, %[[IDS:.*]]: tensor<1x32xi64>)
+// CHECK: linalg.generic {{.*}} ins(%[[IDS]] : tensor<1x32xi64>) outs(%{{.*}} : tensor<1x32x64xf32>)
+// CHECK: %[[I:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: %[[NEG:.*]] = arith.cmpi slt, %[[I]]
+// CHECK: %[[IDX:.*]] = arith.select %[[NEG]]
+// CHECK: %[[D:.*]] = linalg.index 2 : index
+// CHECK: tensor.extract %[[W]][%[[IDX]], %[[D]]] : tensor<256x64xf32>
+func.func @gather(%w: tensor<256x64xf32>, %ids: tensor<1x32xi64>) -> tensor<1x32x64xf32> {
+  %0 = sinter.gather %w[%ids] axis 0 : (tensor<256x64xf32>, tensor<1x32xi64>) -> tensor<1x32x64xf32>
+  return %0 : tensor<1x32x64xf32>
+}
+
+// -----
+
+// Tests casts with ONNX's rules and the GELU bodies.
+// CHECK-LABEL: func @cast_gelu
+// CHECK: arith.sitofp %{{.*}} : i64 to f32
+// CHECK: arith.cmpf une
+// CHECK: math.erf
+// CHECK: math.tanh
+func.func @cast_gelu(%i: tensor<4xi64>, %x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xi1>, tensor<4xf32>, tensor<4xf32>) {
+  %0 = sinter.cast %i : tensor<4xi64> to tensor<4xf32>
+  %1 = sinter.cast %x : tensor<4xf32> to tensor<4xi1>
+  %2 = sinter.gelu %x approximate none : tensor<4xf32>
+  %3 = sinter.gelu %x approximate tanh : tensor<4xf32>
+  return %0, %1, %2, %3 : tensor<4xf32>, tensor<4xi1>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Tests that layer_norm centers by the mean, scales by rsqrt(var + eps)
+// and applies scale and bias in one last elementwise pass.
+// CHECK-LABEL: func @layer_norm
+// CHECK-DAG: %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.addf %{{.*}}, %[[EPS]]
+// CHECK: math.rsqrt
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK-NOT: sinter.
+func.func @layer_norm(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<2x8xf32> {
+  %0 = sinter.layer_norm %x, %g, %b axis 1 epsilon 1.0e-05 : (tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
