@@ -1004,6 +1004,373 @@ struct LowerNorm : OpRewritePattern<OpTy> {
   }
 };
 
+/// A contraction generic: `maps` over `loops` dimensions whose last
+/// `reductions` are reduced; accumulates lhs * rhs into `init`.
+Value contraction(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
+                  ArrayRef<AffineMap> maps, int64_t loops, int64_t reductions) {
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  for (int64_t i = loops - reductions; i < loops; ++i)
+    iterators[i] = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{lhs, rhs}, init, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+        linalg::YieldOp::create(
+            nb, l, Value(arith::AddFOp::create(nb, l, args[2], product)));
+      });
+  return generic.getResult(0);
+}
+
+Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                 ValueRange sizes) {
+  return linalg::FillOp::create(b, loc,
+                                scalar(b, loc, type.getElementType(), 0.0),
+                                emptyTensor(b, loc, type, sizes))
+      .getResult(0);
+}
+
+/// attention, unfused: scores = Q K^T (grouped-query heads read key/value
+/// head h / group through the indexing maps, no copies), scaled, masked,
+/// softmax over the keys, then P V. The fused flash-attention lowering
+/// replaces this in the fusion issue.
+struct LowerAttention : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    RankedTensorType qType = op.getQuery().getType(),
+                     kType = op.getKey().getType(), result = op.getType();
+    int64_t heads = qType.getDimSize(1), kvHeads = kType.getDimSize(1);
+    if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(kvHeads))
+      return rewriter.notifyMatchFailure(op, "dynamic head counts");
+    int64_t group = heads / kvHeads;
+    Type elementType = result.getElementType();
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
+    AffineExpr kvHead = d(1).floorDiv(group);
+
+    // scores[b, h, i, j] = sum_e q[b, h, i, e] * k[b, h / group, j, e]
+    int64_t batch = result.getDimSize(0), sq = qType.getDimSize(2),
+            sk = kType.getDimSize(2);
+    auto scoresType =
+        RankedTensorType::get({batch, heads, sq, sk}, elementType);
+    SmallVector<Value> scoreSizes;
+    if (Value size = dynamicDim(rewriter, loc, q, 0))
+      scoreSizes.push_back(size);
+    if (Value size = dynamicDim(rewriter, loc, q, 2))
+      scoreSizes.push_back(size);
+    if (Value size = dynamicDim(rewriter, loc, k, 2))
+      scoreSizes.push_back(size);
+    Value scores = contraction(
+        rewriter, loc, q, k, zeroFilled(rewriter, loc, scoresType, scoreSizes),
+        {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, context),
+         AffineMap::get(5, 0, {d(0), kvHead, d(3), d(4)}, context),
+         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, context)},
+        5, 1);
+
+    // Scale, add the mask, hide the future under causal masking (query i
+    // sees keys up to i + (Sk - Sq), aligned to the end as in decoding).
+    double scale = op.getScale().convertToDouble();
+    bool causal = op.getCausal();
+    Value offset;
+    if (causal)
+      offset = arith::SubIOp::create(
+          rewriter, loc, tensor::DimOp::create(rewriter, loc, k, 2),
+          tensor::DimOp::create(rewriter, loc, q, 2));
+    SmallVector<Value> operands = {scores};
+    if (Value mask = op.getMask())
+      operands.push_back(mask);
+    Value masked = elementwise(
+        rewriter, loc, scoresType, operands,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value x = arith::MulFOp::create(b, l, args[0],
+                                          scalar(b, l, elementType, scale));
+          if (args.size() > 1)
+            x = arith::AddFOp::create(b, l, x, args[1]);
+          if (!causal)
+            return x;
+          Value i = linalg::IndexOp::create(b, l, 2);
+          Value j = linalg::IndexOp::create(b, l, 3);
+          Value last = arith::AddIOp::create(b, l, i, offset);
+          Value future =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt, j, last);
+          Value ninf = arith::ConstantOp::create(
+              b, l,
+              b.getFloatAttr(elementType,
+                             APFloat::getInf(cast<FloatType>(elementType)
+                                                 .getFloatSemantics(),
+                                             /*Negative=*/true)));
+          return arith::SelectOp::create(b, l, future, ninf, x);
+        },
+        scoreSizes);
+    Value probabilities = softmax(rewriter, loc, masked, 3, false);
+
+    // out[b, h, i, e] = sum_j p[b, h, i, j] * v[b, h / group, j, e]
+    SmallVector<Value> outSizes;
+    for (int64_t i = 0; i < 4; ++i)
+      if (result.isDynamicDim(i))
+        outSizes.push_back(tensor::DimOp::create(
+            rewriter, loc, i == 3 ? v : q, i));
+    Value out = contraction(
+        rewriter, loc, probabilities, v,
+        zeroFilled(rewriter, loc, result, outSizes),
+        {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, context),
+         AffineMap::get(5, 0, {d(0), kvHead, d(4), d(3)}, context),
+         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, context)},
+        5, 1);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// conv (N-d, grouped): zero-pad the input, then one contraction over the
+/// input channels of the group and the kernel window.
+struct LowerConv : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    RankedTensorType input = op.getInput().getType(),
+                     weight = op.getWeight().getType(), result = op.getType();
+    if (!input.hasStaticShape() || !weight.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic convolution shapes");
+    int64_t spatial = input.getRank() - 2, group = op.getGroup();
+    int64_t groupChannels = weight.getDimSize(1),
+            groupOutputs = weight.getDimSize(0) / group;
+    Type elementType = result.getElementType();
+    ArrayRef<int64_t> pads = op.getPads();
+    Value padded = op.getInput();
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)),
+          high(2, rewriter.getIndexAttr(0));
+      SmallVector<int64_t> shape(input.getShape());
+      for (int64_t i = 0; i < spatial; ++i) {
+        low.push_back(rewriter.getIndexAttr(pads[i]));
+        high.push_back(rewriter.getIndexAttr(pads[spatial + i]));
+        shape[2 + i] += pads[i] + pads[spatial + i];
+      }
+      padded = tensor::PadOp::create(
+          rewriter, loc, RankedTensorType::get(shape, elementType),
+          op.getInput(), low, high, scalar(rewriter, loc, elementType, 0.0));
+    }
+    // Iteration space: n, m, out spatial..., c, kernel spatial...
+    int64_t loops = 2 + spatial + 1 + spatial;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
+    AffineExpr channel = d(1).floorDiv(groupOutputs) * groupChannels +
+                         d(2 + spatial);
+    SmallVector<AffineExpr> inExprs = {d(0), channel}, wExprs = {d(1),
+                                                                 d(2 + spatial)},
+                            outExprs = {d(0), d(1)};
+    for (int64_t i = 0; i < spatial; ++i) {
+      inExprs.push_back(d(2 + i) * op.getStrides()[i] +
+                        d(3 + spatial + i) * op.getDilations()[i]);
+      wExprs.push_back(d(3 + spatial + i));
+      outExprs.push_back(d(2 + i));
+    }
+    // The bias, as 1 x M x 1 x ..., broadcast into the accumulator.
+    Value init;
+    if (Value bias = op.getBias()) {
+      SmallVector<int64_t> shape(result.getRank(), 1);
+      shape[1] = result.getDimSize(1);
+      Value reshaped = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get(shape, elementType), bias,
+          SmallVector<ReassociationIndices>{
+              llvm::to_vector(llvm::seq<int64_t>(0, result.getRank()))});
+      init = elementwise(
+          rewriter, loc, result, reshaped,
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    } else {
+      init = zeroFilled(rewriter, loc, result, {});
+    }
+    rewriter.replaceOp(
+        op, contraction(rewriter, loc, padded, op.getWeight(), init,
+                        {AffineMap::get(loops, 0, inExprs, context),
+                         AffineMap::get(loops, 0, wExprs, context),
+                         AffineMap::get(loops, 0, outExprs, context)},
+                        loops, 1 + spatial));
+    return success();
+  }
+};
+
+/// topk by ranking: element i's rank is the number of elements before it
+/// in the output order (larger, or equal with a lower index); the element
+/// of rank r < k goes to position r. Quadratic in the axis length, which
+/// suits the small axes of routers; a selection kernel comes later.
+struct LowerTopK : OpRewritePattern<TopKOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TopKOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value input = op.getInput();
+    RankedTensorType type = op.getInput().getType();
+    if (!type.hasStaticShape() || !isa<FloatType>(type.getElementType()))
+      return rewriter.notifyMatchFailure(op, "dynamic or integer topk");
+    int64_t rank = type.getRank(), axis = op.getAxis();
+    bool smallest = op.getSmallest();
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
+    // ranks[..., i] = count over e of (x_e before x_i): loops = rank + 1,
+    // dimension `rank` is e.
+    SmallVector<AffineExpr> self, other, rowOut;
+    for (int64_t i = 0; i < rank; ++i) {
+      self.push_back(d(i));
+      other.push_back(i == axis ? d(rank) : d(i));
+      rowOut.push_back(d(i));
+    }
+    auto rankType = RankedTensorType::get(type.getShape(),
+                                          rewriter.getI64Type());
+    Value zeros = zeroFilled(rewriter, loc, rankType, {});
+    SmallVector<utils::IteratorType> iterators(rank + 1,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Value ranks =
+        linalg::GenericOp::create(
+            rewriter, loc, rankType, ValueRange{input, input}, zeros,
+            {AffineMap::get(rank + 1, 0, self, context),
+             AffineMap::get(rank + 1, 0, other, context),
+             AffineMap::get(rank + 1, 0, rowOut, context)},
+            iterators,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value i = linalg::IndexOp::create(b, l, axis);
+              Value e = linalg::IndexOp::create(b, l, rank);
+              Value better = arith::CmpFOp::create(
+                  b, l,
+                  smallest ? arith::CmpFPredicate::OLT
+                           : arith::CmpFPredicate::OGT,
+                  args[1], args[0]);
+              Value tie = arith::AndIOp::create(
+                  b, l,
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                        args[1], args[0]),
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, e,
+                                        i));
+              Value before = arith::OrIOp::create(b, l, better, tie);
+              Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), before);
+              linalg::YieldOp::create(
+                  b, l, Value(arith::AddIOp::create(b, l, args[2], one)));
+            })
+            .getResult(0);
+    // values[..., r] / indices[..., r] from the element whose rank is r:
+    // loops = rank + 1, dimension `rank` runs over the input axis.
+    SmallVector<Type> resultTypes = {op.getValues().getType(),
+                                     op.getIndices().getType()};
+    Value valuesInit = zeroFilled(
+        rewriter, loc, cast<RankedTensorType>(resultTypes[0]), {});
+    Value indicesInit = zeroFilled(
+        rewriter, loc, cast<RankedTensorType>(resultTypes[1]), {});
+    auto pick = linalg::GenericOp::create(
+        rewriter, loc, resultTypes, ValueRange{input, ranks},
+        ValueRange{valuesInit, indicesInit},
+        {AffineMap::get(rank + 1, 0, other, context),
+         AffineMap::get(rank + 1, 0, other, context),
+         AffineMap::get(rank + 1, 0, rowOut, context),
+         AffineMap::get(rank + 1, 0, rowOut, context)},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value position = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
+          Value source = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, rank));
+          Value match = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                              args[1], position);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, match, args[0], args[2]),
+                         arith::SelectOp::create(b, l, match, source,
+                                                 args[3])});
+        });
+    rewriter.replaceOp(op, pick.getResults());
+    return success();
+  }
+};
+
+/// The index read from an i32/i64 indices tensor, wrapped when negative.
+Value wrapIndex(OpBuilder &b, Location loc, Value index, Value size) {
+  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value negative = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::slt, index,
+      arith::ConstantIndexOp::create(b, loc, 0));
+  return arith::SelectOp::create(b, loc, negative,
+                                 arith::AddIOp::create(b, loc, index, size),
+                                 index);
+}
+
+struct LowerGatherElements : OpRewritePattern<GatherElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherElementsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value data = op.getData();
+    int64_t axis = op.getAxis(), rank = op.getType().getRank();
+    Value axisSize = tensor::DimOp::create(rewriter, loc, data, axis);
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < rank; ++i)
+      if (Value size = dynamicDim(rewriter, loc, op.getIndices(), i))
+        sizes.push_back(size);
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, loc, op.getType(), op.getIndices(),
+                [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                  SmallVector<Value> coords;
+                  for (int64_t i = 0; i < rank; ++i)
+                    coords.push_back(i == axis
+                                         ? wrapIndex(b, l, args[0], axisSize)
+                                         : Value(linalg::IndexOp::create(b, l, i)));
+                  return tensor::ExtractOp::create(b, l, data, coords);
+                },
+                sizes));
+    return success();
+  }
+};
+
+/// scatter_elements: every output element starts as data and takes the
+/// update whose index along the axis names it; later updates win.
+struct LowerScatterElements : OpRewritePattern<ScatterElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScatterElementsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    RankedTensorType data = op.getData().getType(),
+                     indices = op.getIndices().getType();
+    int64_t axis = op.getAxis(), rank = data.getRank();
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis && (indices.isDynamicDim(i) || data.isDynamicDim(i) ||
+                        indices.getDimSize(i) != data.getDimSize(i)))
+        return rewriter.notifyMatchFailure(
+            op, "indices narrower than data outside the axis");
+    // loops: the data dimensions, then t over the indices' axis.
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
+    SmallVector<AffineExpr> update, out;
+    for (int64_t i = 0; i < rank; ++i) {
+      update.push_back(i == axis ? d(rank) : d(i));
+      out.push_back(d(i));
+    }
+    SmallVector<utils::IteratorType> iterators(rank + 1,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Value axisSize = tensor::DimOp::create(rewriter, loc, op.getData(), axis);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, op.getType(),
+        ValueRange{op.getIndices(), op.getUpdates()}, op.getData(),
+        {AffineMap::get(rank + 1, 0, update, context),
+         AffineMap::get(rank + 1, 0, update, context),
+         AffineMap::get(rank + 1, 0, out, context)},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value target = wrapIndex(b, l, args[0], axisSize);
+          Value here = linalg::IndexOp::create(b, l, axis);
+          Value match =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, target, here);
+          linalg::YieldOp::create(
+              b, l, Value(arith::SelectOp::create(b, l, match, args[1], args[2])));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 struct ConvertSinterToLinalgPass
     : sinter::impl::ConvertSinterToLinalgBase<ConvertSinterToLinalgPass> {
   void runOnOperation() override {
@@ -1018,7 +1385,8 @@ struct ConvertSinterToLinalgPass
                  LowerReduction<ReduceMaxOp, Combine::Max>,
                  LowerReduction<ReduceMinOp, Combine::Min>,
                  LowerSoftmax<SoftmaxOp, false>,
-                 LowerSoftmax<LogSoftmaxOp, true>>(context);
+                 LowerSoftmax<LogSoftmaxOp, true>, LowerAttention, LowerConv,
+                 LowerTopK, LowerGatherElements, LowerScatterElements>(context);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),

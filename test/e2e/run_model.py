@@ -86,6 +86,44 @@ def parse_printed(text, count):
     return values
 
 
+def jit_run(bin_dir, module_text, outputs):
+    """Lowers `module_text` (a module with an @entry that prints
+    `len(outputs)` results) and runs it; returns the printed arrays, or
+    raises RuntimeError with the tool's message."""
+    with tempfile.TemporaryDirectory() as work:
+        source = os.path.join(work, "model.mlir")
+        lowered = os.path.join(work, "lowered.mlir")
+        with open(source, "w") as f:
+            f.write(module_text)
+        opt = subprocess.run([os.path.join(bin_dir, "sinter-opt"), source, "-o", lowered]
+                             + PIPELINE, capture_output=True, text=True)
+        if opt.returncode != 0:
+            raise RuntimeError(opt.stderr[-3000:])
+        run = subprocess.run(
+            [os.path.join(LLVM_BIN, "mlir-runner"), lowered, "-e", "entry",
+             "-entry-point-result=void",
+             f"-shared-libs={LLVM_LIB}/libmlir_runner_utils.so,{LLVM_LIB}/libmlir_c_runner_utils.so"],
+            capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(run.stderr[-3000:])
+    return parse_printed(run.stdout, len(outputs))
+
+
+def compare(name, out, ref, atol, rtol):
+    """numpy's allclose rule, with the error figures printed."""
+    ref = np.asarray(ref, dtype=np.float64).ravel()
+    if out.size != ref.size:
+        print(f"{name}: {out.size} values, reference has {ref.size}")
+        return False
+    error = np.abs(out - ref)
+    bad = error > atol + rtol * np.abs(ref)
+    relative = np.linalg.norm(out - ref) / max(np.linalg.norm(ref), 1e-30)
+    print(f"{name}: {ref.size} values, max abs error {error.max() if error.size else 0:.3g}, "
+          f"||out - ref|| / ||ref|| = {relative:.3g}, "
+          f"{int(bad.sum())} beyond atol {atol} + rtol {rtol}")
+    return not bad.any()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="sinter's build/bin")
@@ -99,47 +137,23 @@ def main():
                          sorted(glob.glob(os.path.join(data, f"{kind}_*.pb")),
                                 key=lambda p: int(re.findall(r"(\d+)\.pb$", p)[0]))]
     inputs, references = load("input"), load("output")
-
-    with tempfile.TemporaryDirectory() as work:
-        imported = subprocess.run(
-            [os.path.join(args.bin, "sinterc"), os.path.join(args.model, "model.onnx")],
-            capture_output=True, text=True, check=True).stdout
-        # Put the entry function inside the module, before its resources.
-        resources = imported.find("{-#")
-        head, tail = (imported, "") if resources < 0 else (imported[:resources], imported[resources:])
-        head = head.rstrip()
-        assert head.endswith("}"), "sinterc's module must end with '}'"
-        wrapped = head[:-1] + entry_function(inputs, references) + "\n}\n" + tail
-        source = os.path.join(work, "model.mlir")
-        lowered = os.path.join(work, "lowered.mlir")
-        with open(source, "w") as f:
-            f.write(wrapped)
-        subprocess.run([os.path.join(args.bin, "sinter-opt"), source, "-o", lowered] + PIPELINE,
-                       check=True)
-        run = subprocess.run(
-            [os.path.join(LLVM_BIN, "mlir-runner"), lowered, "-e", "entry",
-             "-entry-point-result=void",
-             f"-shared-libs={LLVM_LIB}/libmlir_runner_utils.so,{LLVM_LIB}/libmlir_c_runner_utils.so"],
-            capture_output=True, text=True)
-        if run.returncode != 0:
-            print(run.stderr[-3000:])
-            print("0 passed, 1 failed")
-            return 1
-    outputs = parse_printed(run.stdout, len(references))
-    ok = True
-    for i, (out, ref) in enumerate(zip(outputs, references)):
-        ref = ref.astype(np.float64).ravel()
-        if out.size != ref.size:
-            print(f"output {i}: {out.size} values, reference has {ref.size}")
-            ok = False
-            continue
-        error = np.abs(out - ref)
-        bad = error > args.atol + args.rtol * np.abs(ref)
-        relative = np.linalg.norm(out - ref) / max(np.linalg.norm(ref), 1e-30)
-        print(f"output {i}: {ref.size} values, max abs error {error.max():.3g}, "
-              f"||out - ref|| / ||ref|| = {relative:.3g}, "
-              f"{int(bad.sum())} beyond atol {args.atol} + rtol {args.rtol}")
-        ok &= not bad.any()
+    imported = subprocess.run(
+        [os.path.join(args.bin, "sinterc"), os.path.join(args.model, "model.onnx")],
+        capture_output=True, text=True, check=True).stdout
+    # Put the entry function inside the module, before its resources.
+    resources = imported.find("{-#")
+    head, tail = (imported, "") if resources < 0 else (imported[:resources], imported[resources:])
+    head = head.rstrip()
+    assert head.endswith("}"), "sinterc's module must end with '}'"
+    wrapped = head[:-1] + entry_function(inputs, references) + "\n}\n" + tail
+    try:
+        outputs = jit_run(args.bin, wrapped, references)
+    except RuntimeError as error:
+        print(error)
+        print("0 passed, 1 failed")
+        return 1
+    ok = all(compare(f"output {i}", out, ref, args.atol, args.rtol)
+             for i, (out, ref) in enumerate(zip(outputs, references)))
     print("1 passed, 0 failed" if ok else "0 passed, 1 failed")
     return 0 if ok else 1
 

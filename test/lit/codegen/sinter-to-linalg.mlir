@@ -169,3 +169,34 @@ func.func @layer_norm(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>)
   %0 = sinter.layer_norm %x, %g, %b axis 1 epsilon 1.0e-05 : (tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
+
+// -----
+
+// Tests that attention reads key/value head h / 2 for 4 query heads over 2
+// key/value heads (no copies), hides the future under causal masking, and
+// contracts over the head size, then over the keys.
+// CHECK-DAG: #[[KV:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
+// CHECK-DAG: #[[V:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d4, d3)>
+// CHECK-LABEL: func @attention
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[KV]], #{{.*}}]
+// CHECK: %[[J:.*]] = linalg.index 3 : index
+// CHECK: arith.cmpi sgt, %[[J]]
+// CHECK: math.exp
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[V]], #{{.*}}]
+func.func @attention(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  %0 = sinter.attention %q, %k, %v causal scale 0.25 : (tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// Tests that conv pads the input, then contracts with the group's channels:
+// channel = (m floordiv 3) * 2 + c for 6 outputs in 2 groups of 2 inputs.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, (d1 floordiv 3) * 2 + d4, d2 * 2 + d5, d3 + d6 * 2)>
+// CHECK-LABEL: func @conv
+// CHECK: %[[P:.*]] = tensor.pad
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[P]], %{{.*}} : tensor<1x4x8x9xf32>, tensor<6x2x3x2xf32>)
+func.func @conv(%x: tensor<1x4x7x6xf32>, %w: tensor<6x2x3x2xf32>) -> tensor<1x6x3x7xf32> {
+  %0 = sinter.conv %x, %w strides [2, 1] pads [1, 2, 0, 1] dilations [1, 2] group 2 : (tensor<1x4x7x6xf32>, tensor<6x2x3x2xf32>) -> tensor<1x6x3x7xf32>
+  return %0 : tensor<1x6x3x7xf32>
+}
