@@ -127,19 +127,29 @@ mapExternalFile(OnnxModelFile &model, StringRef location, Location loc,
     return emitError(loc) << what << " names external data by the absolute "
                           << "path '" << location
                           << "'; it must be relative to the model's folder";
+  // The path must stay inside the model's folder, both as written ('..')
+  // and once symbolic links are resolved: a model must not make the
+  // compiler read arbitrary files.
+  StringRef dir = model.directory;
+  auto inside = [&](StringRef path) {
+    return path.starts_with(dir) && path.size() > dir.size() &&
+           llvm::sys::path::is_separator(path[dir.size()]);
+  };
+  auto leaves = [&]() {
+    return emitError(loc) << what << ": external data path '" << location
+                          << "' leaves the model's folder (" << dir << ")";
+  };
   SmallString<256> joined(model.directory);
   llvm::sys::path::append(joined, location);
+  llvm::sys::path::remove_dots(joined, /*remove_dot_dot=*/true);
+  if (!inside(joined))
+    return leaves();
   SmallString<256> real;
   if (std::error_code ec = llvm::sys::fs::real_path(joined, real))
     return emitError(loc) << what << ": cannot open external data file '"
                           << joined << "': " << ec.message();
-  // The canonical path must stay inside the model's folder: a model must not
-  // read arbitrary files through '..' or symbolic links.
-  StringRef dir = model.directory;
-  if (!StringRef(real).starts_with(dir) || real.size() <= dir.size() ||
-      !llvm::sys::path::is_separator(real[dir.size()]))
-    return emitError(loc) << what << ": external data path '" << location
-                          << "' leaves the model's folder (" << dir << ")";
+  if (!inside(real))
+    return leaves();
   auto it = model.externalFiles.find(real);
   if (it != model.externalFiles.end())
     return it->second;

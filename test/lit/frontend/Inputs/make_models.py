@@ -70,6 +70,10 @@ external("external-large.onnx", "external-large.bin", "external-large.bin",
          np.arange(256, dtype=np.float32).tobytes(), n=64)
 external("external-missing.onnx", None, "no-such-file.bin", None)
 external("external-escape.onnx", None, "../../../../../../etc/hostname", None)
+# A symbolic link inside the folder that points out of it.
+external("external-symlink.onnx", None, "escape-link.bin", None)
+if not os.path.islink(path("escape-link.bin")):
+    os.symlink("/", path("escape-link.bin"))
 external("external-short.onnx", "external-short.bin", "external-short.bin",
          np.arange(8, dtype=np.float32).tobytes())
 
