@@ -24,16 +24,8 @@ from onnx import numpy_helper
 
 LLVM_BIN = "/usr/lib/llvm-22/bin"
 LLVM_LIB = "/usr/lib/llvm-22/lib"
-PIPELINE = [
-    "--convert-sinter-to-linalg",
-    "--one-shot-bufferize=bufferize-function-boundaries",
-    "--convert-linalg-to-loops", "--convert-scf-to-cf",
-    # math to LLVM intrinsics first (rsqrt becomes 1/sqrt), the rest (erf,
-    # tanh) to libm calls.
-    "--convert-math-to-llvm", "--convert-math-to-libm",
-    "--expand-strided-metadata", "--lower-affine", "--finalize-memref-to-llvm",
-    "--convert-to-llvm", "--reconcile-unrealized-casts",
-]
+# Exactly what sinterc compiles (codegen/CpuPipeline.cpp).
+PIPELINE = ["--sinter-cpu-pipeline"]
 MLIR_TYPES = {np.float32: "f32", np.int64: "i64", np.int32: "i32", np.bool_: "i1"}
 PRINTERS = {"f32": "printMemrefF32", "i64": "printMemrefI64", "i32": "printMemrefI32"}
 

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CpuPipeline.h"
 #include "codegen/Passes.h"
 #include "ir/SinterDialect.h"
 
@@ -18,6 +19,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   sinter::registerSinterCodegenPasses();
+  sinter::registerCpuPipeline();
 
   mlir::DialectRegistry registry;
   registry.insert<sinter::SinterDialect>();

@@ -1,6 +1,7 @@
 //===- sinterc.cpp - The sinter compiler driver ---------------------------===//
 //
-//   sinterc model.onnx --emit=mlir -o model.mlir   import (and, later, compile)
+//   sinterc model.onnx --emit=mlir -o model.mlir   import
+//   sinterc model.onnx --emit=obj -o model.o       compile for this CPU
 //   sinterc --check model.onnx                     op histogram, unsupported ops
 //   sinterc --list-ops                             supported ONNX operators
 //   sinterc m.onnx --dim sequence=128 --freeze-input axes=axes.pb
@@ -10,7 +11,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CpuPipeline.h"
+#include "codegen/Passes.h"
 #include "frontend/ModelLoader.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -35,13 +42,27 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("path"), cl::init("-"),
                                 cl::cat(category));
 
-enum class Emit { None, Mlir };
+enum class Emit { None, Mlir, Llvm, Obj };
 cl::opt<Emit> emit(
     "emit", cl::desc("Stage to stop at and write"),
     cl::values(clEnumValN(Emit::None, "none",
                           "nothing: import and verify the model only"),
-               clEnumValN(Emit::Mlir, "mlir", "the model in the sinter dialect")),
+               clEnumValN(Emit::Mlir, "mlir", "the model in the sinter dialect"),
+               clEnumValN(Emit::Llvm, "llvm", "LLVM IR for the target CPU"),
+               clEnumValN(Emit::Obj, "obj", "an object file for the target CPU")),
     cl::init(Emit::Mlir), cl::cat(category));
+
+cl::opt<std::string> cpu("cpu",
+                         cl::desc("Target CPU (an LLVM CPU name), or 'native' "
+                                  "for this machine's CPU and features"),
+                         cl::init("native"), cl::cat(category));
+cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"),
+                           cl::Prefix, cl::init(3), cl::cat(category));
+cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
+                     cl::cat(category));
+cl::opt<bool> printIRAfterAll("print-ir-after-all",
+                              cl::desc("Print the IR after every pass"),
+                              cl::cat(category));
 
 cl::list<std::string> dims("dim",
                            cl::desc("Bind a symbolic dimension to a size"),
@@ -170,6 +191,8 @@ int checkModel(MLIRContext &context) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  registerAllPasses();
+  sinter::registerSinterCodegenPasses();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
@@ -183,7 +206,12 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  MLIRContext context;
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  MLIRContext context(registry);
+  // Messages locate the node; dumping the op (with its weights) is noise.
+  context.printOpOnDiagnostic(false);
   ScopedDiagnosticHandler handler(&context, printDiagnostic);
   if (check)
     return checkModel(context);
@@ -207,7 +235,13 @@ int main(int argc, char **argv) {
     return 1;
   if (emit == Emit::None)
     return 0;
+  if (optLevel > 3) {
+    llvm::WithColor::error(llvm::errs(), "sinterc")
+        << "-O" << optLevel << " is not a level (0 to 3)\n";
+    return 1;
+  }
 
+  // Everything below writes into a temporary that is kept only on success.
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputPath, &error);
@@ -215,8 +249,39 @@ int main(int argc, char **argv) {
     llvm::WithColor::error(llvm::errs(), "sinterc") << error << "\n";
     return 1;
   }
-  (*module)->print(output->os());
-  output->os() << "\n";
+  if (emit == Emit::Mlir) {
+    (*module)->print(output->os());
+    output->os() << "\n";
+    output->keep();
+    return 0;
+  }
+
+  PassManager pm(&context);
+  if (timing)
+    pm.enableTiming();
+  if (printIRAfterAll) {
+    context.disableMultithreading();
+    pm.enableIRPrinting();
+  }
+  if (failed(sinter::lowerToLLVMDialect(**module, pm)))
+    return 1;
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      sinter::createTargetMachine({cpu, optLevel});
+  if (!machine) {
+    llvm::WithColor::error(llvm::errs(), "sinterc")
+        << llvm::toString(machine.takeError()) << "\n";
+    return 1;
+  }
+  llvm::LLVMContext llvmContext;
+  FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
+      sinter::translateToLLVMIR(**module, llvmContext, **machine, optLevel);
+  if (failed(llvmModule))
+    return 1;
+  if (emit == Emit::Llvm)
+    (*llvmModule)->print(output->os(), nullptr);
+  else if (failed(sinter::emitObjectFile(**llvmModule, **machine,
+                                         output->os())))
+    return 1;
   output->keep();
   return 0;
 }

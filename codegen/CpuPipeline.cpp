@@ -1,0 +1,139 @@
+//===- CpuPipeline.cpp - From sinter ops to CPU object code ---------------===//
+
+#include "codegen/CpuPipeline.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace sinter {
+
+std::string cpuPipeline() {
+  // Tensors to buffers with results as caller-provided out parameters (the
+  // artifact's calling convention), then loops and LLVM. Tiling,
+  // vectorization and threading are inserted here by later stages.
+  return "convert-sinter-to-linalg,"
+         "linalg-fuse-elementwise-ops,"
+         "one-shot-bufferize{bufferize-function-boundaries=true "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-results-to-out-params,"
+         "buffer-deallocation-pipeline,"
+         "convert-linalg-to-loops,"
+         // expand-strided-metadata creates affine.apply: lower it after.
+         "expand-strided-metadata,"
+         "lower-affine,"
+         "convert-scf-to-cf,"
+         // math to LLVM intrinsics first (rsqrt becomes 1/sqrt), the rest
+         // (erf, tanh) to libm calls.
+         "convert-math-to-llvm,"
+         "convert-math-to-libm,"
+         "finalize-memref-to-llvm,"
+         "convert-to-llvm,"
+         "reconcile-unrealized-casts";
+}
+
+void registerCpuPipeline() {
+  PassPipelineRegistration<>(
+      "sinter-cpu-pipeline",
+      "Lower sinter ops to the LLVM dialect for the CPU (what sinterc "
+      "compiles)",
+      [](OpPassManager &pm) {
+        (void)parsePassPipeline(cpuPipeline(), pm, llvm::errs());
+      });
+}
+
+LogicalResult lowerToLLVMDialect(ModuleOp module, PassManager &pm) {
+  module.walk([](func::FuncOp func) {
+    if (!func.isPublic())
+      return;
+    // Public functions get C-callable wrappers (_mlir_ciface_*) that take
+    // memref descriptors by pointer: the runtime calls those.
+    func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                  UnitAttr::get(func.getContext()));
+    // Names of inputs and outputs are for the artifact writer, not LLVM.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      func.removeArgAttr(i, "sinter.name");
+      func.removeArgAttr(i, "sinter.dim_names");
+    }
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      func.removeResultAttr(i,
+                            StringAttr::get(func.getContext(), "sinter.name"));
+  });
+  if (failed(parsePassPipeline(cpuPipeline(), pm, llvm::errs())))
+    return emitError(module.getLoc()) << "the CPU pass pipeline does not parse";
+  return pm.run(module);
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const CpuTarget &target) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return llvm::createStringError(error);
+  std::string cpu = target.cpu, features;
+  if (cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") +
+                  std::string(feature.second ? "+" : "-") +
+                  feature.first().str();
+  } else if (!llvmTarget->createMCSubtargetInfo(triple, cpu, "")
+                  ->isCPUStringValid(cpu)) {
+    return llvm::createStringError("unknown CPU '" + cpu + "' for " +
+                                   triple.str());
+  }
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
+      target.optLevel >= 2 ? llvm::CodeGenOptLevel::Aggressive
+                           : llvm::CodeGenOptLevel::Less));
+  if (!machine)
+    return llvm::createStringError("cannot create a target machine for " +
+                                   triple.str());
+  return machine;
+}
+
+FailureOr<std::unique_ptr<llvm::Module>>
+translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                  llvm::TargetMachine &machine, unsigned optLevel) {
+  DialectRegistry registry;
+  registerAllToLLVMIRTranslations(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context);
+  if (!llvmModule)
+    return emitError(module.getLoc()) << "translation to LLVM IR failed";
+  llvmModule->setDataLayout(machine.createDataLayout());
+  llvmModule->setTargetTriple(machine.getTargetTriple());
+  auto optimize = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &machine);
+  if (llvm::Error error = optimize(llvmModule.get()))
+    return emitError(module.getLoc())
+           << "LLVM optimization failed: " << llvm::toString(std::move(error));
+  return llvmModule;
+}
+
+LogicalResult emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
+                             llvm::raw_pwrite_stream &os) {
+  llvm::legacy::PassManager passes;
+  if (machine.addPassesToEmitFile(passes, os, nullptr,
+                                  llvm::CodeGenFileType::ObjectFile))
+    return failure();
+  passes.run(module);
+  return success();
+}
+
+} // namespace sinter

@@ -1,0 +1,59 @@
+//===- CpuPipeline.h - From sinter ops to CPU object code -------*- C++ -*-===//
+//
+// The CPU code generation path: the pass pipeline that lowers a module of
+// sinter ops to the LLVM dialect, translation to LLVM IR for a target CPU,
+// and object emission through LLVM's TargetMachine, all in-process.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_CODEGEN_CPUPIPELINE_H
+#define SINTER_CODEGEN_CPUPIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <memory>
+#include <string>
+
+namespace sinter {
+
+struct CpuTarget {
+  /// An LLVM CPU name ("skylake-avx512", "znver3"), or "native" for the
+  /// machine sinter runs on (its CPU and features, e.g. AVX-512).
+  std::string cpu = "native";
+  /// LLVM optimization level, 0 to 3.
+  unsigned optLevel = 3;
+};
+
+/// The pass pipeline from sinter ops to the LLVM dialect, as the passes to
+/// nest in a builtin.module pass manager ("pass1,pass2,...").
+std::string cpuPipeline();
+
+/// Registers cpuPipeline() as `--sinter-cpu-pipeline` (sinter-opt, tests).
+void registerCpuPipeline();
+
+/// Runs cpuPipeline() on `module` with `pm`'s instrumentation (timing,
+/// IR printing) already configured by the caller.
+mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
+                                       mlir::PassManager &pm);
+
+/// A TargetMachine for `target`, or an error naming the CPU.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const CpuTarget &target);
+
+/// Translates an LLVM-dialect module to optimized LLVM IR for `machine`.
+mlir::FailureOr<std::unique_ptr<llvm::Module>>
+translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
+                  llvm::TargetMachine &machine, unsigned optLevel);
+
+/// Writes `module` as an object file for `machine`.
+mlir::LogicalResult emitObjectFile(llvm::Module &module,
+                                   llvm::TargetMachine &machine,
+                                   llvm::raw_pwrite_stream &os);
+
+} // namespace sinter
+
+#endif // SINTER_CODEGEN_CPUPIPELINE_H
