@@ -1371,6 +1371,230 @@ struct LowerScatterElements : OpRewritePattern<ScatterElementsOp> {
   }
 };
 
+/// range: element i is start + i * delta; the length,
+/// max(ceil((limit - start) / delta), 0), is computed at run time when the
+/// result type does not give it.
+struct LowerRange : OpRewritePattern<RangeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RangeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType result = op.getType();
+    Type type = result.getElementType();
+    bool isFloat = isa<FloatType>(type);
+    auto scalarOf = [&](Value tensor) -> Value {
+      return tensor::ExtractOp::create(rewriter, loc, tensor, ValueRange{});
+    };
+    Value start = scalarOf(op.getStart()), delta = scalarOf(op.getDelta());
+    SmallVector<Value> sizes;
+    if (result.isDynamicDim(0)) {
+      Value limit = scalarOf(op.getLimit());
+      Value count;
+      if (isFloat) {
+        Value span = arith::SubFOp::create(rewriter, loc, limit, start);
+        Value steps = math::CeilOp::create(
+            rewriter, loc, arith::DivFOp::create(rewriter, loc, span, delta));
+        count = arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                        steps);
+      } else {
+        Value span = arith::SubIOp::create(rewriter, loc, limit, start);
+        count = arith::CeilDivSIOp::create(rewriter, loc, span, delta);
+        if (!type.isInteger(64))
+          count = arith::ExtSIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                         count);
+      }
+      Value zero = arith::ConstantOp::create(rewriter, loc,
+                                             rewriter.getI64IntegerAttr(0));
+      count = arith::MaxSIOp::create(rewriter, loc, count, zero);
+      sizes.push_back(arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getIndexType(), count));
+    }
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, loc, result, ValueRange{},
+                [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                  Value i = arith::IndexCastOp::create(
+                      b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 0));
+                  if (isFloat) {
+                    Value f = arith::SIToFPOp::create(b, l, type, i);
+                    return arith::AddFOp::create(
+                        b, l, start, arith::MulFOp::create(b, l, f, delta));
+                  }
+                  Value n = type.isInteger(64)
+                                ? i
+                                : Value(arith::TruncIOp::create(b, l, type, i));
+                  return arith::AddIOp::create(
+                      b, l, start, arith::MulIOp::create(b, l, n, delta));
+                },
+                sizes));
+    return success();
+  }
+};
+
+/// trilu: keeps element (i, j) of the last two dimensions where j - i <= k
+/// (lower) or j - i >= k (upper), zero elsewhere.
+struct LowerTrilu : OpRewritePattern<TriluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TriluOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank(), k = op.getK();
+    bool upper = op.getUpper();
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, op.getLoc(), type, op.getInput(),
+                [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                  Value i = linalg::IndexOp::create(b, l, rank - 2);
+                  Value j = linalg::IndexOp::create(b, l, rank - 1);
+                  Value diagonal = arith::SubIOp::create(b, l, j, i);
+                  Value kValue = arith::ConstantIndexOp::create(b, l, k);
+                  Value keep = arith::CmpIOp::create(
+                      b, l,
+                      upper ? arith::CmpIPredicate::sge
+                            : arith::CmpIPredicate::sle,
+                      diagonal, kValue);
+                  Value zero =
+                      isa<FloatType>(type.getElementType())
+                          ? scalar(b, l, type.getElementType(), 0.0)
+                          : Value(arith::ConstantOp::create(
+                                b, l, b.getIntegerAttr(type.getElementType(), 0)));
+                  return arith::SelectOp::create(b, l, keep, args[0], zero);
+                }));
+    return success();
+  }
+};
+
+/// cumsum as a masked reduction: out[i] sums x[t] over t <= i (t < i when
+/// exclusive; t >= i / t > i when reversed). Quadratic in the axis, which
+/// suits the position computations it serves; a scan kernel comes later.
+struct LowerCumSum : OpRewritePattern<CumSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CumSumOp op,
+                                PatternRewriter &rewriter) const override {
+    if (hasUnsignedElements(op))
+      return rewriter.notifyMatchFailure(op, "unsigned element types");
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank(), axis = op.getAxis();
+    bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    SmallVector<AffineExpr> in, out;
+    for (int64_t d = 0; d < rank; ++d) {
+      in.push_back(getAffineDimExpr(d == axis ? rank : d, context));
+      out.push_back(getAffineDimExpr(d, context));
+    }
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < rank; ++d)
+      if (Value size = dynamicDim(rewriter, loc, op.getInput(), d))
+        sizes.push_back(size);
+    SmallVector<utils::IteratorType> iterators(rank + 1,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, op.getInput(),
+        zeroFilled(rewriter, loc, type, sizes),
+        {AffineMap::get(rank + 1, 0, in, context),
+         AffineMap::get(rank + 1, 0, out, context)},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, l, axis);
+          Value t = linalg::IndexOp::create(b, l, rank);
+          arith::CmpIPredicate predicate =
+              reverse ? (exclusive ? arith::CmpIPredicate::sgt
+                                   : arith::CmpIPredicate::sge)
+                      : (exclusive ? arith::CmpIPredicate::slt
+                                   : arith::CmpIPredicate::sle);
+          Value take = arith::CmpIOp::create(b, l, predicate, t, i);
+          Value sum = combine(b, l, Combine::Sum, args[1], args[0]);
+          linalg::YieldOp::create(
+              b, l, Value(arith::SelectOp::create(b, l, take, sum, args[1])));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// rotary_embedding: each output feature reads its own and its pair's
+/// input feature and the angle of the pair (rotate-half pairs d with
+/// d + R/2, interleaved pairs 2p with 2p + 1); features past R pass through.
+struct LowerRotaryEmbedding : OpRewritePattern<RotaryEmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RotaryEmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput(), cos = op.getCos(), sin = op.getSin();
+    RankedTensorType type = op.getType(), angles = op.getCos().getType();
+    bool interleaved = op.getInterleaved();
+    Value half =
+        tensor::DimOp::create(rewriter, loc, cos, angles.getRank() - 1);
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, loc, type, x,
+            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+              SmallVector<Value> index;
+              for (int64_t d = 0; d < 4; ++d)
+                index.push_back(linalg::IndexOp::create(b, l, d));
+              Value feature = index[3];
+              Value one = arith::ConstantIndexOp::create(b, l, 1);
+              Value two = arith::ConstantIndexOp::create(b, l, 2);
+              Value rotary = arith::MulIOp::create(b, l, half, two);
+              Value rotated = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::ult, feature, rotary);
+              // pair: the angle index; first: whether this is the first of
+              // the pair; partner: the other feature of the pair.
+              Value pair, first, partner;
+              if (interleaved) {
+                pair = arith::DivUIOp::create(b, l, feature, two);
+                Value odd = arith::RemUIOp::create(b, l, feature, two);
+                first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                              odd,
+                                              arith::ConstantIndexOp::create(b, l, 0));
+                partner = arith::SelectOp::create(
+                    b, l, first, arith::AddIOp::create(b, l, feature, one),
+                    arith::SubIOp::create(b, l, feature, one));
+              } else {
+                first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                              feature, half);
+                pair = arith::SelectOp::create(
+                    b, l, first, feature,
+                    arith::SubIOp::create(b, l, feature, half));
+                partner = arith::SelectOp::create(
+                    b, l, first, arith::AddIOp::create(b, l, feature, half),
+                    arith::SubIOp::create(b, l, feature, half));
+              }
+              // Past the rotary dimensions, read something in bounds; the
+              // value is not used.
+              Value zero = arith::ConstantIndexOp::create(b, l, 0);
+              pair = arith::SelectOp::create(b, l, rotated, pair, zero);
+              partner = arith::SelectOp::create(b, l, rotated, partner, feature);
+              // cos/sin are [..., S, R/2], broadcast to [B, H, S, R/2].
+              SmallVector<Value> angleIndex;
+              int64_t angleRank = angles.getRank();
+              for (int64_t i = 0; i < angleRank - 1; ++i) {
+                int64_t d = 4 - angleRank + i;
+                angleIndex.push_back(angles.getDimSize(i) == 1 &&
+                                             type.getDimSize(d) != 1
+                                         ? zero
+                                         : index[d]);
+              }
+              angleIndex.push_back(pair);
+              Value c = tensor::ExtractOp::create(b, l, cos, angleIndex);
+              Value s = tensor::ExtractOp::create(b, l, sin, angleIndex);
+              SmallVector<Value> partnerIndex(index.begin(), index.end() - 1);
+              partnerIndex.push_back(partner);
+              Value other = tensor::ExtractOp::create(b, l, x, partnerIndex);
+              // first: x c - other s; second: x c + other s.
+              Value xc = arith::MulFOp::create(b, l, args[0], c);
+              Value os = arith::MulFOp::create(b, l, other, s);
+              Value value = arith::SelectOp::create(
+                  b, l, first, arith::SubFOp::create(b, l, xc, os),
+                  arith::AddFOp::create(b, l, xc, os));
+              return arith::SelectOp::create(b, l, rotated, value, args[0]);
+            }));
+    return success();
+  }
+};
+
 struct ConvertSinterToLinalgPass
     : sinter::impl::ConvertSinterToLinalgBase<ConvertSinterToLinalgPass> {
   void runOnOperation() override {
@@ -1386,7 +1610,9 @@ struct ConvertSinterToLinalgPass
                  LowerReduction<ReduceMinOp, Combine::Min>,
                  LowerSoftmax<SoftmaxOp, false>,
                  LowerSoftmax<LogSoftmaxOp, true>, LowerAttention, LowerConv,
-                 LowerTopK, LowerGatherElements, LowerScatterElements>(context);
+                 LowerTopK, LowerGatherElements, LowerScatterElements,
+                 LowerRange, LowerTrilu, LowerCumSum, LowerRotaryEmbedding>(
+        context);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),

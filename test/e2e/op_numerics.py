@@ -149,7 +149,55 @@ def case_norms_and_activations():
                                     ("%gt", gelu_tanh), ("%ls", log_softmax)])
 
 
-CASES = [case_attention, case_conv, case_topk, case_scatter_gather,
+def case_sequences():
+    x = rand(2, 5, 5)
+    m = rand(2, 6)
+    start, limit, delta = np.array(2, np.int64), np.array(11, np.int64), np.array(3, np.int64)
+    fstart, flimit, fdelta = (np.array(v, np.float32) for v in (0.5, -1.0, -0.25))
+    body = ["%lo = sinter.trilu %a0 k 1 : tensor<2x5x5xf32>",
+            "%up = sinter.trilu %a0 k -1 upper : tensor<2x5x5xf32>",
+            "%cs = sinter.cumsum %a1 axis 1 : tensor<2x6xf32>",
+            "%cx = sinter.cumsum %a1 axis 1 exclusive reverse : tensor<2x6xf32>",
+            # Dynamic lengths: computed at run time from the scalars.
+            "%r = sinter.range %a2, %a3, %a4 : tensor<i64> -> tensor<?xi64>",
+            "%rs = tensor.cast %r : tensor<?xi64> to tensor<3xi64>",
+            "%f = sinter.range %a5, %a6, %a7 : tensor<f32> -> tensor<?xf32>",
+            "%fs = tensor.cast %f : tensor<?xf32> to tensor<6xf32>"]
+    reverse_exclusive = np.flip(np.cumsum(np.flip(m, 1), 1), 1) - m
+    return module([x, m, start, limit, delta, fstart, flimit, fdelta], body, [
+        ("%lo", np.tril(x, 1)), ("%up", np.triu(x, -1)),
+        ("%cs", np.cumsum(m, 1)), ("%cx", reverse_exclusive),
+        ("%rs", np.arange(2, 11, 3, dtype=np.int64)),
+        ("%fs", np.arange(0.5, -1.0, -0.25, dtype=np.float64))])
+
+
+def rotary_ref(x, cos, sin, interleaved):
+    half = cos.shape[-1]
+    out = x.astype(np.float64).copy()
+    if interleaved:
+        a, b = x[..., 0:2 * half:2], x[..., 1:2 * half:2]
+        out[..., 0:2 * half:2] = a * cos - b * sin
+        out[..., 1:2 * half:2] = b * cos + a * sin
+    else:
+        a, b = x[..., :half], x[..., half:2 * half]
+        out[..., :half] = a * cos - b * sin
+        out[..., half:2 * half] = b * cos + a * sin
+    return out
+
+
+def case_rotary():
+    x = rand(1, 2, 5, 8)
+    angles = RNG.uniform(0, 6, (5, 3)).astype(np.float32)  # rotary dim 6 < 8
+    cos, sin = np.cos(angles), np.sin(angles)
+    body = ["%rh = sinter.rotary_embedding %a0, %a1, %a2 : (tensor<1x2x5x8xf32>, "
+            "tensor<5x3xf32>, tensor<5x3xf32>) -> tensor<1x2x5x8xf32>",
+            "%il = sinter.rotary_embedding %a0, %a1, %a2 interleaved : (tensor<1x2x5x8xf32>, "
+            "tensor<5x3xf32>, tensor<5x3xf32>) -> tensor<1x2x5x8xf32>"]
+    return module([x, cos, sin], body, [("%rh", rotary_ref(x, cos, sin, False)),
+                                        ("%il", rotary_ref(x, cos, sin, True))])
+
+
+CASES = [case_sequences, case_rotary, case_attention, case_conv, case_topk, case_scatter_gather,
          case_norms_and_activations]
 
 

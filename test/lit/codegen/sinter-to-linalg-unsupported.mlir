@@ -1,9 +1,11 @@
 // RUN: sinter-opt %s --convert-sinter-to-linalg -verify-diagnostics
 
-// Tests that an op without a lowering yet fails the pass with an error that
-// names it, instead of leaving sinter ops for later stages.
-func.func @cumsum(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
-  // expected-error @+1 {{'sinter.cumsum' has no lowering to linalg yet}}
-  %0 = sinter.cumsum %x axis 1 : tensor<4x8xf32>
-  return %0 : tensor<4x8xf32>
+// Tests that an op without a lowering yet (here: unsigned integer tensors,
+// which need their signedness carried into arith's signless ops) fails the
+// pass with an error that names it, instead of leaving sinter ops for later
+// stages.
+func.func @unsigned(%x: tensor<4xui8>) -> tensor<4xui8> {
+  // expected-error @+1 {{'sinter.abs' has no lowering to linalg yet}}
+  %0 = sinter.abs %x : tensor<4xui8>
+  return %0 : tensor<4xui8>
 }

@@ -200,3 +200,43 @@ func.func @conv(%x: tensor<1x4x7x6xf32>, %w: tensor<6x2x3x2xf32>) -> tensor<1x6x
   %0 = sinter.conv %x, %w strides [2, 1] pads [1, 2, 0, 1] dilations [1, 2] group 2 : (tensor<1x4x7x6xf32>, tensor<6x2x3x2xf32>) -> tensor<1x6x3x7xf32>
   return %0 : tensor<1x6x3x7xf32>
 }
+
+// -----
+
+// Tests the sequence ops: range computes its dynamic length from the
+// scalars, trilu compares j - i with k, cumsum is a reduction masked by
+// t <= i.
+// CHECK-LABEL: func @sequences
+// CHECK: %[[START:.*]] = tensor.extract %{{.*}}[] : tensor<i64>
+// CHECK: arith.ceildivsi
+// CHECK: arith.maxsi
+// CHECK: tensor.empty(%{{.*}}) : tensor<?xi64>
+// CHECK: %[[I:.*]] = linalg.index 1 : index
+// CHECK: %[[J:.*]] = linalg.index 2 : index
+// CHECK: %[[D:.*]] = arith.subi %[[J]], %[[I]] : index
+// CHECK: arith.cmpi sle, %[[D]]
+// CHECK: arith.cmpi sle
+// CHECK: linalg.yield
+func.func @sequences(%s: tensor<i64>, %l: tensor<i64>, %d: tensor<i64>, %m: tensor<2x4x4xf32>, %x: tensor<2x6xf32>) -> (tensor<?xi64>, tensor<2x4x4xf32>, tensor<2x6xf32>) {
+  %0 = sinter.range %s, %l, %d : tensor<i64> -> tensor<?xi64>
+  %1 = sinter.trilu %m k 0 : tensor<2x4x4xf32>
+  %2 = sinter.cumsum %x axis 1 : tensor<2x6xf32>
+  return %0, %1, %2 : tensor<?xi64>, tensor<2x4x4xf32>, tensor<2x6xf32>
+}
+
+// -----
+
+// Tests that rotary_embedding reads the pair's feature and the angle of the
+// pair inside one elementwise generic.
+// CHECK-LABEL: func @rotary
+// CHECK: linalg.generic
+// CHECK: tensor.extract %{{.*}} : tensor<8x3xf32>
+// CHECK: tensor.extract %{{.*}} : tensor<8x3xf32>
+// CHECK: tensor.extract %{{.*}} : tensor<1x2x8x8xf32>
+// CHECK-DAG: arith.subf
+// CHECK-DAG: arith.addf
+// CHECK: linalg.yield
+func.func @rotary(%x: tensor<1x2x8x8xf32>, %c: tensor<8x3xf32>, %s: tensor<8x3xf32>) -> tensor<1x2x8x8xf32> {
+  %0 = sinter.rotary_embedding %x, %c, %s : (tensor<1x2x8x8xf32>, tensor<8x3xf32>, tensor<8x3xf32>) -> tensor<1x2x8x8xf32>
+  return %0 : tensor<1x2x8x8xf32>
+}
