@@ -28,13 +28,16 @@ std::string cpuPipeline() {
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params,"
          "buffer-deallocation-pipeline,"
+         // The clones and deallocations the previous step inserted.
+         "convert-bufferization-to-memref,"
          "convert-linalg-to-loops,"
          // expand-strided-metadata creates affine.apply: lower it after.
          "expand-strided-metadata,"
          "lower-affine,"
          "convert-scf-to-cf,"
-         // math to LLVM intrinsics first (rsqrt becomes 1/sqrt), the rest
-         // (erf, tanh) to libm calls.
+         // Integer powers become small functions; then math to LLVM
+         // intrinsics (rsqrt becomes 1/sqrt), the rest (erf, tanh) to libm.
+         "convert-math-to-funcs{convert-ctlz=false},"
          "convert-math-to-llvm,"
          "convert-math-to-libm,"
          "finalize-memref-to-llvm,"

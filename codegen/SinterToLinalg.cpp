@@ -815,7 +815,8 @@ staticSlice(int64_t dim, int64_t start, int64_t end, int64_t step) {
   start = std::clamp<int64_t>(start, 0, dim);
   end = std::clamp<int64_t>(end, 0, dim);
   int64_t size = end > start ? (end - start + step - 1) / step : 0;
-  return std::make_tuple(start, size, step);
+  // An empty slice may start past the end; extract_slice wants it inside.
+  return std::make_tuple(size == 0 ? 0 : start, size, step);
 }
 
 struct LowerSlice : OpRewritePattern<SliceOp> {
@@ -875,7 +876,9 @@ struct LowerSplit : OpRewritePattern<SplitOp> {
       SmallVector<OpFoldResult> offsets, sizes,
           strides(input.getRank(), rewriter.getIndexAttr(1));
       for (int64_t d = 0; d < input.getRank(); ++d) {
-        offsets.push_back(rewriter.getIndexAttr(d == axis ? offset : 0));
+        // An empty piece may start at the end; extract_slice wants it inside.
+        offsets.push_back(
+            rewriter.getIndexAttr(d == axis && size != 0 ? offset : 0));
         if (d == axis)
           sizes.push_back(rewriter.getIndexAttr(size));
         else if (input.isDynamicDim(d))
@@ -1453,11 +1456,7 @@ struct LowerTrilu : OpRewritePattern<TriluOp> {
                       upper ? arith::CmpIPredicate::sge
                             : arith::CmpIPredicate::sle,
                       diagonal, kValue);
-                  Value zero =
-                      isa<FloatType>(type.getElementType())
-                          ? scalar(b, l, type.getElementType(), 0.0)
-                          : Value(arith::ConstantOp::create(
-                                b, l, b.getIntegerAttr(type.getElementType(), 0)));
+                  Value zero = scalar(b, l, type.getElementType(), 0.0);
                   return arith::SelectOp::create(b, l, keep, args[0], zero);
                 }));
     return success();
