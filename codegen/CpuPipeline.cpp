@@ -94,10 +94,12 @@ createTargetMachine(const CpuTarget &target) {
       features += (features.empty() ? "" : ",") +
                   std::string(feature.second ? "+" : "-") +
                   feature.first().str();
-  } else if (!llvmTarget->createMCSubtargetInfo(triple, cpu, "")
-                  ->isCPUStringValid(cpu)) {
-    return llvm::createStringError("unknown CPU '" + cpu + "' for " +
-                                   triple.str());
+  } else {
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        llvmTarget->createMCSubtargetInfo(triple, cpu, ""));
+    if (!info || !info->isCPUStringValid(cpu))
+      return llvm::createStringError("unknown CPU '" + cpu + "' for " +
+                                     triple.str());
   }
   llvm::TargetOptions options;
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
