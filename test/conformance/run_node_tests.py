@@ -6,16 +6,25 @@ sinterc and checks the outcome against sinter's own operator table:
   - any other test must be rejected with the clean unsupported-operator (or
     unsupported-opset) error, never a crash or another error.
 
+With --e2e, every imported test is also compiled with sinter's CPU
+pipeline, run under MLIR's JIT and compared with the test's outputs; the
+outcome of each goes in the table.
+
 Usage:
   run_node_tests.py --sinterc build/bin/sinterc            check (ctest)
-  run_node_tests.py --sinterc ... --write docs/onnx-coverage.md
+  run_node_tests.py --sinterc ... --e2e --write docs/onnx-coverage.md
 """
 import argparse
 import concurrent.futures
 import glob
+import io
 import os
+import re
 import subprocess
 import sys
+from contextlib import redirect_stdout
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 
 DATA = "/usr/share/libonnx-testdata/data/node"
 
@@ -42,7 +51,44 @@ def graph_inputs(model_path):
     return [(name, os.path.join(data, f"input_{k}.pb")) for k, name in enumerate(names)]
 
 
-def classify(sinterc, test_dir):
+def run_end_to_end(sinterc, test_dir, frozen):
+    """Compiles the imported test with sinter's CPU pipeline, runs it under
+    the JIT and compares with the test's outputs: (outcome, detail)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+    from run_model import MLIR_TYPES, compare, jit_run, wrap_module
+
+    model = os.path.join(test_dir, "model.onnx")
+    data = os.path.join(test_dir, "test_data_set_0")
+    try:
+        inputs = [(name, numpy_helper.to_array(onnx.load_tensor(pb)))
+                  for name, pb in graph_inputs(model) if name not in frozen]
+        outputs = [numpy_helper.to_array(onnx.load_tensor(p)) for p in sorted(
+            glob.glob(os.path.join(data, "output_*.pb")),
+            key=lambda p: int(re.findall(r"(\d+)\.pb$", p)[0]))]
+    except Exception as error:  # sequences and optionals are not tensors
+        return "not run", f"test data is not tensors ({error})"
+    for array in [a for _, a in inputs] + outputs:
+        if array.dtype.type not in MLIR_TYPES:
+            return "not run", f"{array.dtype} tensors are not handled by the JIT harness"
+    command = [sinterc, model] + [f"--freeze-input={n}={pb}" for n, pb in graph_inputs(model)
+                                  if n in frozen]
+    imported = run(command).stdout
+    try:
+        got = jit_run(os.path.dirname(sinterc), wrap_module(imported, [a for _, a in inputs], outputs),
+                      outputs)
+    except RuntimeError as error:
+        lines = [l for l in str(error).splitlines() if "error" in l] or [str(error)]
+        return "error", re.sub(r"/tmp/tmp\w+/", "", lines[0].strip())[:160]
+    report = io.StringIO()
+    with redirect_stdout(report):
+        ok = all(compare(f"output {i}", g, o, 1e-5, 1e-4) for i, (g, o) in enumerate(zip(got, outputs)))
+    worst = report.getvalue().strip().splitlines()
+    return ("pass" if ok else "mismatch"), ("" if ok else worst[-1][:160])
+
+
+def classify(sinterc, test_dir, end_to_end=False):
     name = os.path.basename(test_dir)
     model = os.path.join(test_dir, "model.onnx")
     check = run([sinterc, "--check", model])
@@ -79,8 +125,11 @@ def classify(sinterc, test_dir):
     # on purpose (training mode, string tensors): a clean "unsupported"
     # error is accepted there and counted apart.
     passed = outcome in ("imported", "rejected")
+    e2e, e2e_detail = "", ""
+    if end_to_end and outcome == "imported":
+        e2e, e2e_detail = run_end_to_end(sinterc, test_dir, set(frozen))
     return dict(name=name, ops=ops, supported=supported, outcome=outcome,
-                detail=detail, passed=passed)
+                detail=detail, passed=passed, e2e=e2e, e2e_detail=e2e_detail)
 
 
 def write_table(results, path):
@@ -98,8 +147,7 @@ def write_table(results, path):
         "test must be rejected with the unsupported-operator or -opset error.",
         "Node tests pass shapes and axes as graph inputs: where sinter needs them",
         "at import time, the runner freezes them from the test's own data",
-        "(`--freeze-input`). Running the tests end to end comes with code",
-        "generation.",
+        "(`--freeze-input`).",
         "",
         f"- tests: {len(results)}",
         f"- all operators supported: {supported}; imported: {imported} "
@@ -109,9 +157,22 @@ def write_table(results, path):
         f"- some operator unsupported, rejected cleanly: "
         f"{sum(not r['supported'] and r['outcome'] == 'rejected' for r in results)}",
         f"- failures (another error or a crash; the check fails on these): {len(failed)}",
+    ]
+    if any(r["e2e"] for r in results):
+        count = lambda kind: sum(r["e2e"] == kind for r in results)
+        lines += [
+            "",
+            "End to end (`--e2e`): each imported test compiled with sinter's CPU",
+            "pipeline, run under MLIR's JIT and compared with the test's outputs",
+            "(atol 1e-5, rtol 1e-4): "
+            f"{count('pass')} pass, {count('mismatch')} mismatch, {count('error')} "
+            f"fail to compile or run, {count('not run')} not run (data the JIT harness",
+            "cannot feed or print). Every failure is listed with its reason below.",
+        ]
+    lines += [
         "",
-        "| test | operators | expected | outcome | detail |",
-        "| --- | --- | --- | --- | --- |",
+        "| test | operators | expected | outcome | detail | end to end |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         detail = r["detail"].replace("|", "\\|")
@@ -120,7 +181,8 @@ def write_table(results, path):
         lines.append(
             f"| {r['name']} | {' '.join(r['ops'])} | "
             f"{'import' if r['supported'] else 'reject'} | "
-            f"{r['outcome'] if r['passed'] else '**' + r['outcome'] + '**'} | {detail} |"
+            f"{r['outcome'] if r['passed'] else '**' + r['outcome'] + '**'} | {detail} | "
+            f"{r['e2e']}{': ' + r['e2e_detail'].replace('|', '/') if r['e2e_detail'] else ''} |"
         )
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -131,6 +193,8 @@ def main():
     parser.add_argument("--sinterc", required=True)
     parser.add_argument("--write", help="write the coverage table here")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--e2e", action="store_true",
+                        help="also compile, run and compare each imported test")
     args = parser.parse_args()
     tests = sorted(d for d in glob.glob(os.path.join(DATA, "*"))
                    if os.path.exists(os.path.join(d, "model.onnx")))
@@ -138,7 +202,7 @@ def main():
         print(f"no node tests under {DATA}: install libonnx-testdata")
         return 1
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda t: classify(args.sinterc, t), tests))
+        results = list(pool.map(lambda t: classify(args.sinterc, t, args.e2e), tests))
     if args.write:
         write_table(results, args.write)
     failed = [r for r in results if not r["passed"]]

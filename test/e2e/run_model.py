@@ -26,44 +26,86 @@ LLVM_BIN = "/usr/lib/llvm-22/bin"
 LLVM_LIB = "/usr/lib/llvm-22/lib"
 # Exactly what sinterc compiles (codegen/CpuPipeline.cpp).
 PIPELINE = ["--sinter-cpu-pipeline"]
-MLIR_TYPES = {np.float32: "f32", np.int64: "i64", np.int32: "i32", np.bool_: "i1"}
-PRINTERS = {"f32": "printMemrefF32", "i64": "printMemrefI64", "i32": "printMemrefI32"}
+MLIR_TYPES = {np.float32: "f32", np.float16: "f16", np.float64: "f64",
+              np.int64: "i64", np.int32: "i32", np.int16: "i16", np.int8: "i8",
+              np.bool_: "i1"}
 
 
 def tensor_type(shape, element):
     return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
 
 
+def bool_literal(array):
+    if array.ndim == 0:
+        return "true" if array else "false"
+    return "[" + ", ".join(bool_literal(a) for a in array) + "]"
+
+
 def dense(array):
     element = MLIR_TYPES[array.dtype.type]
     if element == "i1":
-        body = "[" + ", ".join("true" if v else "false" for v in array.ravel()) + "]"
-        return f"dense<{body}> : {tensor_type(array.shape, element)}"
+        return f"dense<{bool_literal(array)}> : {tensor_type(array.shape, element)}"
     return f'dense<"0x{array.astype(array.dtype.newbyteorder("<")).tobytes().hex().upper()}"> : ' \
            f"{tensor_type(array.shape, element)}"
 
 
-def entry_function(inputs, outputs):
-    lines = []
-    for element in sorted({MLIR_TYPES[o.dtype.type] for o in outputs}):
-        lines.append(f"func.func private @{PRINTERS[element]}(tensor<*x{element}>)")
-    lines.append("func.func @entry() {")
+def signature(module_text, name="main"):
+    """The argument and result tensor types of @name, as written."""
+    match = re.search(r"func\.func @" + name + r"\((.*?)\)( -> (.*?))? \{\n", module_text)
+    args = re.findall(r"tensor<[^>]*>", match.group(1))
+    results = re.findall(r"tensor<[^>]*>", match.group(3) or "")
+    return args, results
+
+
+def entry_function(inputs, outputs, arg_types=None, result_types=None):
+    """@entry: calls @main on `inputs` (constants) and prints every output,
+    floats as f32 and integers and booleans as i64 (the printers MLIR's
+    runtime has). Argument and result types default to the arrays' own."""
+    arg_types = arg_types or [tensor_type(a.shape, MLIR_TYPES[a.dtype.type]) for a in inputs]
+    result_types = result_types or [tensor_type(o.shape, MLIR_TYPES[o.dtype.type]) for o in outputs]
+    lines = ["func.func private @printMemrefF32(tensor<*xf32>)",
+             "func.func private @printMemrefI64(tensor<*xi64>)",
+             "func.func @entry() {"]
     args = []
-    for i, array in enumerate(inputs):
+    for i, (array, arg_type) in enumerate(zip(inputs, arg_types)):
+        static = tensor_type(array.shape, MLIR_TYPES[array.dtype.type])
         lines.append(f"  %in{i} = arith.constant {dense(array)}")
-        args.append(f"%in{i}")
-    in_types = ", ".join(tensor_type(a.shape, MLIR_TYPES[a.dtype.type]) for a in inputs)
-    out_types = ", ".join(tensor_type(o.shape, MLIR_TYPES[o.dtype.type]) for o in outputs)
+        if static != arg_type:
+            lines.append(f"  %in{i}c = tensor.cast %in{i} : {static} to {arg_type}")
+            args.append(f"%in{i}c")
+        else:
+            args.append(f"%in{i}")
     results = ", ".join(f"%out{i}" for i in range(len(outputs)))
-    lines.append(f"  {results} = call @main({', '.join(args)}) : ({in_types}) -> ({out_types})")
-    for i, array in enumerate(outputs):
+    lines.append(f"  {results} = call @main({', '.join(args)}) : "
+                 f"({', '.join(arg_types)}) -> ({', '.join(result_types)})")
+    for i, (array, result_type) in enumerate(zip(outputs, result_types)):
         element = MLIR_TYPES[array.dtype.type]
-        lines.append(f"  %u{i} = tensor.cast %out{i} : "
-                     f"{tensor_type(array.shape, element)} to tensor<*x{element}>")
-        lines.append(f"  call @{PRINTERS[element]}(%u{i}) : (tensor<*x{element}>) -> ()")
+        static = tensor_type(array.shape, element)
+        value = f"%out{i}"
+        if static != result_type:
+            lines.append(f"  %s{i} = tensor.cast {value} : {result_type} to {static}")
+            value = f"%s{i}"
+        printed = "f32" if element in ("f32", "f16", "f64") else "i64"
+        if element != printed:
+            target = tensor_type(array.shape, printed)
+            lines.append(f"  %p{i} = sinter.cast {value} : {static} to {target}")
+            value, static = f"%p{i}", target
+        lines.append(f"  %u{i} = tensor.cast {value} : {static} to tensor<*x{printed}>")
+        printer = "printMemrefF32" if printed == "f32" else "printMemrefI64"
+        lines.append(f"  call @{printer}(%u{i}) : (tensor<*x{printed}>) -> ()")
     lines.append("  return")
     lines.append("}")
     return "\n".join(lines)
+
+
+def wrap_module(imported, inputs, outputs):
+    """sinterc's module with @entry added before its resources."""
+    arg_types, result_types = signature(imported)
+    resources = imported.find("{-#")
+    head, tail = (imported, "") if resources < 0 else (imported[:resources], imported[resources:])
+    head = head.rstrip()
+    assert head.endswith("}"), "sinterc's module must end with '}'"
+    return head[:-1] + entry_function(inputs, outputs, arg_types, result_types) + "\n}\n" + tail
 
 
 def parse_printed(text, count):
@@ -132,12 +174,7 @@ def main():
     imported = subprocess.run(
         [os.path.join(args.bin, "sinterc"), os.path.join(args.model, "model.onnx")],
         capture_output=True, text=True, check=True).stdout
-    # Put the entry function inside the module, before its resources.
-    resources = imported.find("{-#")
-    head, tail = (imported, "") if resources < 0 else (imported[:resources], imported[resources:])
-    head = head.rstrip()
-    assert head.endswith("}"), "sinterc's module must end with '}'"
-    wrapped = head[:-1] + entry_function(inputs, references) + "\n}\n" + tail
+    wrapped = wrap_module(imported, inputs, references)
     try:
         outputs = jit_run(args.bin, wrapped, references)
     except RuntimeError as error:
