@@ -51,8 +51,8 @@ Value dynamicDim(OpBuilder &b, Location loc, Value value, int64_t dim) {
 
 Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
                   ValueRange dynamicSizes) {
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dynamicSizes);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamicSizes);
 }
 
 /// The dynamic sizes of a result that broadcasts `operands` (numpy rules,
@@ -83,8 +83,8 @@ AffineMap broadcastMap(RankedTensorType operand, RankedTensorType result) {
   int64_t rank = result.getRank(), offset = rank - operand.getRank();
   SmallVector<AffineExpr> exprs;
   for (int64_t i = 0; i < operand.getRank(); ++i) {
-    bool broadcast = operand.getDimSize(i) == 1 &&
-                     result.getDimSize(i + offset) != 1;
+    bool broadcast =
+        operand.getDimSize(i) == 1 && result.getDimSize(i + offset) != 1;
     exprs.push_back(broadcast ? getAffineConstantExpr(0, context)
                               : getAffineDimExpr(i + offset, context));
   }
@@ -123,8 +123,7 @@ Value scalar(OpBuilder &b, Location loc, Type type, double value) {
 }
 
 /// The value every element of a reduction starts from.
-Value reductionInit(OpBuilder &b, Location loc, Type type, bool max,
-                    bool min) {
+Value reductionInit(OpBuilder &b, Location loc, Type type, bool max, bool min) {
   if (auto floatType = dyn_cast<FloatType>(type)) {
     if (max || min)
       return arith::ConstantOp::create(
@@ -159,6 +158,35 @@ Value combine(OpBuilder &b, Location loc, Combine kind, Value acc, Value x) {
                    : Value(arith::MinSIOp::create(b, loc, acc, x));
   }
   llvm_unreachable("unknown reduction");
+}
+
+/// A contraction generic: `maps` over `loops` dimensions whose last
+/// `reductions` are reduced; accumulates lhs * rhs into `init`.
+Value contraction(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
+                  ArrayRef<AffineMap> maps, int64_t loops, int64_t reductions) {
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  for (int64_t i = loops - reductions; i < loops; ++i)
+    iterators[i] = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{lhs, rhs}, init, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value product =
+            isa<FloatType>(args[0].getType())
+                ? Value(arith::MulFOp::create(nb, l, args[0], args[1]))
+                : Value(arith::MulIOp::create(nb, l, args[0], args[1]));
+        linalg::YieldOp::create(nb, l,
+                                combine(nb, l, Combine::Sum, args[2], product));
+      });
+  return generic.getResult(0);
+}
+
+Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                 ValueRange sizes) {
+  return linalg::FillOp::create(b, loc,
+                                scalar(b, loc, type.getElementType(), 0.0),
+                                emptyTensor(b, loc, type, sizes))
+      .getResult(0);
 }
 
 /// Reduces `input` over `axes` (sorted) into a tensor that keeps them as
@@ -253,16 +281,16 @@ Value softmax(OpBuilder &b, Location loc, Value input, int64_t axis,
               bool logarithm) {
   RankedTensorType type = tensorType(input);
   Value max = reduce(b, loc, input, {axis}, true, Combine::Max);
-  Value shifted = elementwise(
-      b, loc, type, {input, max},
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return arith::SubFOp::create(nb, l, args[0], args[1]);
-      });
-  Value exps = elementwise(b, loc, type, shifted,
-                           [](OpBuilder &nb, Location l, ValueRange args)
-                               -> Value {
-                             return math::ExpOp::create(nb, l, args[0]);
-                           });
+  Value shifted =
+      elementwise(b, loc, type, {input, max},
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::SubFOp::create(nb, l, args[0], args[1]);
+                  });
+  Value exps =
+      elementwise(b, loc, type, shifted,
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return math::ExpOp::create(nb, l, args[0]);
+                  });
   Value sum = reduce(b, loc, exps, {axis}, true, Combine::Sum);
   if (logarithm)
     return elementwise(b, loc, type, {shifted, sum},
@@ -282,8 +310,7 @@ Value softmax(OpBuilder &b, Location loc, Value input, int64_t axis,
 
 Value erfGelu(OpBuilder &b, Location loc, Value x) {
   Type t = x.getType();
-  Value scaled =
-      arith::MulFOp::create(b, loc, x, scalar(b, loc, t, M_SQRT1_2));
+  Value scaled = arith::MulFOp::create(b, loc, x, scalar(b, loc, t, M_SQRT1_2));
   Value cdf = arith::AddFOp::create(b, loc, scalar(b, loc, t, 1.0),
                                     math::ErfOp::create(b, loc, scaled));
   Value half = arith::MulFOp::create(b, loc, x, scalar(b, loc, t, 0.5));
@@ -292,16 +319,25 @@ Value erfGelu(OpBuilder &b, Location loc, Value x) {
 
 Value tanhGelu(OpBuilder &b, Location loc, Value x) {
   Type t = x.getType();
-  Value cube = arith::MulFOp::create(
-      b, loc, x, arith::MulFOp::create(b, loc, x, x));
+  Value cube =
+      arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
   Value inner = arith::AddFOp::create(
-      b, loc, x, arith::MulFOp::create(b, loc, cube, scalar(b, loc, t, 0.044715)));
+      b, loc, x,
+      arith::MulFOp::create(b, loc, cube, scalar(b, loc, t, 0.044715)));
   Value scaled = arith::MulFOp::create(
       b, loc, inner, scalar(b, loc, t, std::sqrt(2.0 / M_PI)));
   Value cdf = arith::AddFOp::create(b, loc, scalar(b, loc, t, 1.0),
                                     math::TanhOp::create(b, loc, scaled));
   Value half = arith::MulFOp::create(b, loc, x, scalar(b, loc, t, 0.5));
   return arith::MulFOp::create(b, loc, half, cdf);
+}
+
+/// The float or the signed-integer form of a binary arith/math op.
+template <typename FloatOp, typename IntOp>
+Value binary(OpBuilder &b, Location loc, ValueRange args) {
+  if (isa<FloatType>(args[0].getType()))
+    return FloatOp::create(b, loc, args[0], args[1]);
+  return IntOp::create(b, loc, args[0], args[1]);
 }
 
 /// The scalar computation of an elementwise sinter op, or null when its
@@ -339,8 +375,8 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args) {
       .Case([&](SinOp) { return math::SinOp::create(b, loc, args[0]); })
       .Case([&](SigmoidOp) {
         Type t = args[0].getType();
-        Value e = math::ExpOp::create(b, loc,
-                                      arith::NegFOp::create(b, loc, args[0]));
+        Value e =
+            math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, args[0]));
         return arith::DivFOp::create(b, loc, one(t),
                                      arith::AddFOp::create(b, loc, one(t), e));
       })
@@ -358,23 +394,25 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args) {
         Value scaled = arith::MulFOp::create(
             b, loc, args[0],
             scalar(b, loc, t, relu.getAlpha().convertToDouble()));
-        Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE,
-                                               args[0], zero(t));
+        Value positive = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::OGE, args[0], zero(t));
         return arith::SelectOp::create(b, loc, positive, args[0], scaled);
       })
       .Case([&](ClipOp clip) {
         Value x = args[0];
         Type t = x.getType();
         if (FloatAttr min = clip.getMinAttr())
-          x = isFloat ? Value(arith::MaximumFOp::create(
-                            b, loc, x, scalar(b, loc, t, min.getValueAsDouble())))
-                      : Value(arith::MaxSIOp::create(
-                            b, loc, x, scalar(b, loc, t, min.getValueAsDouble())));
+          x = isFloat
+                  ? Value(arith::MaximumFOp::create(
+                        b, loc, x, scalar(b, loc, t, min.getValueAsDouble())))
+                  : Value(arith::MaxSIOp::create(
+                        b, loc, x, scalar(b, loc, t, min.getValueAsDouble())));
         if (FloatAttr max = clip.getMaxAttr())
-          x = isFloat ? Value(arith::MinimumFOp::create(
-                            b, loc, x, scalar(b, loc, t, max.getValueAsDouble())))
-                      : Value(arith::MinSIOp::create(
-                            b, loc, x, scalar(b, loc, t, max.getValueAsDouble())));
+          x = isFloat
+                  ? Value(arith::MinimumFOp::create(
+                        b, loc, x, scalar(b, loc, t, max.getValueAsDouble())))
+                  : Value(arith::MinSIOp::create(
+                        b, loc, x, scalar(b, loc, t, max.getValueAsDouble())));
         return x;
       })
       .Case([&](GeluOp gelu) {
@@ -382,44 +420,35 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args) {
                    ? tanhGelu(b, loc, args[0])
                    : erfGelu(b, loc, args[0]);
       })
-      .Case([&](AddOp) -> Value {
-        if (isFloat)
-          return arith::AddFOp::create(b, loc, args[0], args[1]);
-        return arith::AddIOp::create(b, loc, args[0], args[1]);
+      .Case([&](AddOp) {
+        return binary<arith::AddFOp, arith::AddIOp>(b, loc, args);
       })
-      .Case([&](SubOp) -> Value {
-        if (isFloat)
-          return arith::SubFOp::create(b, loc, args[0], args[1]);
-        return arith::SubIOp::create(b, loc, args[0], args[1]);
+      .Case([&](SubOp) {
+        return binary<arith::SubFOp, arith::SubIOp>(b, loc, args);
       })
-      .Case([&](MulOp) -> Value {
-        if (isFloat)
-          return arith::MulFOp::create(b, loc, args[0], args[1]);
-        return arith::MulIOp::create(b, loc, args[0], args[1]);
+      .Case([&](MulOp) {
+        return binary<arith::MulFOp, arith::MulIOp>(b, loc, args);
       })
-      .Case([&](DivOp) -> Value {
-        if (isFloat)
-          return arith::DivFOp::create(b, loc, args[0], args[1]);
-        return arith::DivSIOp::create(b, loc, args[0], args[1]);
+      .Case([&](DivOp) {
+        return binary<arith::DivFOp, arith::DivSIOp>(b, loc, args);
       })
-      .Case([&](PowOp) -> Value {
-        if (isFloat)
-          return math::PowFOp::create(b, loc, args[0], args[1]);
-        return math::IPowIOp::create(b, loc, args[0], args[1]);
+      .Case([&](PowOp) {
+        return binary<math::PowFOp, math::IPowIOp>(b, loc, args);
       })
-      .Case([&](MaxOp) -> Value {
-        if (isFloat)
-          return arith::MaximumFOp::create(b, loc, args[0], args[1]);
-        return arith::MaxSIOp::create(b, loc, args[0], args[1]);
+      .Case([&](MaxOp) {
+        return binary<arith::MaximumFOp, arith::MaxSIOp>(b, loc, args);
       })
-      .Case([&](MinOp) -> Value {
-        if (isFloat)
-          return arith::MinimumFOp::create(b, loc, args[0], args[1]);
-        return arith::MinSIOp::create(b, loc, args[0], args[1]);
+      .Case([&](MinOp) {
+        return binary<arith::MinimumFOp, arith::MinSIOp>(b, loc, args);
       })
-      .Case([&](AndOp) { return arith::AndIOp::create(b, loc, args[0], args[1]); })
-      .Case([&](OrOp) { return arith::OrIOp::create(b, loc, args[0], args[1]); })
-      .Case([&](XorOp) { return arith::XOrIOp::create(b, loc, args[0], args[1]); })
+      .Case([&](AndOp) {
+        return arith::AndIOp::create(b, loc, args[0], args[1]);
+      })
+      .Case(
+          [&](OrOp) { return arith::OrIOp::create(b, loc, args[0], args[1]); })
+      .Case([&](XorOp) {
+        return arith::XOrIOp::create(b, loc, args[0], args[1]);
+      })
       .Case([&](EqualOp) {
         return cmp(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
       })
@@ -467,20 +496,20 @@ struct LowerElementwise : RewritePattern {
     if (!isa<SinterDialect>(op->getDialect()) || op->getNumResults() != 1 ||
         hasUnsignedElements(op) ||
         !isa<NegOp, AbsOp, ExpOp, LogOp, SqrtOp, RsqrtOp, ReciprocalOp, TanhOp,
-             ErfOp, SigmoidOp, ReluOp, CosOp, SinOp, NotOp, LeakyReluOp,
-             ClipOp, GeluOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp,
-             AndOp, OrOp, XorOp, EqualOp, LessOp, LessEqualOp, GreaterOp,
+             ErfOp, SigmoidOp, ReluOp, CosOp, SinOp, NotOp, LeakyReluOp, ClipOp,
+             GeluOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, AndOp,
+             OrOp, XorOp, EqualOp, LessOp, LessEqualOp, GreaterOp,
              GreaterEqualOp, WhereOp>(op))
       return failure();
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     bool supported = true;
-    Value result = elementwise(
-        rewriter, op->getLoc(), resultType, op->getOperands(),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value value = scalarBody(op, b, loc, args);
-          supported &= static_cast<bool>(value);
-          return value ? value : args[0];
-        });
+    Value result =
+        elementwise(rewriter, op->getLoc(), resultType, op->getOperands(),
+                    [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+                      Value value = scalarBody(op, b, loc, args);
+                      supported &= static_cast<bool>(value);
+                      return value ? value : args[0];
+                    });
     if (!supported)
       return rewriter.notifyMatchFailure(op, "element type not handled");
     rewriter.replaceOp(op, result);
@@ -514,8 +543,8 @@ struct LowerCast : OpRewritePattern<CastOp> {
           Type from = x.getType();
           if (to.isInteger(1)) {
             if (isa<FloatType>(from))
-              return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE,
-                                           x, scalar(b, loc, from, 0.0));
+              return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x,
+                                           scalar(b, loc, from, 0.0));
             return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x,
                                          scalar(b, loc, from, 0.0));
           }
@@ -600,40 +629,20 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
           }
         }
       } else if (d == m && !lhsVector) {
-        sizes.push_back(
-            tensor::DimOp::create(rewriter, loc, op.getLhs(), lhs.getRank() - 2));
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getLhs(),
+                                              lhs.getRank() - 2));
       } else {
-        sizes.push_back(
-            tensor::DimOp::create(rewriter, loc, op.getRhs(), rhs.getRank() - 1));
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getRhs(),
+                                              rhs.getRank() - 1));
       }
     }
-    Type elementType = result.getElementType();
-    Value init =
-        linalg::FillOp::create(rewriter, loc,
-                               scalar(rewriter, loc, elementType, 0.0),
-                               emptyTensor(rewriter, loc, result, sizes))
-            .getResult(0);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(loops, 0, lhsExprs, context),
-        AffineMap::get(loops, 0, rhsExprs, context),
-        AffineMap::get(loops, 0, outExprs, context)};
-    SmallVector<utils::IteratorType> iterators(loops,
-                                               utils::IteratorType::parallel);
-    iterators.back() = utils::IteratorType::reduction;
-    bool isFloat = isa<FloatType>(elementType);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, result, ValueRange{op.getLhs(), op.getRhs()}, init,
-        maps, iterators,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value product =
-              isFloat ? Value(arith::MulFOp::create(b, l, args[0], args[1]))
-                      : Value(arith::MulIOp::create(b, l, args[0], args[1]));
-          Value sum =
-              isFloat ? Value(arith::AddFOp::create(b, l, args[2], product))
-                      : Value(arith::AddIOp::create(b, l, args[2], product));
-          linalg::YieldOp::create(b, l, sum);
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, contraction(rewriter, loc, op.getLhs(), op.getRhs(),
+                        zeroFilled(rewriter, loc, result, sizes),
+                        {AffineMap::get(loops, 0, lhsExprs, context),
+                         AffineMap::get(loops, 0, rhsExprs, context),
+                         AffineMap::get(loops, 0, outExprs, context)},
+                        loops, 1));
     return success();
   }
 };
@@ -666,10 +675,9 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
       if (d < rank - 1)
         sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d));
       else
-        sizes.push_back(tensor::DimOp::create(
-            rewriter, loc, op.getWeight(), op.getTransposeWeight() ? 0 : 1));
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getWeight(),
+                                              op.getTransposeWeight() ? 0 : 1));
     }
-    Value empty = emptyTensor(rewriter, loc, result, sizes);
     Value init;
     if (Value bias = op.getBias())
       init = elementwise(
@@ -677,25 +685,13 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
           [](OpBuilder &, Location, ValueRange args) { return args[0]; },
           sizes);
     else
-      init = linalg::FillOp::create(
-                 rewriter, loc,
-                 scalar(rewriter, loc, result.getElementType(), 0.0), empty)
-                 .getResult(0);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(loops, 0, inputExprs, context),
-        AffineMap::get(loops, 0, weightExprs, context),
-        AffineMap::get(loops, 0, outExprs, context)};
-    SmallVector<utils::IteratorType> iterators(loops,
-                                               utils::IteratorType::parallel);
-    iterators.back() = utils::IteratorType::reduction;
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, result, ValueRange{op.getInput(), op.getWeight()},
-        init, maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value product = arith::MulFOp::create(b, l, args[0], args[1]);
-          linalg::YieldOp::create(
-              b, l, Value(arith::AddFOp::create(b, l, args[2], product)));
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+      init = zeroFilled(rewriter, loc, result, sizes);
+    rewriter.replaceOp(
+        op, contraction(rewriter, loc, op.getInput(), op.getWeight(), init,
+                        {AffineMap::get(loops, 0, inputExprs, context),
+                         AffineMap::get(loops, 0, weightExprs, context),
+                         AffineMap::get(loops, 0, outExprs, context)},
+                        loops, 1));
     return success();
   }
 };
@@ -709,11 +705,10 @@ struct LowerReduction : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "unsigned element types");
     SmallVector<int64_t> axes(op.getAxes());
     llvm::sort(axes);
-    Value result =
-        isMean ? mean(rewriter, op.getLoc(), op.getInput(), axes,
-                      op.getKeepdims())
-               : reduce(rewriter, op.getLoc(), op.getInput(), axes,
-                        op.getKeepdims(), kind);
+    Value result = isMean ? mean(rewriter, op.getLoc(), op.getInput(), axes,
+                                 op.getKeepdims())
+                          : reduce(rewriter, op.getLoc(), op.getInput(), axes,
+                                   op.getKeepdims(), kind);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -756,13 +751,14 @@ struct LowerReshape : OpRewritePattern<ReshapeOp> {
     SmallVector<Value> sizes;
     auto dynamic = op.getDynamicShape().begin();
     for (int64_t size : op.getStaticShape())
-      sizes.push_back(ShapedType::isDynamic(size)
-                          ? *dynamic++
-                          : Value(arith::ConstantIndexOp::create(rewriter, loc,
-                                                                 size)));
-    auto shapeType = RankedTensorType::get(
-        {static_cast<int64_t>(sizes.size())}, rewriter.getIndexType());
-    Value shape = tensor::FromElementsOp::create(rewriter, loc, shapeType, sizes);
+      sizes.push_back(
+          ShapedType::isDynamic(size)
+              ? *dynamic++
+              : Value(arith::ConstantIndexOp::create(rewriter, loc, size)));
+    auto shapeType = RankedTensorType::get({static_cast<int64_t>(sizes.size())},
+                                           rewriter.getIndexType());
+    Value shape =
+        tensor::FromElementsOp::create(rewriter, loc, shapeType, sizes);
     rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, op.getType(),
                                                    op.getInput(), shape);
     return success();
@@ -782,7 +778,8 @@ struct LowerExpand : OpRewritePattern<ExpandOp> {
     auto dynamic = op.getDynamicShape().begin();
     SmallVector<Value> targetValues;
     for (int64_t size : target)
-      targetValues.push_back(ShapedType::isDynamic(size) ? *dynamic++ : Value());
+      targetValues.push_back(ShapedType::isDynamic(size) ? *dynamic++
+                                                         : Value());
     for (int64_t d = 0; d < rank; ++d) {
       if (!result.isDynamicDim(d))
         continue;
@@ -858,8 +855,8 @@ struct LowerConcat : OpRewritePattern<ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConcatOp op,
                                 PatternRewriter &rewriter) const override {
-    rewriter.replaceOpWithNewOp<tensor::ConcatOp>(op, op.getType(), op.getAxis(),
-                                                  op.getInputs());
+    rewriter.replaceOpWithNewOp<tensor::ConcatOp>(op, op.getType(),
+                                                  op.getAxis(), op.getInputs());
     return success();
   }
 };
@@ -872,7 +869,8 @@ struct LowerSplit : OpRewritePattern<SplitOp> {
     RankedTensorType input = op.getInput().getType();
     int64_t axis = op.getAxis(), offset = 0;
     SmallVector<Value> pieces;
-    for (auto [size, result] : llvm::zip_equal(op.getSizes(), op.getResults())) {
+    for (auto [size, result] :
+         llvm::zip_equal(op.getSizes(), op.getResults())) {
       SmallVector<OpFoldResult> offsets, sizes,
           strides(input.getRank(), rewriter.getIndexAttr(1));
       for (int64_t d = 0; d < input.getRank(); ++d) {
@@ -882,8 +880,8 @@ struct LowerSplit : OpRewritePattern<SplitOp> {
         if (d == axis)
           sizes.push_back(rewriter.getIndexAttr(size));
         else if (input.isDynamicDim(d))
-          sizes.push_back(
-              tensor::DimOp::create(rewriter, loc, op.getInput(), d).getResult());
+          sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d)
+                              .getResult());
         else
           sizes.push_back(rewriter.getIndexAttr(input.getDimSize(d)));
       }
@@ -917,7 +915,8 @@ struct LowerGather : OpRewritePattern<GatherOp> {
       if (d < axis)
         sizes.push_back(tensor::DimOp::create(rewriter, loc, data, d));
       else if (d < axis + indexRank)
-        sizes.push_back(tensor::DimOp::create(rewriter, loc, indices, d - axis));
+        sizes.push_back(
+            tensor::DimOp::create(rewriter, loc, indices, d - axis));
       else
         sizes.push_back(
             tensor::DimOp::create(rewriter, loc, data, d - indexRank + 1));
@@ -935,11 +934,11 @@ struct LowerGather : OpRewritePattern<GatherOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, result, indices, init, maps, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value index = arith::IndexCastOp::create(b, l, b.getIndexType(),
-                                                   args[0]);
+          Value index =
+              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
           Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                                 index, zero);
+          Value negative = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, index, zero);
           Value wrapped = arith::AddIOp::create(b, l, index, axisSize);
           index = arith::SelectOp::create(b, l, negative, wrapped, index);
           SmallVector<Value> coords;
@@ -949,7 +948,8 @@ struct LowerGather : OpRewritePattern<GatherOp> {
             else if (d == axis)
               coords.push_back(index);
             else
-              coords.push_back(linalg::IndexOp::create(b, l, d + indexRank - 1));
+              coords.push_back(
+                  linalg::IndexOp::create(b, l, d + indexRank - 1));
           }
           linalg::YieldOp::create(
               b, l, Value(tensor::ExtractOp::create(b, l, data, coords)));
@@ -961,8 +961,7 @@ struct LowerGather : OpRewritePattern<GatherOp> {
 
 /// layer_norm and rms_norm, decomposed: statistics over the trailing
 /// dimensions, then one elementwise pass with the scale (and bias).
-template <typename OpTy>
-struct LowerNorm : OpRewritePattern<OpTy> {
+template <typename OpTy> struct LowerNorm : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
@@ -983,9 +982,9 @@ struct LowerNorm : OpRewritePattern<OpTy> {
     if constexpr (isLayerNorm)
       centered = elementwise(rewriter, loc, type,
                              {x, mean(rewriter, loc, x, axes, true)}, sub);
-    Value variance = mean(rewriter, loc,
-                          elementwise(rewriter, loc, type, centered, square),
-                          axes, true);
+    Value variance =
+        mean(rewriter, loc, elementwise(rewriter, loc, type, centered, square),
+             axes, true);
     double epsilon = op.getEpsilon().convertToDouble();
     SmallVector<Value> operands = {centered, variance, op.getScale()};
     if constexpr (isLayerNorm)
@@ -1006,32 +1005,6 @@ struct LowerNorm : OpRewritePattern<OpTy> {
     return success();
   }
 };
-
-/// A contraction generic: `maps` over `loops` dimensions whose last
-/// `reductions` are reduced; accumulates lhs * rhs into `init`.
-Value contraction(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
-                  ArrayRef<AffineMap> maps, int64_t loops, int64_t reductions) {
-  SmallVector<utils::IteratorType> iterators(loops,
-                                             utils::IteratorType::parallel);
-  for (int64_t i = loops - reductions; i < loops; ++i)
-    iterators[i] = utils::IteratorType::reduction;
-  auto generic = linalg::GenericOp::create(
-      b, loc, init.getType(), ValueRange{lhs, rhs}, init, maps, iterators,
-      [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-        linalg::YieldOp::create(
-            nb, l, Value(arith::AddFOp::create(nb, l, args[2], product)));
-      });
-  return generic.getResult(0);
-}
-
-Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
-                 ValueRange sizes) {
-  return linalg::FillOp::create(b, loc,
-                                scalar(b, loc, type.getElementType(), 0.0),
-                                emptyTensor(b, loc, type, sizes))
-      .getResult(0);
-}
 
 /// attention, unfused: scores = Q K^T (grouped-query heads read key/value
 /// head h / group through the indexing maps, no copies), scaled, masked,
@@ -1101,10 +1074,11 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt, j, last);
           Value ninf = arith::ConstantOp::create(
               b, l,
-              b.getFloatAttr(elementType,
-                             APFloat::getInf(cast<FloatType>(elementType)
-                                                 .getFloatSemantics(),
-                                             /*Negative=*/true)));
+              b.getFloatAttr(
+                  elementType,
+                  APFloat::getInf(
+                      cast<FloatType>(elementType).getFloatSemantics(),
+                      /*Negative=*/true)));
           return arith::SelectOp::create(b, l, future, ninf, x);
         },
         scoreSizes);
@@ -1114,15 +1088,15 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     SmallVector<Value> outSizes;
     for (int64_t i = 0; i < 4; ++i)
       if (result.isDynamicDim(i))
-        outSizes.push_back(tensor::DimOp::create(
-            rewriter, loc, i == 3 ? v : q, i));
-    Value out = contraction(
-        rewriter, loc, probabilities, v,
-        zeroFilled(rewriter, loc, result, outSizes),
-        {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, context),
-         AffineMap::get(5, 0, {d(0), kvHead, d(4), d(3)}, context),
-         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, context)},
-        5, 1);
+        outSizes.push_back(
+            tensor::DimOp::create(rewriter, loc, i == 3 ? v : q, i));
+    Value out =
+        contraction(rewriter, loc, probabilities, v,
+                    zeroFilled(rewriter, loc, result, outSizes),
+                    {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, context),
+                     AffineMap::get(5, 0, {d(0), kvHead, d(4), d(3)}, context),
+                     AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, context)},
+                    5, 1);
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -1162,10 +1136,10 @@ struct LowerConv : OpRewritePattern<ConvOp> {
     // Iteration space: n, m, out spatial..., c, kernel spatial...
     int64_t loops = 2 + spatial + 1 + spatial;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
-    AffineExpr channel = d(1).floorDiv(groupOutputs) * groupChannels +
-                         d(2 + spatial);
-    SmallVector<AffineExpr> inExprs = {d(0), channel}, wExprs = {d(1),
-                                                                 d(2 + spatial)},
+    AffineExpr channel =
+        d(1).floorDiv(groupOutputs) * groupChannels + d(2 + spatial);
+    SmallVector<AffineExpr> inExprs = {d(0), channel},
+                            wExprs = {d(1), d(2 + spatial)},
                             outExprs = {d(0), d(1)};
     for (int64_t i = 0; i < spatial; ++i) {
       inExprs.push_back(d(2 + i) * op.getStrides()[i] +
@@ -1223,8 +1197,8 @@ struct LowerTopK : OpRewritePattern<TopKOp> {
       other.push_back(i == axis ? d(rank) : d(i));
       rowOut.push_back(d(i));
     }
-    auto rankType = RankedTensorType::get(type.getShape(),
-                                          rewriter.getI64Type());
+    auto rankType =
+        RankedTensorType::get(type.getShape(), rewriter.getI64Type());
     Value zeros = zeroFilled(rewriter, loc, rankType, {});
     SmallVector<utils::IteratorType> iterators(rank + 1,
                                                utils::IteratorType::parallel);
@@ -1239,17 +1213,16 @@ struct LowerTopK : OpRewritePattern<TopKOp> {
             [&](OpBuilder &b, Location l, ValueRange args) {
               Value i = linalg::IndexOp::create(b, l, axis);
               Value e = linalg::IndexOp::create(b, l, rank);
-              Value better = arith::CmpFOp::create(
-                  b, l,
-                  smallest ? arith::CmpFPredicate::OLT
-                           : arith::CmpFPredicate::OGT,
-                  args[1], args[0]);
+              Value better =
+                  arith::CmpFOp::create(b, l,
+                                        smallest ? arith::CmpFPredicate::OLT
+                                                 : arith::CmpFPredicate::OGT,
+                                        args[1], args[0]);
               Value tie = arith::AndIOp::create(
                   b, l,
                   arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
                                         args[1], args[0]),
-                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, e,
-                                        i));
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, e, i));
               Value before = arith::OrIOp::create(b, l, better, tie);
               Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), before);
               linalg::YieldOp::create(
@@ -1260,10 +1233,10 @@ struct LowerTopK : OpRewritePattern<TopKOp> {
     // loops = rank + 1, dimension `rank` runs over the input axis.
     SmallVector<Type> resultTypes = {op.getValues().getType(),
                                      op.getIndices().getType()};
-    Value valuesInit = zeroFilled(
-        rewriter, loc, cast<RankedTensorType>(resultTypes[0]), {});
-    Value indicesInit = zeroFilled(
-        rewriter, loc, cast<RankedTensorType>(resultTypes[1]), {});
+    Value valuesInit =
+        zeroFilled(rewriter, loc, cast<RankedTensorType>(resultTypes[0]), {});
+    Value indicesInit =
+        zeroFilled(rewriter, loc, cast<RankedTensorType>(resultTypes[1]), {});
     auto pick = linalg::GenericOp::create(
         rewriter, loc, resultTypes, ValueRange{input, ranks},
         ValueRange{valuesInit, indicesInit},
@@ -1280,9 +1253,9 @@ struct LowerTopK : OpRewritePattern<TopKOp> {
                                               args[1], position);
           linalg::YieldOp::create(
               b, l,
-              ValueRange{arith::SelectOp::create(b, l, match, args[0], args[2]),
-                         arith::SelectOp::create(b, l, match, source,
-                                                 args[3])});
+              ValueRange{
+                  arith::SelectOp::create(b, l, match, args[0], args[2]),
+                  arith::SelectOp::create(b, l, match, source, args[3])});
         });
     rewriter.replaceOp(op, pick.getResults());
     return success();
@@ -1292,12 +1265,11 @@ struct LowerTopK : OpRewritePattern<TopKOp> {
 /// The index read from an i32/i64 indices tensor, wrapped when negative.
 Value wrapIndex(OpBuilder &b, Location loc, Value index, Value size) {
   index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
-  Value negative = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::slt, index,
-      arith::ConstantIndexOp::create(b, loc, 0));
-  return arith::SelectOp::create(b, loc, negative,
-                                 arith::AddIOp::create(b, loc, index, size),
-                                 index);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index,
+                            arith::ConstantIndexOp::create(b, loc, 0));
+  return arith::SelectOp::create(
+      b, loc, negative, arith::AddIOp::create(b, loc, index, size), index);
 }
 
 struct LowerGatherElements : OpRewritePattern<GatherElementsOp> {
@@ -1318,9 +1290,9 @@ struct LowerGatherElements : OpRewritePattern<GatherElementsOp> {
                 [&](OpBuilder &b, Location l, ValueRange args) -> Value {
                   SmallVector<Value> coords;
                   for (int64_t i = 0; i < rank; ++i)
-                    coords.push_back(i == axis
-                                         ? wrapIndex(b, l, args[0], axisSize)
-                                         : Value(linalg::IndexOp::create(b, l, i)));
+                    coords.push_back(
+                        i == axis ? wrapIndex(b, l, args[0], axisSize)
+                                  : Value(linalg::IndexOp::create(b, l, i)));
                   return tensor::ExtractOp::create(b, l, data, coords);
                 },
                 sizes));
@@ -1364,10 +1336,11 @@ struct LowerScatterElements : OpRewritePattern<ScatterElementsOp> {
         iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value target = wrapIndex(b, l, args[0], axisSize);
           Value here = linalg::IndexOp::create(b, l, axis);
-          Value match =
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, target, here);
+          Value match = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                              target, here);
           linalg::YieldOp::create(
-              b, l, Value(arith::SelectOp::create(b, l, match, args[1], args[2])));
+              b, l,
+              Value(arith::SelectOp::create(b, l, match, args[1], args[2])));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -1444,21 +1417,21 @@ struct LowerTrilu : OpRewritePattern<TriluOp> {
     int64_t rank = type.getRank(), k = op.getK();
     bool upper = op.getUpper();
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, op.getLoc(), type, op.getInput(),
-                [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-                  Value i = linalg::IndexOp::create(b, l, rank - 2);
-                  Value j = linalg::IndexOp::create(b, l, rank - 1);
-                  Value diagonal = arith::SubIOp::create(b, l, j, i);
-                  Value kValue = arith::ConstantIndexOp::create(b, l, k);
-                  Value keep = arith::CmpIOp::create(
-                      b, l,
-                      upper ? arith::CmpIPredicate::sge
-                            : arith::CmpIPredicate::sle,
-                      diagonal, kValue);
-                  Value zero = scalar(b, l, type.getElementType(), 0.0);
-                  return arith::SelectOp::create(b, l, keep, args[0], zero);
-                }));
+        op,
+        elementwise(rewriter, op.getLoc(), type, op.getInput(),
+                    [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                      Value i = linalg::IndexOp::create(b, l, rank - 2);
+                      Value j = linalg::IndexOp::create(b, l, rank - 1);
+                      Value diagonal = arith::SubIOp::create(b, l, j, i);
+                      Value kValue = arith::ConstantIndexOp::create(b, l, k);
+                      Value keep = arith::CmpIOp::create(
+                          b, l,
+                          upper ? arith::CmpIPredicate::sge
+                                : arith::CmpIPredicate::sle,
+                          diagonal, kValue);
+                      Value zero = scalar(b, l, type.getElementType(), 0.0);
+                      return arith::SelectOp::create(b, l, keep, args[0], zero);
+                    }));
     return success();
   }
 };
@@ -1545,9 +1518,9 @@ struct LowerRotaryEmbedding : OpRewritePattern<RotaryEmbeddingOp> {
               if (interleaved) {
                 pair = arith::DivUIOp::create(b, l, feature, two);
                 Value odd = arith::RemUIOp::create(b, l, feature, two);
-                first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                              odd,
-                                              arith::ConstantIndexOp::create(b, l, 0));
+                first = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::eq, odd,
+                    arith::ConstantIndexOp::create(b, l, 0));
                 partner = arith::SelectOp::create(
                     b, l, first, arith::AddIOp::create(b, l, feature, one),
                     arith::SubIOp::create(b, l, feature, one));
@@ -1565,7 +1538,8 @@ struct LowerRotaryEmbedding : OpRewritePattern<RotaryEmbeddingOp> {
               // value is not used.
               Value zero = arith::ConstantIndexOp::create(b, l, 0);
               pair = arith::SelectOp::create(b, l, rotated, pair, zero);
-              partner = arith::SelectOp::create(b, l, rotated, partner, feature);
+              partner =
+                  arith::SelectOp::create(b, l, rotated, partner, feature);
               // cos/sin are [..., S, R/2], broadcast to [B, H, S, R/2].
               SmallVector<Value> angleIndex;
               int64_t angleRank = angles.getRank();
@@ -1599,23 +1573,22 @@ struct ConvertSinterToLinalgPass
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
-    patterns.add<LowerElementwise, LowerConstant, LowerCast, LowerMatmul,
-                 LowerLinear, LowerTranspose, LowerReshape, LowerExpand,
-                 LowerSlice, LowerConcat, LowerSplit, LowerGather,
-                 LowerNorm<LayerNormOp>, LowerNorm<RmsNormOp>,
-                 LowerReduction<ReduceSumOp, Combine::Sum>,
-                 LowerReduction<ReduceMeanOp, Combine::Sum, true>,
-                 LowerReduction<ReduceMaxOp, Combine::Max>,
-                 LowerReduction<ReduceMinOp, Combine::Min>,
-                 LowerSoftmax<SoftmaxOp, false>,
-                 LowerSoftmax<LogSoftmaxOp, true>, LowerAttention, LowerConv,
-                 LowerTopK, LowerGatherElements, LowerScatterElements,
-                 LowerRange, LowerTrilu, LowerCumSum, LowerRotaryEmbedding>(
-        context);
+    patterns
+        .add<LowerElementwise, LowerConstant, LowerCast, LowerMatmul,
+             LowerLinear, LowerTranspose, LowerReshape, LowerExpand, LowerSlice,
+             LowerConcat, LowerSplit, LowerGather, LowerNorm<LayerNormOp>,
+             LowerNorm<RmsNormOp>, LowerReduction<ReduceSumOp, Combine::Sum>,
+             LowerReduction<ReduceMeanOp, Combine::Sum, true>,
+             LowerReduction<ReduceMaxOp, Combine::Max>,
+             LowerReduction<ReduceMinOp, Combine::Min>,
+             LowerSoftmax<SoftmaxOp, false>, LowerSoftmax<LogSoftmaxOp, true>,
+             LowerAttention, LowerConv, LowerTopK, LowerGatherElements,
+             LowerScatterElements, LowerRange, LowerTrilu, LowerCumSum,
+             LowerRotaryEmbedding>(context);
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
     // Whatever is left has no lowering yet: name it instead of leaving
     // sinter ops for the next stage to trip over.
