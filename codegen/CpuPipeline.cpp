@@ -18,16 +18,15 @@ using namespace mlir;
 
 namespace sinter {
 
-std::string cpuPipeline() {
-  // Tensors to buffers with results as caller-provided out parameters (the
-  // artifact's calling convention), then loops and LLVM. Tiling,
-  // vectorization and threading are inserted here by later stages.
+std::string bufferizationPipeline() {
   return "convert-sinter-to-linalg,"
          "linalg-fuse-elementwise-ops,"
          "one-shot-bufferize{bufferize-function-boundaries=true "
-         "function-boundary-type-conversion=identity-layout-map},"
-         "buffer-results-to-out-params,"
-         "buffer-deallocation-pipeline,"
+         "function-boundary-type-conversion=identity-layout-map}";
+}
+
+std::string bufferLoweringPipeline() {
+  return "buffer-deallocation-pipeline,"
          // The clones and deallocations the previous step inserted.
          "convert-bufferization-to-memref,"
          "convert-linalg-to-loops,"
@@ -45,6 +44,13 @@ std::string cpuPipeline() {
          "reconcile-unrealized-casts";
 }
 
+std::string cpuPipeline() {
+  // Results become out parameters of private functions only: a public
+  // entry keeps returning its buffers, for JIT callers such as mlir-runner.
+  return bufferizationPipeline() + ",buffer-results-to-out-params," +
+         bufferLoweringPipeline();
+}
+
 void registerCpuPipeline() {
   PassPipelineRegistration<>(
       "sinter-cpu-pipeline",
@@ -55,10 +61,16 @@ void registerCpuPipeline() {
       });
 }
 
-LogicalResult lowerToLLVMDialect(ModuleOp module, PassManager &pm) {
+void prepareForLowering(ModuleOp module) {
   module.walk([](func::FuncOp func) {
-    if (!func.isPublic())
+    if (!func.isPublic() || func.isExternal())
       return;
+    // The caller's inputs are read-only: bufferization copies before it
+    // would write into one.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (isa<TensorType>(func.getArgument(i).getType()))
+        func.setArgAttr(i, "bufferization.writable",
+                        BoolAttr::get(func.getContext(), false));
     // Public functions get C-callable wrappers (_mlir_ciface_*) that take
     // memref descriptors by pointer: the runtime calls those.
     func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
@@ -72,6 +84,10 @@ LogicalResult lowerToLLVMDialect(ModuleOp module, PassManager &pm) {
       func.removeResultAttr(i,
                             StringAttr::get(func.getContext(), "sinter.name"));
   });
+}
+
+LogicalResult lowerToLLVMDialect(ModuleOp module, PassManager &pm) {
+  prepareForLowering(module);
   if (failed(parsePassPipeline(cpuPipeline(), pm, llvm::errs())))
     return emitError(module.getLoc()) << "the CPU pass pipeline does not parse";
   return pm.run(module);
@@ -114,7 +130,7 @@ createTargetMachine(const CpuTarget &target) {
 
 FailureOr<std::unique_ptr<llvm::Module>>
 translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
-                  llvm::TargetMachine &machine, unsigned optLevel) {
+                  llvm::TargetMachine &machine) {
   DialectRegistry registry;
   registerAllToLLVMIRTranslations(registry);
   module.getContext()->appendDialectRegistry(registry);
@@ -124,11 +140,14 @@ translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
     return emitError(module.getLoc()) << "translation to LLVM IR failed";
   llvmModule->setDataLayout(machine.createDataLayout());
   llvmModule->setTargetTriple(machine.getTargetTriple());
-  auto optimize = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &machine);
-  if (llvm::Error error = optimize(llvmModule.get()))
-    return emitError(module.getLoc())
-           << "LLVM optimization failed: " << llvm::toString(std::move(error));
   return llvmModule;
+}
+
+llvm::Error optimizeLLVMModule(llvm::Module &module,
+                               llvm::TargetMachine &machine,
+                               unsigned optLevel) {
+  return makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &machine)(
+      &module);
 }
 
 LogicalResult emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,

@@ -29,8 +29,20 @@ struct CpuTarget {
 };
 
 /// The pass pipeline from sinter ops to the LLVM dialect, as the passes to
-/// nest in a builtin.module pass manager ("pass1,pass2,...").
+/// nest in a builtin.module pass manager ("pass1,pass2,..."): the two
+/// stages below with function results turned into out parameters between
+/// them. The artifact writer places weights and intermediates in between
+/// instead (Artifact.cpp).
 std::string cpuPipeline();
+/// From sinter ops on tensors to linalg on buffers.
+std::string bufferizationPipeline();
+/// From linalg on buffers (allocations not yet freed) to the LLVM dialect.
+std::string bufferLoweringPipeline();
+
+/// Gets public functions ready for the pipelines: inputs read-only, C
+/// wrappers (_mlir_ciface_*) for callers outside MLIR, sinter's naming
+/// attributes dropped.
+void prepareForLowering(mlir::ModuleOp module);
 
 /// Registers cpuPipeline() as `--sinter-cpu-pipeline` (sinter-opt, tests).
 void registerCpuPipeline();
@@ -44,10 +56,14 @@ mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const CpuTarget &target);
 
-/// Translates an LLVM-dialect module to optimized LLVM IR for `machine`.
+/// Translates an LLVM-dialect module to LLVM IR for `machine`.
 mlir::FailureOr<std::unique_ptr<llvm::Module>>
 translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
-                  llvm::TargetMachine &machine, unsigned optLevel);
+                  llvm::TargetMachine &machine);
+
+/// LLVM's optimization pipeline at `optLevel` (0 to 3) for `machine`.
+llvm::Error optimizeLLVMModule(llvm::Module &module,
+                               llvm::TargetMachine &machine, unsigned optLevel);
 
 /// Writes `module` as an object file for `machine`.
 mlir::LogicalResult emitObjectFile(llvm::Module &module,

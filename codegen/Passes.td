@@ -45,4 +45,79 @@ def ConvertSinterToLinalg : Pass<"convert-sinter-to-linalg"> {
   ];
 }
 
+def ExternalizeWeights : Pass<"sinter-externalize-weights", "::mlir::ModuleOp"> {
+  let summary = "Read constant buffers from the weights file instead of the object";
+  let description = [{
+    Runs on bufferized code. Every `memref.global` constant of at least
+    `min-bytes` bytes that only the entry function reads is given an offset
+    in the weights file (`sinter.weight_offset`, 64-byte aligned), and each
+    `memref.get_global` of it becomes a `memref.view` of a new trailing
+    argument of the entry function, the mapped weights (`memref<?xi8>`,
+    marked `sinter.abi = "weights"`). The globals stay, unread, for the
+    artifact writer to copy into the weights file and drop; the module gets
+    `sinter.weights_size`. Keeping weights out of the object is what lets
+    the runtime map them read-only and share them between processes.
+
+    Before:
+    ```mlir
+    memref.global "private" constant @w : memref<64x64xf32> = dense<...>
+    func.func @main(%x: memref<4x64xf32>, %y: memref<4x64xf32>) {
+      %w = memref.get_global @w : memref<64x64xf32>
+    ```
+    After:
+    ```mlir
+    memref.global "private" constant @w : memref<64x64xf32> = dense<...> {sinter.weight_offset = 0 : i64}
+    func.func @main(%x: memref<4x64xf32>, %y: memref<4x64xf32>,
+                    %weights: memref<?xi8> {sinter.abi = "weights"}) {
+      %c0 = arith.constant 0 : index
+      %w = memref.view %weights[%c0][] : memref<?xi8> to memref<64x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"",
+           "The function the runtime calls (default: @main, or the only "
+           "public function)">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"64",
+           "Smaller constants stay in the object">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def PlanArena : Pass<"sinter-plan-arena", "::mlir::ModuleOp"> {
+  let summary = "Place intermediate buffers in one arena laid out from liveness";
+  let description = [{
+    Runs on bufferized code, before deallocations are inserted. Each
+    statically shaped `memref.alloc` in the entry function's body lives from
+    its allocation to the last use of the buffer or of any view of it; the
+    pass packs these live ranges into one arena (best fit, largest buffers
+    first, 64-byte aligned offsets), so that buffers whose lifetimes do not
+    overlap share memory. Each allocation becomes a `memref.view` of a new
+    trailing argument of the entry function (`memref<?xi8>`, marked
+    `sinter.abi = "arena"`), and the function records the arena's size in
+    `sinter.arena_size`. Dynamically shaped buffers, buffers allocated in
+    nested regions and buffers that escape (returned, passed to a call) keep
+    their heap allocations.
+
+    Before:
+    ```mlir
+    %a = memref.alloc() : memref<256xf32>
+    linalg.fill ins(%c : f32) outs(%a : memref<256xf32>)
+    ```
+    After:
+    ```mlir
+    %c0 = arith.constant 0 : index
+    %a = memref.view %arena[%c0][] : memref<?xi8> to memref<256xf32>
+    linalg.fill ins(%c : f32) outs(%a : memref<256xf32>)
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"",
+           "The function the runtime calls (default: @main, or the only "
+           "public function)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // SINTER_CODEGEN_PASSES_TD

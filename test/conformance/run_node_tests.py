@@ -100,7 +100,7 @@ def classify(sinterc, test_dir, end_to_end=False):
         }
     )
     supported = check.returncode == 0
-    command = [sinterc, model, "-o", os.devnull,
+    command = [sinterc, model, "--emit=mlir", "-o", os.devnull,
                "--mlir-elide-resource-strings-if-larger=1"]
     result = run(command)
     # Node tests feed shapes, axes and bounds as graph inputs; sinter needs

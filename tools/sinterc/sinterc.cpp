@@ -1,7 +1,8 @@
 //===- sinterc.cpp - The sinter compiler driver ---------------------------===//
 //
-//   sinterc model.onnx --emit=mlir -o model.mlir   import
-//   sinterc model.onnx --emit=obj -o model.o       compile for this CPU
+//   sinterc model.onnx -o out/model                out/model.{so,h,weights}
+//   sinterc model.onnx --emit=mlir -o model.mlir   import only
+//   sinterc model.onnx --emit=obj -o out/model     out/model.{o,h,weights}
 //   sinterc --check model.onnx                     op histogram, unsupported ops
 //   sinterc --list-ops                             supported ONNX operators
 //   sinterc m.onnx --dim sequence=128 --freeze-input axes=axes.pb
@@ -11,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Artifact.h"
 #include "codegen/CpuPipeline.h"
 #include "codegen/Passes.h"
 #include "frontend/ModelLoader.h"
@@ -23,6 +25,13 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/ADT/Statistic.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+
+#include <chrono>
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -38,19 +47,44 @@ cl::OptionCategory category("sinterc options");
 
 cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model>"),
                                cl::cat(category));
-cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
-                                cl::value_desc("path"), cl::init("-"),
-                                cl::cat(category));
+cl::opt<std::string> outputPath(
+    "o",
+    cl::desc("Output: the artifact's path without extension (out/model "
+             "writes out/model.so, .h and .weights), or the file to write "
+             "for --emit=mlir|llvm ('-' for stdout)"),
+    cl::value_desc("path"), cl::init("-"), cl::cat(category));
 
-enum class Emit { None, Mlir, Llvm, Obj };
+enum class Emit { None, Mlir, Llvm, Obj, So };
 cl::opt<Emit> emit(
-    "emit", cl::desc("Stage to stop at and write"),
-    cl::values(clEnumValN(Emit::None, "none",
-                          "nothing: import and verify the model only"),
-               clEnumValN(Emit::Mlir, "mlir", "the model in the sinter dialect"),
-               clEnumValN(Emit::Llvm, "llvm", "LLVM IR for the target CPU"),
-               clEnumValN(Emit::Obj, "obj", "an object file for the target CPU")),
+    "emit",
+    cl::desc("Stage to stop at and write (default: so with -o, else mlir)"),
+    cl::values(
+        clEnumValN(Emit::None, "none",
+                   "nothing: import and verify the model only"),
+        clEnumValN(Emit::Mlir, "mlir", "the model in the sinter dialect"),
+        clEnumValN(Emit::Llvm, "llvm",
+                   "the artifact's LLVM IR (weights not written)"),
+        clEnumValN(Emit::Obj, "obj",
+                   "the artifact's object file, header and weights"),
+        clEnumValN(Emit::So, "so",
+                   "the artifact: shared library, header and weights")),
     cl::init(Emit::Mlir), cl::cat(category));
+
+cl::opt<std::string>
+    apiName("name",
+            cl::desc("Prefix of the artifact's C API (default: the output's "
+                     "file name as a C identifier)"),
+            cl::value_desc("identifier"), cl::cat(category));
+cl::opt<std::string> entry(
+    "entry",
+    cl::desc("The function to compile (default: @main, or the only public "
+             "function of a .mlir module)"),
+    cl::value_desc("name"), cl::cat(category));
+cl::opt<std::string> extraPasses(
+    "pass-pipeline",
+    cl::desc("Passes to run on the bufferized code before it is lowered "
+             "further (e.g. from --load-pass-plugin)"),
+    cl::value_desc("pipeline"), cl::cat(category));
 
 cl::opt<std::string> cpu("cpu",
                          cl::desc("Target CPU (an LLVM CPU name), or 'native' "
@@ -187,6 +221,196 @@ int checkModel(MLIRContext &context) {
   return 1;
 }
 
+/// Prints "sinterc: <stage>" once a compile has run for a few seconds, so
+/// that long compiles show where they are.
+class Progress {
+public:
+  void stage(StringRef name) {
+    if (std::chrono::steady_clock::now() - start >= std::chrono::seconds(3))
+      llvm::errs() << "sinterc: " << name << "...\n";
+  }
+
+private:
+  std::chrono::steady_clock::time_point start =
+      std::chrono::steady_clock::now();
+};
+
+std::string formatBytes(int64_t bytes) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (bytes >= (1 << 20))
+    os << llvm::format("%.2f MiB", bytes / 1048576.0);
+  else if (bytes >= 1024)
+    os << llvm::format("%.1f KiB", bytes / 1024.0);
+  else
+    os << bytes << " B";
+  return text;
+}
+
+/// Writes `contents` to a temporary beside `path`, kept by the caller's
+/// commit (all files appear together or none).
+struct PendingFile {
+  std::string path;
+  std::string temporary;
+};
+
+llvm::Expected<PendingFile> writePending(StringRef path, StringRef contents) {
+  PendingFile file{path.str(), ""};
+  SmallString<256> model(path);
+  model += ".tmp%%%%%%";
+  int fd;
+  SmallString<256> temporary;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(model, fd, temporary))
+    return llvm::createStringError(ec, "cannot write " + path.str() + ": " +
+                                           ec.message());
+  llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+  os << contents;
+  os.close();
+  file.temporary = std::string(temporary);
+  if (os.has_error()) {
+    llvm::sys::fs::remove(file.temporary);
+    return llvm::createStringError("cannot write " + path.str() + ": " +
+                                   os.error().message());
+  }
+  return file;
+}
+
+int compileArtifact(MLIRContext &context, ModuleOp module) {
+  auto fail = [](const Twine &message) {
+    llvm::WithColor::error(llvm::errs(), "sinterc") << message << "\n";
+    return 1;
+  };
+  if (optLevel > 3)
+    return fail("-O" + Twine(optLevel) + " is not a level (0 to 3)");
+  if (outputPath == "-" && (emit == Emit::Obj || emit == Emit::So))
+    return fail("--emit=obj and --emit=so write several files: give -o "
+                "out/name");
+  // out/model, out/model.so and out/model.o all name the artifact out/model.
+  std::string stem = outputPath;
+  for (StringRef extension : {".so", ".o", ".ll"})
+    if (StringRef(stem).ends_with(extension) && emit != Emit::Llvm)
+      stem.resize(stem.size() - extension.size());
+
+  sinter::ArtifactOptions options;
+  options.name = sinter::toCIdentifier(
+      !apiName.empty() ? StringRef(apiName)
+      : outputPath == "-"
+          ? StringRef("model")
+          : llvm::sys::path::stem(llvm::sys::path::filename(stem + ".x")));
+  if (!apiName.empty() && options.name != apiName)
+    return fail("--name must be a C identifier, got '" + apiName + "'");
+  options.sourceName = llvm::sys::path::filename(inputPath).str();
+  options.target = {cpu, optLevel};
+  options.extraPasses = extraPasses;
+  options.entry = entry;
+
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      sinter::createTargetMachine(options.target);
+  if (!machine)
+    return fail(llvm::toString(machine.takeError()));
+
+  Progress progress;
+  DefaultTimingManager timingManager;
+  timingManager.setEnabled(timing);
+  TimingScope timingRoot = timingManager.getRootScope();
+  auto setup = [&](PassManager &pm) {
+    if (timing)
+      pm.enableTiming(timingRoot);
+    if (printIRAfterAll) {
+      context.disableMultithreading();
+      pm.enableIRPrinting();
+    }
+  };
+  llvm::LLVMContext llvmContext;
+  progress.stage("lowering");
+  FailureOr<sinter::CompiledModel> model =
+      sinter::compileModel(module, setup, llvmContext, **machine, options);
+  if (failed(model))
+    return 1;
+  // --stats is LLVM's own flag (registered by libLLVM), given our meaning.
+  if (llvm::AreStatisticsEnabled()) {
+    llvm::outs() << "weights:     " << formatBytes(model->weights.size())
+                 << "\n"
+                 << "arena:       " << formatBytes(model->arenaBytes) << " ("
+                 << formatBytes(model->arenaUnsharedBytes)
+                 << " of intermediates without reuse)\n"
+                 << "heap allocations: " << model->heapAllocations << "\n";
+  }
+
+  if (emit == Emit::Llvm) {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(outputPath, &error);
+    if (!output)
+      return fail(error);
+    model->llvmModule->print(output->os(), nullptr);
+    output->keep();
+    return 0;
+  }
+
+  progress.stage("generating code");
+  SmallString<0> object;
+  {
+    llvm::raw_svector_ostream os(object);
+    if (failed(sinter::emitObjectFile(*model->llvmModule, **machine, os)))
+      return fail("cannot emit an object file for " + cpu);
+  }
+  SmallString<256> directory(llvm::sys::path::parent_path(stem));
+  if (!directory.empty())
+    if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+      return fail("cannot create " + directory + ": " + ec.message());
+
+  std::vector<PendingFile> pending;
+  auto discard = [&]() {
+    for (const PendingFile &file : pending)
+      llvm::sys::fs::remove(file.temporary);
+    return 1;
+  };
+  auto add = [&](StringRef path, StringRef contents) {
+    llvm::Expected<PendingFile> file = writePending(path, contents);
+    if (!file) {
+      fail(llvm::toString(file.takeError()));
+      return false;
+    }
+    pending.push_back(*file);
+    return true;
+  };
+  if (!add(stem + ".weights", sinter::weightsFileBytes(*model)) ||
+      !add(stem + ".h", sinter::headerText(*model, options)))
+    return discard();
+  if (emit == Emit::Obj) {
+    if (!add(stem + ".o", object))
+      return discard();
+  } else {
+    progress.stage("linking");
+    if (!add(stem + ".o.tmp", object))
+      return discard();
+    std::string objectPath = pending.back().temporary;
+    pending.pop_back();
+    SmallString<256> library;
+    llvm::Expected<PendingFile> so = writePending(stem + ".so", "");
+    if (!so) {
+      llvm::sys::fs::remove(objectPath);
+      fail(llvm::toString(so.takeError()));
+      return discard();
+    }
+    llvm::Error linked = sinter::linkSharedLibrary(objectPath, so->temporary);
+    llvm::sys::fs::remove(objectPath);
+    pending.push_back(*so);
+    if (linked) {
+      fail(llvm::toString(std::move(linked)));
+      return discard();
+    }
+  }
+  for (const PendingFile &file : pending)
+    if (std::error_code ec = llvm::sys::fs::rename(file.temporary, file.path)) {
+      fail("cannot write " + file.path + ": " + ec.message());
+      return discard();
+    }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -196,7 +420,21 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  if (cl::Option *stats = cl::getRegisteredOptions().lookup("stats")) {
+    stats->setDescription("Print the artifact's memory figures: weights, "
+                          "arena, heap allocations");
+    stats->addCategory(category);
+    stats->setHiddenFlag(cl::NotHidden);
+  }
   cl::ParseCommandLineOptions(argc, argv, "sinter model compiler\n");
+  // Without --emit, -o's extension says what to write.
+  if (emit.getNumOccurrences() == 0 && outputPath != "-") {
+    StringRef out = outputPath;
+    emit = out.ends_with(".mlir") ? Emit::Mlir
+           : out.ends_with(".ll") ? Emit::Llvm
+           : out.ends_with(".o")  ? Emit::Obj
+                                  : Emit::So;
+  }
 
   if (listOps)
     return printSupportedOps();
@@ -235,53 +473,19 @@ int main(int argc, char **argv) {
     return 1;
   if (emit == Emit::None)
     return 0;
-  if (optLevel > 3) {
-    llvm::WithColor::error(llvm::errs(), "sinterc")
-        << "-O" << optLevel << " is not a level (0 to 3)\n";
-    return 1;
-  }
 
-  // Everything below writes into a temporary that is kept only on success.
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputPath, &error);
-  if (!output) {
-    llvm::WithColor::error(llvm::errs(), "sinterc") << error << "\n";
-    return 1;
-  }
   if (emit == Emit::Mlir) {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(outputPath, &error);
+    if (!output) {
+      llvm::WithColor::error(llvm::errs(), "sinterc") << error << "\n";
+      return 1;
+    }
     (*module)->print(output->os());
     output->os() << "\n";
     output->keep();
     return 0;
   }
-
-  PassManager pm(&context);
-  if (timing)
-    pm.enableTiming();
-  if (printIRAfterAll) {
-    context.disableMultithreading();
-    pm.enableIRPrinting();
-  }
-  if (failed(sinter::lowerToLLVMDialect(**module, pm)))
-    return 1;
-  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
-      sinter::createTargetMachine({cpu, optLevel});
-  if (!machine) {
-    llvm::WithColor::error(llvm::errs(), "sinterc")
-        << llvm::toString(machine.takeError()) << "\n";
-    return 1;
-  }
-  llvm::LLVMContext llvmContext;
-  FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
-      sinter::translateToLLVMIR(**module, llvmContext, **machine, optLevel);
-  if (failed(llvmModule))
-    return 1;
-  if (emit == Emit::Llvm)
-    (*llvmModule)->print(output->os(), nullptr);
-  else if (failed(sinter::emitObjectFile(**llvmModule, **machine,
-                                         output->os())))
-    return 1;
-  output->keep();
-  return 0;
+  return compileArtifact(context, **module);
 }

@@ -1,0 +1,92 @@
+//===- Artifact.h - Compiling a model into a deployable artifact -*- C++ -*-===//
+//
+// What `sinterc model.onnx -o out/model` produces: out/model.so (the code,
+// with libsinter_rt linked in), out/model.h (the model's C API) and
+// out/model.weights (the constants, mapped read-only by the runtime).
+// docs/runtime-abi.md is the contract between these files and the runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_CODEGEN_ARTIFACT_H
+#define SINTER_CODEGEN_ARTIFACT_H
+
+#include "codegen/CpuPipeline.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/IR/Module.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sinter {
+
+struct ArtifactOptions {
+  /// Prefix of the C API (`<name>_load`, `<name>_run`...): a C identifier.
+  std::string name = "model";
+  /// The model file, named in the header.
+  std::string sourceName;
+  /// The function the runtime calls; empty: @main, or the module's only
+  /// public function.
+  std::string entry;
+  CpuTarget target;
+  /// Extra passes on linalg-on-buffers code before it is lowered further
+  /// (a textual pipeline, e.g. from a plugin); empty for none.
+  std::string extraPasses;
+};
+
+/// One input or output of the entry function, as the descriptor and the
+/// header spell it.
+struct TensorDescription {
+  std::string name;
+  int dtype = 0; // ONNX TensorProto.DataType numbering (sinter_dtype)
+  std::string dtypeName;
+  std::vector<int64_t> shape;    // -1 where dynamic
+  std::vector<int64_t> maxShape; // bound (or -1) where dynamic
+  std::vector<std::string> dimNames;
+};
+
+struct CompiledModel {
+  std::unique_ptr<llvm::Module> llvmModule;
+  std::vector<TensorDescription> inputs, outputs;
+  /// The weights data (without the file header) and its checksum.
+  std::vector<char> weights;
+  uint64_t weightsChecksum = 0;
+  int64_t arenaBytes = 0;
+  /// The arena's buffers laid end to end, without sharing.
+  int64_t arenaUnsharedBytes = 0;
+  /// Allocations left on the heap (dynamic shapes, nested regions).
+  int64_t heapAllocations = 0;
+  std::string descriptor;
+};
+
+/// Applied to each pass manager compileModel runs: the caller's
+/// instrumentation (timing, IR printing).
+using PassManagerSetup = std::function<void(mlir::PassManager &)>;
+
+/// Lowers `module` (sinter ops on tensors) to optimized LLVM IR with the
+/// runtime's entry point and C API, and the weights taken out.
+mlir::FailureOr<CompiledModel>
+compileModel(mlir::ModuleOp module, const PassManagerSetup &setup,
+             llvm::LLVMContext &context, llvm::TargetMachine &machine,
+             const ArtifactOptions &options);
+
+/// The artifact's files, as bytes: the weights file and the C header.
+std::string weightsFileBytes(const CompiledModel &model);
+std::string headerText(const CompiledModel &model,
+                       const ArtifactOptions &options);
+
+/// Links `objectPath` and the embedded runtime into the shared library
+/// `libraryPath` with ld.lld; the error names the linker and its output.
+llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
+                              llvm::StringRef libraryPath);
+
+/// `name` as a C identifier: other characters become '_', a leading digit
+/// gets a '_' before it.
+std::string toCIdentifier(llvm::StringRef name);
+
+} // namespace sinter
+
+#endif // SINTER_CODEGEN_ARTIFACT_H

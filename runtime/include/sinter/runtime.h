@@ -1,0 +1,92 @@
+/*===- runtime.h - The interface between generated code and libsinter_rt -*- C -*-===*
+ *
+ * What a compiled model (model.so) and the runtime agree on. Users do not
+ * include this: they include the model.h that sinterc writes, whose
+ * <model>_load/_run/... functions forward to the sinter_rt_* functions here
+ * with the model's definition. docs/runtime-abi.md describes the whole
+ * contract: the model descriptor, the entry point and the weights file.
+ *
+ *===------------------------------------------------------------------------===*/
+#ifndef SINTER_RUNTIME_H
+#define SINTER_RUNTIME_H
+
+#include "sinter/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The runtime is linked into each model.so with hidden symbols (two models in
+ * one process never share or clash); the stand-alone libsinter_rt.so exports
+ * them. */
+#if defined(SINTER_RT_EMBEDDED)
+#define SINTER_RT_API __attribute__((visibility("hidden")))
+#else
+#define SINTER_RT_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped whenever sinter_model_def, the descriptor text or the entry calling
+ * convention changes; the runtime refuses other versions. */
+#define SINTER_ABI_VERSION 1
+
+/* The generated code: one pointer per memref descriptor, in order the model's
+ * inputs, its outputs, the weights (i8, rank 1) and the arena (i8, rank 1).
+ * A descriptor of rank r is {void *allocated, void *aligned, int64_t offset,
+ * int64_t sizes[r], int64_t strides[r]}. */
+typedef void (*sinter_entry_fn)(void **memref_descriptors);
+
+typedef struct sinter_model_def {
+  uint32_t abi_version;
+  /* The model descriptor: a versioned text, see docs/runtime-abi.md. */
+  const char *descriptor;
+  sinter_entry_fn entry;
+} sinter_model_def;
+
+SINTER_RT_API sinter_status sinter_rt_load(const sinter_model_def *model,
+                                           const char *weights_path,
+                                           int num_threads,
+                                           sinter_session **session);
+SINTER_RT_API void sinter_rt_free(sinter_session *session);
+SINTER_RT_API const char *sinter_rt_error(const sinter_session *session);
+SINTER_RT_API int sinter_rt_num_inputs(const sinter_session *session);
+SINTER_RT_API int sinter_rt_num_outputs(const sinter_session *session);
+SINTER_RT_API const sinter_tensor_info *
+sinter_rt_input_info(const sinter_session *session, int index);
+SINTER_RT_API const sinter_tensor_info *
+sinter_rt_output_info(const sinter_session *session, int index);
+SINTER_RT_API sinter_status sinter_rt_set_num_threads(sinter_session *session,
+                                                      int num_threads);
+SINTER_RT_API sinter_status sinter_rt_run(sinter_session *session,
+                                          const sinter_tensor *inputs,
+                                          int num_inputs,
+                                          sinter_tensor *outputs,
+                                          int num_outputs);
+
+/* The weights file: a 64-byte little-endian header, then the data at
+ * data_offset (page-aligned so that the mapped data is too). */
+#define SINTER_WEIGHTS_MAGIC "SINTRWGT"
+#define SINTER_WEIGHTS_VERSION 1
+#define SINTER_WEIGHTS_HEADER_SIZE 64
+#define SINTER_WEIGHTS_DATA_OFFSET 4096
+/* Each tensor in the data starts at a multiple of this. */
+#define SINTER_WEIGHTS_ALIGNMENT 64
+
+typedef struct sinter_weights_header {
+  char magic[8];
+  uint32_t version;
+  uint32_t flags; /* 0 */
+  uint64_t data_offset;
+  uint64_t data_size;
+  uint64_t checksum; /* sinter_checksum64 of the data */
+  uint8_t reserved[24];
+} sinter_weights_header;
+
+/* A fast 64-bit checksum (four 8-byte lanes, multiply-rotate mixing). Not
+ * cryptographic: it detects corruption and mismatched files. */
+SINTER_RT_API uint64_t sinter_checksum64(const void *data, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SINTER_RUNTIME_H */

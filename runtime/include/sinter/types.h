@@ -1,0 +1,110 @@
+/*===- types.h - The C types of a compiled sinter model --------*- C -*-===*
+ *
+ * Shared by the runtime and by every header sinterc generates (sinterc
+ * copies this block into model.h, so that the generated header stands
+ * alone). Plain C99; the numbering of sinter_dtype is ONNX's
+ * TensorProto.DataType, so that ONNX tooling and sinter agree on it.
+ *
+ *===---------------------------------------------------------------------===*/
+#ifndef SINTER_TYPES_H
+#define SINTER_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What every API call returns. On failure the session's error string
+ * (<model>_error) says what went wrong and where. */
+typedef enum sinter_status {
+  SINTER_OK = 0,
+  /* A wrong argument: tensor count, dtype, rank or shape, a NULL pointer. */
+  SINTER_INVALID_ARGUMENT = 1,
+  /* The weights file cannot be opened, read or mapped. */
+  SINTER_IO_ERROR = 2,
+  /* The weights file is not a sinter weights file, belongs to another
+   * model, or fails its checksum. */
+  SINTER_CORRUPT_WEIGHTS = 3,
+  SINTER_OUT_OF_MEMORY = 4,
+  /* The artifact and this runtime disagree (a bug, or mixed versions). */
+  SINTER_INTERNAL_ERROR = 5
+} sinter_status;
+
+/* Element types, numbered as ONNX's TensorProto.DataType. */
+typedef enum sinter_dtype {
+  SINTER_FLOAT32 = 1,
+  SINTER_UINT8 = 2,
+  SINTER_INT8 = 3,
+  SINTER_UINT16 = 4,
+  SINTER_INT16 = 5,
+  SINTER_INT32 = 6,
+  SINTER_INT64 = 7,
+  SINTER_BOOL = 9, /* one byte per element, 0 or 1 */
+  SINTER_FLOAT16 = 10,
+  SINTER_FLOAT64 = 11,
+  SINTER_UINT32 = 12,
+  SINTER_UINT64 = 13,
+  SINTER_BFLOAT16 = 16
+} sinter_dtype;
+
+/* Bytes per element; 0 for a value that is not a sinter_dtype. */
+static inline size_t sinter_dtype_size(int dtype) {
+  switch (dtype) {
+  case SINTER_UINT8: case SINTER_INT8: case SINTER_BOOL:
+    return 1;
+  case SINTER_UINT16: case SINTER_INT16: case SINTER_FLOAT16:
+  case SINTER_BFLOAT16:
+    return 2;
+  case SINTER_FLOAT32: case SINTER_INT32: case SINTER_UINT32:
+    return 4;
+  case SINTER_INT64: case SINTER_FLOAT64: case SINTER_UINT64:
+    return 8;
+  }
+  return 0;
+}
+
+/* "float32", "int64"...; "unknown" for other values. */
+static inline const char *sinter_dtype_name(int dtype) {
+  switch (dtype) {
+  case SINTER_FLOAT32: return "float32";
+  case SINTER_UINT8: return "uint8";
+  case SINTER_INT8: return "int8";
+  case SINTER_UINT16: return "uint16";
+  case SINTER_INT16: return "int16";
+  case SINTER_INT32: return "int32";
+  case SINTER_INT64: return "int64";
+  case SINTER_BOOL: return "bool";
+  case SINTER_FLOAT16: return "float16";
+  case SINTER_FLOAT64: return "float64";
+  case SINTER_UINT32: return "uint32";
+  case SINTER_UINT64: return "uint64";
+  case SINTER_BFLOAT16: return "bfloat16";
+  }
+  return "unknown";
+}
+
+/* A model input or output as the model declares it. */
+typedef struct sinter_tensor_info {
+  const char *name;
+  sinter_dtype dtype;
+  int32_t rank;
+  /* Sizes; -1 marks a dimension chosen at run time. */
+  const int64_t *shape;
+  /* For each dynamic dimension its upper bound (-1: none); for the others
+   * the size itself. */
+  const int64_t *max_shape;
+  /* For each dynamic dimension its symbol ("sequence"): dimensions with the
+   * same symbol must have the same size. "" for static dimensions. */
+  const char *const *dim_names;
+} sinter_tensor_info;
+
+/* Data of one input or output: dense, row-major, in the dtype's native
+ * (little-endian) layout. */
+typedef struct sinter_tensor {
+  void *data;
+  sinter_dtype dtype;
+  int32_t rank;
+  const int64_t *shape;
+} sinter_tensor;
+
+typedef struct sinter_session sinter_session;
+
+#endif /* SINTER_TYPES_H */

@@ -1,0 +1,636 @@
+/*===- session.c - Loading and running a compiled model --------------------===*
+ *
+ * A session is one loaded model: its parsed descriptor, its weights mapped
+ * read-only, its arena (every intermediate tensor, laid out at compile
+ * time), and its outputs. Every failure leaves a message in the session and
+ * returns a status; nothing here aborts on user input.
+ *
+ *===-----------------------------------------------------------------------===*/
+#include "sinter/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { kErrorCapacity = 1024 };
+
+/* One input or output: its declaration plus, for outputs, the buffer the
+ * last run wrote. */
+typedef struct tensor_slot {
+  sinter_tensor_info info;
+  char *name;
+  int64_t *shape;     /* rank entries, -1 where dynamic */
+  int64_t *max_shape; /* rank entries */
+  char **dim_names;   /* rank entries, "" where static */
+  int64_t *run_shape; /* the sizes of the last run */
+  void *buffer;       /* outputs: owned, 64-byte aligned */
+  size_t capacity;
+} tensor_slot;
+
+struct sinter_session {
+  const sinter_model_def *model;
+  char error[kErrorCapacity];
+  int loaded;
+  int num_threads;
+  char *name;
+  uint64_t weights_size, weights_checksum, arena_size;
+  int num_inputs, num_outputs;
+  tensor_slot *inputs, *outputs;
+  /* The mapped weights file (whole), and the data within it. */
+  void *mapping;
+  size_t mapping_size;
+  const unsigned char *weights;
+  void *arena;
+  /* Memref descriptors handed to the entry point. */
+  void **descriptors;
+  int64_t *descriptor_storage;
+};
+
+static sinter_status fail(sinter_session *s, sinter_status status,
+                          const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static sinter_status fail(sinter_session *s, sinter_status status,
+                          const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(s->error, sizeof s->error, format, args);
+  va_end(args);
+  return status;
+}
+
+/*===--- The model descriptor ---------------------------------------------===*/
+
+/* A cursor over the descriptor text. */
+typedef struct reader {
+  const char *p;
+  int ok;
+} reader;
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* The next whitespace-separated token, %XX escapes decoded, in a fresh
+ * malloc'ed string (NULL and r->ok = 0 at the end or on error). */
+static char *next_token(reader *r) {
+  while (*r->p == ' ' || *r->p == '\n')
+    ++r->p;
+  const char *start = r->p;
+  while (*r->p && *r->p != ' ' && *r->p != '\n')
+    ++r->p;
+  size_t length = (size_t)(r->p - start);
+  char *token = length ? malloc(length + 1) : NULL;
+  if (!token) {
+    r->ok = 0;
+    return NULL;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < length; ++i) {
+    if (start[i] == '%' && i + 2 < length && hex_value(start[i + 1]) >= 0 &&
+        hex_value(start[i + 2]) >= 0) {
+      token[n++] = (char)(hex_value(start[i + 1]) * 16 + hex_value(start[i + 2]));
+      i += 2;
+    } else if (start[i] == '%' && i + 1 == length) {
+      /* A lone "%" is the empty string. */
+    } else {
+      token[n++] = start[i];
+    }
+  }
+  token[n] = '\0';
+  return token;
+}
+
+static int expect_word(reader *r, const char *word) {
+  char *token = next_token(r);
+  int same = token && strcmp(token, word) == 0;
+  free(token);
+  if (!same)
+    r->ok = 0;
+  return same;
+}
+
+static int64_t next_int(reader *r) {
+  char *token = next_token(r);
+  if (!token)
+    return 0;
+  char *end;
+  errno = 0;
+  long long value = strtoll(token, &end, 10);
+  if (errno || *end)
+    r->ok = 0;
+  free(token);
+  return value;
+}
+
+static uint64_t next_hex(reader *r) {
+  char *token = next_token(r);
+  if (!token)
+    return 0;
+  char *end;
+  errno = 0;
+  unsigned long long value = strtoull(token, &end, 16);
+  if (errno || *end)
+    r->ok = 0;
+  free(token);
+  return value;
+}
+
+static void free_slot(tensor_slot *slot) {
+  free(slot->name);
+  if (slot->dim_names)
+    for (int32_t d = 0; d < slot->info.rank; ++d)
+      free(slot->dim_names[d]);
+  free(slot->dim_names);
+  free(slot->shape);
+  free(slot->max_shape);
+  free(slot->run_shape);
+  free(slot->buffer);
+}
+
+/* "input <name> <dtype> <rank> <dim>..." where a dim is a size or
+ * "?<symbol>:<bound>" (bound -1: none). */
+static void read_slot(reader *r, const char *keyword, tensor_slot *slot) {
+  if (!expect_word(r, keyword))
+    return;
+  slot->name = next_token(r);
+  slot->info.name = slot->name;
+  slot->info.dtype = (sinter_dtype)next_int(r);
+  int64_t rank = next_int(r);
+  if (!r->ok || rank < 0 || rank > 64) {
+    r->ok = 0;
+    return;
+  }
+  slot->info.rank = (int32_t)rank;
+  size_t count = rank ? (size_t)rank : 1;
+  slot->shape = calloc(count, sizeof(int64_t));
+  slot->max_shape = calloc(count, sizeof(int64_t));
+  slot->run_shape = calloc(count, sizeof(int64_t));
+  slot->dim_names = calloc(count, sizeof(char *));
+  if (!slot->shape || !slot->max_shape || !slot->run_shape ||
+      !slot->dim_names) {
+    r->ok = 0;
+    return;
+  }
+  for (int64_t d = 0; d < rank && r->ok; ++d) {
+    char *token = next_token(r);
+    if (!token)
+      return;
+    if (token[0] == '?') {
+      char *colon = strrchr(token, ':');
+      char *end;
+      long long bound = colon ? strtoll(colon + 1, &end, 10) : 0;
+      if (!colon || *end) {
+        r->ok = 0;
+        free(token);
+        return;
+      }
+      *colon = '\0';
+      slot->dim_names[d] = strdup(token + 1);
+      slot->shape[d] = -1;
+      slot->max_shape[d] = bound;
+    } else {
+      char *end;
+      slot->shape[d] = slot->max_shape[d] = strtoll(token, &end, 10);
+      slot->dim_names[d] = strdup("");
+      if (*end || slot->shape[d] < 0)
+        r->ok = 0;
+    }
+    if (!slot->dim_names[d])
+      r->ok = 0;
+    free(token);
+  }
+  slot->info.shape = slot->shape;
+  slot->info.max_shape = slot->max_shape;
+  slot->info.dim_names = (const char *const *)slot->dim_names;
+}
+
+static sinter_status parse_descriptor(sinter_session *s) {
+  reader r = {s->model->descriptor, 1};
+  if (!expect_word(&r, "sinter-model") || next_int(&r) != 1 ||
+      !expect_word(&r, "name"))
+    return fail(s, SINTER_INTERNAL_ERROR,
+                "the model's descriptor is not a version 1 sinter descriptor");
+  s->name = next_token(&r);
+  expect_word(&r, "weights");
+  s->weights_size = (uint64_t)next_int(&r);
+  s->weights_checksum = next_hex(&r);
+  expect_word(&r, "arena");
+  s->arena_size = (uint64_t)next_int(&r);
+  expect_word(&r, "inputs");
+  int64_t inputs = next_int(&r);
+  if (!r.ok || inputs < 0 || inputs > 100000)
+    return fail(s, SINTER_INTERNAL_ERROR, "the model's descriptor is malformed");
+  s->num_inputs = (int)inputs;
+  s->inputs = calloc((size_t)inputs + 1, sizeof(tensor_slot));
+  for (int i = 0; s->inputs && i < s->num_inputs && r.ok; ++i)
+    read_slot(&r, "input", &s->inputs[i]);
+  expect_word(&r, "outputs");
+  int64_t outputs = next_int(&r);
+  if (!r.ok || !s->inputs || outputs < 0 || outputs > 100000)
+    return fail(s, SINTER_INTERNAL_ERROR, "the model's descriptor is malformed");
+  s->num_outputs = (int)outputs;
+  s->outputs = calloc((size_t)outputs + 1, sizeof(tensor_slot));
+  for (int i = 0; s->outputs && i < s->num_outputs && r.ok; ++i)
+    read_slot(&r, "output", &s->outputs[i]);
+  expect_word(&r, "end");
+  if (!r.ok || !s->outputs)
+    return fail(s, SINTER_INTERNAL_ERROR, "the model's descriptor is malformed");
+  return SINTER_OK;
+}
+
+/*===--- The weights file -------------------------------------------------===*/
+
+static sinter_status map_weights(sinter_session *s, const char *path) {
+  if (s->weights_size == 0 && !path)
+    return SINTER_OK;
+  if (!path)
+    return fail(s, SINTER_INVALID_ARGUMENT,
+                "model '%s' needs its weights file (%llu bytes of weights), "
+                "and no path was given",
+                s->name, (unsigned long long)s->weights_size);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(s, SINTER_IO_ERROR, "cannot open weights file '%s': %s", path,
+                strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int saved = errno;
+    close(fd);
+    return fail(s, SINTER_IO_ERROR, "cannot stat weights file '%s': %s", path,
+                strerror(saved));
+  }
+  if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < SINTER_WEIGHTS_HEADER_SIZE) {
+    close(fd);
+    return fail(s, SINTER_CORRUPT_WEIGHTS,
+                "'%s' is not a sinter weights file (%s)", path,
+                S_ISREG(st.st_mode) ? "shorter than the header"
+                                    : "not a regular file");
+  }
+  s->mapping_size = (size_t)st.st_size;
+  s->mapping = mmap(NULL, s->mapping_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int saved = errno;
+  close(fd);
+  if (s->mapping == MAP_FAILED) {
+    s->mapping = NULL;
+    return fail(s, SINTER_IO_ERROR, "cannot map weights file '%s': %s", path,
+                strerror(saved));
+  }
+  sinter_weights_header header;
+  memcpy(&header, s->mapping, sizeof header);
+  if (memcmp(header.magic, SINTER_WEIGHTS_MAGIC, 8) != 0)
+    return fail(s, SINTER_CORRUPT_WEIGHTS,
+                "'%s' is not a sinter weights file (bad magic)", path);
+  if (header.version != SINTER_WEIGHTS_VERSION)
+    return fail(s, SINTER_CORRUPT_WEIGHTS,
+                "weights file '%s' has format version %u; this runtime reads "
+                "version %d",
+                path, header.version, SINTER_WEIGHTS_VERSION);
+  if (header.data_size != s->weights_size ||
+      header.checksum != s->weights_checksum)
+    return fail(s, SINTER_CORRUPT_WEIGHTS,
+                "weights file '%s' belongs to another model: it holds %llu "
+                "bytes with checksum %016llx, model '%s' expects %llu bytes "
+                "with checksum %016llx",
+                path, (unsigned long long)header.data_size,
+                (unsigned long long)header.checksum, s->name,
+                (unsigned long long)s->weights_size,
+                (unsigned long long)s->weights_checksum);
+  if (header.data_offset < SINTER_WEIGHTS_HEADER_SIZE ||
+      header.data_offset > s->mapping_size ||
+      s->mapping_size - header.data_offset < header.data_size)
+    return fail(s, SINTER_CORRUPT_WEIGHTS,
+                "weights file '%s' is truncated: %zu bytes, the header "
+                "promises %llu bytes of data at offset %llu",
+                path, s->mapping_size, (unsigned long long)header.data_size,
+                (unsigned long long)header.data_offset);
+  s->weights = (const unsigned char *)s->mapping + header.data_offset;
+  uint64_t actual = sinter_checksum64(s->weights, header.data_size);
+  if (actual != header.checksum)
+    return fail(s, SINTER_CORRUPT_WEIGHTS,
+                "weights file '%s' is corrupt: its data has checksum %016llx, "
+                "its header says %016llx",
+                path, (unsigned long long)actual,
+                (unsigned long long)header.checksum);
+  return SINTER_OK;
+}
+
+/*===--- Load, query, free ------------------------------------------------===*/
+
+static sinter_status check_threads(sinter_session *s, int num_threads) {
+  if (num_threads < 0 || num_threads > 1024)
+    return fail(s, SINTER_INVALID_ARGUMENT,
+                "number of threads must be 0 (all cores) to 1024, got %d",
+                num_threads);
+  if (num_threads == 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    num_threads = cores > 0 ? (int)cores : 1;
+  }
+  s->num_threads = num_threads;
+  return SINTER_OK;
+}
+
+static sinter_status load(sinter_session *s, const char *weights_path,
+                          int num_threads) {
+  if (!s->model || s->model->abi_version != SINTER_ABI_VERSION)
+    return fail(s, SINTER_INTERNAL_ERROR,
+                "the model was compiled for runtime ABI version %u; this "
+                "runtime implements version %d",
+                s->model ? s->model->abi_version : 0u, SINTER_ABI_VERSION);
+  sinter_status status = parse_descriptor(s);
+  if (status == SINTER_OK)
+    status = check_threads(s, num_threads);
+  for (int i = 0; status == SINTER_OK && i < s->num_outputs; ++i)
+    if (sinter_dtype_size(s->outputs[i].info.dtype) == 0)
+      status = fail(s, SINTER_INTERNAL_ERROR, "output %d has unknown dtype %d",
+                    i, (int)s->outputs[i].info.dtype);
+  if (status == SINTER_OK)
+    status = map_weights(s, weights_path);
+  if (status != SINTER_OK)
+    return status;
+  /* The arena; 64-byte aligned for the widest vector loads. */
+  size_t arena = (size_t)((s->arena_size + 63) / 64 * 64);
+  s->arena = aligned_alloc(64, arena ? arena : 64);
+  int descriptors = s->num_inputs + s->num_outputs + 2;
+  s->descriptors = calloc((size_t)descriptors, sizeof(void *));
+  size_t words = 0;
+  for (int i = 0; i < s->num_inputs; ++i)
+    words += 3 + 2 * (size_t)s->inputs[i].info.rank;
+  for (int i = 0; i < s->num_outputs; ++i)
+    words += 3 + 2 * (size_t)s->outputs[i].info.rank;
+  words += 2 * 5;
+  s->descriptor_storage = calloc(words, sizeof(int64_t));
+  if (!s->arena || !s->descriptors || !s->descriptor_storage)
+    return fail(s, SINTER_OUT_OF_MEMORY,
+                "out of memory allocating the %llu-byte arena of model '%s'",
+                (unsigned long long)s->arena_size, s->name);
+  s->loaded = 1;
+  return SINTER_OK;
+}
+
+/* Returned by sinter_rt_error when there is no session to hold a message. */
+static const char kNoSession[] =
+    "no session (it was NULL, or there was no memory to create one)";
+
+sinter_status sinter_rt_load(const sinter_model_def *model,
+                             const char *weights_path, int num_threads,
+                             sinter_session **session) {
+  if (!session)
+    return SINTER_INVALID_ARGUMENT;
+  sinter_session *s = calloc(1, sizeof *s);
+  *session = s;
+  if (!s)
+    return SINTER_OUT_OF_MEMORY;
+  s->model = model;
+  return load(s, weights_path, num_threads);
+}
+
+void sinter_rt_free(sinter_session *s) {
+  if (!s)
+    return;
+  for (int i = 0; s->inputs && i < s->num_inputs; ++i)
+    free_slot(&s->inputs[i]);
+  for (int i = 0; s->outputs && i < s->num_outputs; ++i)
+    free_slot(&s->outputs[i]);
+  free(s->inputs);
+  free(s->outputs);
+  if (s->mapping)
+    munmap(s->mapping, s->mapping_size);
+  free(s->arena);
+  free(s->descriptors);
+  free(s->descriptor_storage);
+  free(s->name);
+  free(s);
+}
+
+const char *sinter_rt_error(const sinter_session *s) {
+  return s ? s->error : kNoSession;
+}
+
+int sinter_rt_num_inputs(const sinter_session *s) {
+  return s && s->loaded ? s->num_inputs : 0;
+}
+
+int sinter_rt_num_outputs(const sinter_session *s) {
+  return s && s->loaded ? s->num_outputs : 0;
+}
+
+const sinter_tensor_info *sinter_rt_input_info(const sinter_session *s,
+                                               int index) {
+  if (!s || !s->loaded || index < 0 || index >= s->num_inputs)
+    return NULL;
+  return &s->inputs[index].info;
+}
+
+const sinter_tensor_info *sinter_rt_output_info(const sinter_session *s,
+                                                int index) {
+  if (!s || !s->loaded || index < 0 || index >= s->num_outputs)
+    return NULL;
+  return &s->outputs[index].info;
+}
+
+sinter_status sinter_rt_set_num_threads(sinter_session *s, int num_threads) {
+  if (!s)
+    return SINTER_INVALID_ARGUMENT;
+  return check_threads(s, num_threads);
+}
+
+/*===--- Run --------------------------------------------------------------===*/
+
+/* The byte size of `rank` sizes of `dtype`, or SIZE_MAX on overflow. */
+static size_t byte_size(sinter_dtype dtype, int32_t rank, const int64_t *shape) {
+  size_t bytes = sinter_dtype_size(dtype);
+  for (int32_t d = 0; d < rank; ++d)
+    if (__builtin_mul_overflow(bytes, (size_t)shape[d], &bytes))
+      return SIZE_MAX;
+  return bytes;
+}
+
+/* Fills `storage` with a rank-r memref descriptor of dense row-major data. */
+static int64_t *write_descriptor(int64_t *storage, void *data, int32_t rank,
+                                 const int64_t *shape) {
+  static int64_t placeholder; /* empty tensors still need a pointer */
+  void *pointer = data ? data : &placeholder;
+  memcpy(&storage[0], &pointer, sizeof pointer);
+  memcpy(&storage[1], &pointer, sizeof pointer);
+  storage[2] = 0;
+  int64_t stride = 1;
+  for (int32_t d = rank - 1; d >= 0; --d) {
+    storage[3 + d] = shape[d];
+    storage[3 + rank + d] = stride;
+    stride *= shape[d] > 0 ? shape[d] : 1;
+  }
+  return storage + 3 + 2 * rank;
+}
+
+/* The size bound to symbol `name` by the inputs checked so far, or -1. */
+static int64_t bound_symbol(const sinter_session *s, int inputs_checked,
+                            const char *name) {
+  for (int i = 0; i < inputs_checked; ++i) {
+    const tensor_slot *slot = &s->inputs[i];
+    for (int32_t d = 0; d < slot->info.rank; ++d)
+      if (slot->shape[d] < 0 && strcmp(slot->dim_names[d], name) == 0)
+        return slot->run_shape[d];
+  }
+  return -1;
+}
+
+static sinter_status check_input(sinter_session *s, int index,
+                                 const sinter_tensor *tensor) {
+  tensor_slot *slot = &s->inputs[index];
+  const sinter_tensor_info *info = &slot->info;
+  if (tensor->dtype != info->dtype)
+    return fail(s, SINTER_INVALID_ARGUMENT,
+                "input %d ('%s') must be %s, got %s", index, info->name,
+                sinter_dtype_name(info->dtype), sinter_dtype_name(tensor->dtype));
+  if (tensor->rank != info->rank)
+    return fail(s, SINTER_INVALID_ARGUMENT,
+                "input %d ('%s') must have rank %d, got rank %d", index,
+                info->name, info->rank, tensor->rank);
+  if (info->rank > 0 && !tensor->shape)
+    return fail(s, SINTER_INVALID_ARGUMENT, "input %d ('%s') has no shape",
+                index, info->name);
+  for (int32_t d = 0; d < info->rank; ++d) {
+    int64_t size = tensor->shape[d];
+    if (size < 0)
+      return fail(s, SINTER_INVALID_ARGUMENT,
+                  "input %d ('%s') has negative size %lld in dimension %d",
+                  index, info->name, (long long)size, d);
+    if (info->shape[d] >= 0 && size != info->shape[d])
+      return fail(s, SINTER_INVALID_ARGUMENT,
+                  "input %d ('%s') must have size %lld in dimension %d, got "
+                  "%lld",
+                  index, info->name, (long long)info->shape[d], d,
+                  (long long)size);
+    if (info->shape[d] < 0) {
+      if (info->max_shape[d] >= 0 && size > info->max_shape[d])
+        return fail(s, SINTER_INVALID_ARGUMENT,
+                    "input %d ('%s') dimension %d ('%s') is %lld, above the "
+                    "bound %lld the model was compiled for",
+                    index, info->name, d, info->dim_names[d], (long long)size,
+                    (long long)info->max_shape[d]);
+      int64_t bound = bound_symbol(s, index, info->dim_names[d]);
+      for (int32_t e = 0; bound < 0 && e < d; ++e)
+        if (info->shape[e] < 0 &&
+            strcmp(info->dim_names[e], info->dim_names[d]) == 0)
+          bound = tensor->shape[e];
+      if (info->dim_names[d][0] && bound >= 0 && bound != size)
+        return fail(s, SINTER_INVALID_ARGUMENT,
+                    "input %d ('%s') dimension %d ('%s') is %lld, but another "
+                    "input gave '%s' the size %lld",
+                    index, info->name, d, info->dim_names[d], (long long)size,
+                    info->dim_names[d], (long long)bound);
+    }
+    slot->run_shape[d] = size;
+  }
+  size_t bytes = byte_size(info->dtype, info->rank, tensor->shape);
+  if (bytes == SIZE_MAX)
+    return fail(s, SINTER_INVALID_ARGUMENT,
+                "input %d ('%s') is too large to address", index, info->name);
+  if (bytes && !tensor->data)
+    return fail(s, SINTER_INVALID_ARGUMENT, "input %d ('%s') has no data",
+                index, info->name);
+  if ((uintptr_t)tensor->data % sinter_dtype_size(info->dtype) != 0)
+    return fail(s, SINTER_INVALID_ARGUMENT,
+                "input %d ('%s') data is not aligned to its %zu-byte elements",
+                index, info->name, sinter_dtype_size(info->dtype));
+  return SINTER_OK;
+}
+
+/* Computes the output's shape from the inputs' symbols and makes room. */
+static sinter_status prepare_output(sinter_session *s, int index) {
+  tensor_slot *slot = &s->outputs[index];
+  for (int32_t d = 0; d < slot->info.rank; ++d) {
+    int64_t size = slot->shape[d];
+    if (size < 0)
+      size = bound_symbol(s, s->num_inputs, slot->dim_names[d]);
+    if (size < 0)
+      return fail(s, SINTER_INTERNAL_ERROR,
+                  "output %d ('%s') dimension %d ('%s') is not given by any "
+                  "input",
+                  index, slot->info.name, d, slot->dim_names[d]);
+    slot->run_shape[d] = size;
+  }
+  size_t bytes = byte_size(slot->info.dtype, slot->info.rank, slot->run_shape);
+  if (bytes == SIZE_MAX)
+    return fail(s, SINTER_OUT_OF_MEMORY, "output %d ('%s') is too large",
+                index, slot->info.name);
+  if (bytes > slot->capacity) {
+    free(slot->buffer);
+    slot->capacity = 0;
+    slot->buffer = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!slot->buffer)
+      return fail(s, SINTER_OUT_OF_MEMORY,
+                  "out of memory allocating %zu bytes for output %d ('%s')",
+                  bytes, index, slot->info.name);
+    slot->capacity = bytes;
+  }
+  return SINTER_OK;
+}
+
+sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
+                            int num_inputs, sinter_tensor *outputs,
+                            int num_outputs) {
+  if (!s)
+    return SINTER_INVALID_ARGUMENT;
+  if (!s->loaded)
+    return SINTER_INVALID_ARGUMENT; /* the load error stays in s->error */
+  if (num_inputs != s->num_inputs || num_outputs != s->num_outputs)
+    return fail(s, SINTER_INVALID_ARGUMENT,
+                "model '%s' takes %d inputs and %d outputs, got %d and %d",
+                s->name, s->num_inputs, s->num_outputs, num_inputs,
+                num_outputs);
+  if ((num_inputs && !inputs) || (num_outputs && !outputs))
+    return fail(s, SINTER_INVALID_ARGUMENT,
+                "the inputs or outputs array is NULL");
+  for (int i = 0; i < num_inputs; ++i) {
+    sinter_status status = check_input(s, i, &inputs[i]);
+    if (status != SINTER_OK)
+      return status;
+  }
+  for (int i = 0; i < num_outputs; ++i) {
+    sinter_status status = prepare_output(s, i);
+    if (status != SINTER_OK)
+      return status;
+  }
+  int64_t *storage = s->descriptor_storage;
+  int next = 0;
+  for (int i = 0; i < num_inputs; ++i) {
+    s->descriptors[next++] = storage;
+    storage = write_descriptor(storage, inputs[i].data, inputs[i].rank,
+                               s->inputs[i].run_shape);
+  }
+  for (int i = 0; i < num_outputs; ++i) {
+    tensor_slot *slot = &s->outputs[i];
+    s->descriptors[next++] = storage;
+    storage = write_descriptor(storage, slot->buffer, slot->info.rank,
+                               slot->run_shape);
+  }
+  int64_t weights_size = (int64_t)s->weights_size;
+  int64_t arena_size = (int64_t)s->arena_size;
+  s->descriptors[next++] = storage;
+  storage = write_descriptor(storage, (void *)s->weights, 1, &weights_size);
+  s->descriptors[next++] = storage;
+  write_descriptor(storage, s->arena, 1, &arena_size);
+  s->model->entry(s->descriptors);
+  for (int i = 0; i < num_outputs; ++i) {
+    outputs[i].data = s->outputs[i].buffer;
+    outputs[i].dtype = s->outputs[i].info.dtype;
+    outputs[i].rank = s->outputs[i].info.rank;
+    outputs[i].shape = s->outputs[i].run_shape;
+  }
+  s->error[0] = '\0';
+  return SINTER_OK;
+}
