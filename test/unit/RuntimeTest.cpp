@@ -1,0 +1,284 @@
+//===- RuntimeTest.cpp - libsinter_rt against hand-written models ---------===//
+//
+// The runtime's contract without the compiler: a model definition written
+// here (descriptor text and an entry function) and weights files written
+// here, good and damaged. Every misuse must come back as a status and a
+// message that names the problem.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sinter/runtime.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "gtest/gtest.h"
+
+#include <cstdio>
+#include <unistd.h>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+/// A rank-1 memref descriptor as the entry function receives it.
+struct Descriptor1D {
+  float *allocated, *aligned;
+  int64_t offset, size, stride;
+};
+
+/// out[i] = in[i] * weights[0] (+ the arena is written, to prove it is
+/// there and big enough).
+void scaleEntry(void **descriptors) {
+  auto *in = static_cast<Descriptor1D *>(descriptors[0]);
+  auto *out = static_cast<Descriptor1D *>(descriptors[1]);
+  auto *weights = static_cast<Descriptor1D *>(descriptors[2]);
+  auto *arena = static_cast<Descriptor1D *>(descriptors[3]);
+  float scale;
+  memcpy(&scale, weights->aligned, sizeof scale);
+  memset(arena->aligned, 0xab, arena->size);
+  for (int64_t i = 0; i < in->size; ++i)
+    out->aligned[i] = in->aligned[i] * scale;
+}
+
+std::vector<char> weightsData(float scale) {
+  std::vector<char> data(64, 0);
+  memcpy(data.data(), &scale, sizeof scale);
+  return data;
+}
+
+std::string descriptorFor(const std::vector<char> &weights,
+                          const std::string &inputs =
+                              "inputs 1\ninput x 1 1 ?seq:8\n") {
+  return "sinter-model 1\nname scale\nweights " +
+         std::to_string(weights.size()) + " " +
+         llvm::utohexstr(sinter_checksum64(weights.data(), weights.size()),
+                         true, 16) +
+         "\narena 256\n" + inputs + "outputs 1\noutput y 1 1 ?seq:8\nend\n";
+}
+
+std::string writeWeights(const std::vector<char> &data,
+                         const char *name = "scale.weights") {
+  std::string path = testing::TempDir() + name;
+  sinter_weights_header header = {};
+  memcpy(header.magic, SINTER_WEIGHTS_MAGIC, 8);
+  header.version = SINTER_WEIGHTS_VERSION;
+  header.data_offset = SINTER_WEIGHTS_DATA_OFFSET;
+  header.data_size = data.size();
+  header.checksum = sinter_checksum64(data.data(), data.size());
+  std::string bytes(SINTER_WEIGHTS_DATA_OFFSET, '\0');
+  memcpy(bytes.data(), &header, sizeof header);
+  bytes.append(data.begin(), data.end());
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+class RuntimeTest : public testing::Test {
+protected:
+  void TearDown() override { sinter_rt_free(session); }
+
+  sinter_status load(const std::string &weightsPath, int threads = 1) {
+    sinter_rt_free(session);
+    session = nullptr;
+    definition = {SINTER_ABI_VERSION, descriptor.c_str(), scaleEntry};
+    return sinter_rt_load(&definition, weightsPath.c_str(), threads,
+                          &session);
+  }
+  std::string error() const { return sinter_rt_error(session); }
+
+  std::vector<char> weights = weightsData(3.0f);
+  std::string descriptor = descriptorFor(weights);
+  sinter_model_def definition;
+  sinter_session *session = nullptr;
+};
+
+TEST_F(RuntimeTest, RunsAtEverySizeUpToTheBound) {
+  ASSERT_EQ(load(writeWeights(weights)), SINTER_OK) << error();
+  ASSERT_EQ(sinter_rt_num_inputs(session), 1);
+  const sinter_tensor_info *info = sinter_rt_input_info(session, 0);
+  ASSERT_NE(info, nullptr);
+  EXPECT_STREQ(info->name, "x");
+  EXPECT_EQ(info->shape[0], -1);
+  EXPECT_EQ(info->max_shape[0], 8);
+  EXPECT_STREQ(info->dim_names[0], "seq");
+  EXPECT_EQ(sinter_rt_input_info(session, 1), nullptr);
+  for (int64_t n : {1, 5, 8}) {
+    std::vector<float> x(n);
+    for (int64_t i = 0; i < n; ++i)
+      x[i] = float(i) - 2.5f;
+    sinter_tensor in = {x.data(), SINTER_FLOAT32, 1, &n}, out;
+    ASSERT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_OK) << error();
+    ASSERT_EQ(out.rank, 1);
+    ASSERT_EQ(out.shape[0], n);
+    for (int64_t i = 0; i < n; ++i)
+      EXPECT_EQ(static_cast<float *>(out.data)[i], x[i] * 3.0f);
+  }
+}
+
+TEST_F(RuntimeTest, RejectsWrongInputs) {
+  ASSERT_EQ(load(writeWeights(weights)), SINTER_OK) << error();
+  float x[9] = {};
+  int64_t three = 3, nine = 9, negative = -1;
+  sinter_tensor out;
+  sinter_tensor tooLong = {x, SINTER_FLOAT32, 1, &nine};
+  EXPECT_EQ(sinter_rt_run(session, &tooLong, 1, &out, 1),
+            SINTER_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("input 0 ('x') dimension 0 ('seq') is 9, above the "
+                         "bound 8"),
+            std::string::npos)
+      << error();
+  sinter_tensor wrongType = {x, SINTER_INT64, 1, &three};
+  EXPECT_EQ(sinter_rt_run(session, &wrongType, 1, &out, 1),
+            SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "input 0 ('x') must be float32, got int64");
+  sinter_tensor wrongRank = {x, SINTER_FLOAT32, 2, &three};
+  EXPECT_EQ(sinter_rt_run(session, &wrongRank, 1, &out, 1),
+            SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "input 0 ('x') must have rank 1, got rank 2");
+  sinter_tensor negativeSize = {x, SINTER_FLOAT32, 1, &negative};
+  EXPECT_EQ(sinter_rt_run(session, &negativeSize, 1, &out, 1),
+            SINTER_INVALID_ARGUMENT);
+  sinter_tensor noData = {nullptr, SINTER_FLOAT32, 1, &three};
+  EXPECT_EQ(sinter_rt_run(session, &noData, 1, &out, 1),
+            SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "input 0 ('x') has no data");
+  sinter_tensor misaligned = {reinterpret_cast<char *>(x) + 1, SINTER_FLOAT32,
+                              1, &three};
+  EXPECT_EQ(sinter_rt_run(session, &misaligned, 1, &out, 1),
+            SINTER_INVALID_ARGUMENT);
+  sinter_tensor good = {x, SINTER_FLOAT32, 1, &three};
+  EXPECT_EQ(sinter_rt_run(session, &good, 2, &out, 1),
+            SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "model 'scale' takes 1 inputs and 1 outputs, got 2 and 1");
+  EXPECT_EQ(sinter_rt_run(session, nullptr, 1, &out, 1),
+            SINTER_INVALID_ARGUMENT);
+  // A good run after all that still works, and clears the error.
+  EXPECT_EQ(sinter_rt_run(session, &good, 1, &out, 1), SINTER_OK);
+  EXPECT_EQ(error(), "");
+}
+
+TEST_F(RuntimeTest, SymbolsBindAcrossInputs) {
+  descriptor = descriptorFor(
+      weights, "inputs 2\ninput x 1 1 ?seq:8\ninput mask 1 1 ?seq:8\n");
+  ASSERT_EQ(load(writeWeights(weights)), SINTER_OK) << error();
+  float x[4] = {}, mask[4] = {};
+  int64_t three = 3, four = 4;
+  sinter_tensor in[2] = {{x, SINTER_FLOAT32, 1, &three},
+                         {mask, SINTER_FLOAT32, 1, &four}};
+  sinter_tensor out;
+  EXPECT_EQ(sinter_rt_run(session, in, 2, &out, 1), SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "input 1 ('mask') dimension 0 ('seq') is 4, but another "
+                     "input gave 'seq' the size 3");
+}
+
+TEST_F(RuntimeTest, ReportsMissingAndDamagedWeights) {
+  EXPECT_EQ(load(testing::TempDir() + "no-such.weights"), SINTER_IO_ERROR);
+  EXPECT_NE(error().find("cannot open weights file"), std::string::npos);
+  EXPECT_NE(error().find("No such file or directory"), std::string::npos);
+
+  sinter_rt_free(session);
+  session = nullptr;
+  definition = {SINTER_ABI_VERSION, descriptor.c_str(), scaleEntry};
+  EXPECT_EQ(sinter_rt_load(&definition, nullptr, 1, &session),
+            SINTER_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("needs its weights file"), std::string::npos);
+
+  // Another model's weights: same size, other checksum.
+  EXPECT_EQ(load(writeWeights(weightsData(4.0f), "other.weights")),
+            SINTER_CORRUPT_WEIGHTS);
+  EXPECT_NE(error().find("belongs to another model"), std::string::npos)
+      << error();
+
+  // One flipped bit in the data.
+  std::string path = writeWeights(weights);
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(SINTER_WEIGHTS_DATA_OFFSET + 1);
+    file.put('\x40');
+  }
+  EXPECT_EQ(load(path), SINTER_CORRUPT_WEIGHTS);
+  EXPECT_NE(error().find("is corrupt: its data has checksum"),
+            std::string::npos)
+      << error();
+
+  // Cut short.
+  path = writeWeights(weights);
+  ASSERT_EQ(truncate(path.c_str(), SINTER_WEIGHTS_DATA_OFFSET + 10), 0);
+  EXPECT_EQ(load(path), SINTER_CORRUPT_WEIGHTS);
+  EXPECT_NE(error().find("is truncated"), std::string::npos) << error();
+
+  // Not a weights file at all.
+  path = testing::TempDir() + "text.weights";
+  std::ofstream(path) << std::string(100, 'x');
+  EXPECT_EQ(load(path), SINTER_CORRUPT_WEIGHTS);
+  EXPECT_NE(error().find("is not a sinter weights file (bad magic)"),
+            std::string::npos);
+  EXPECT_EQ(load(testing::TempDir()), SINTER_CORRUPT_WEIGHTS);
+  EXPECT_NE(error().find("not a regular file"), std::string::npos);
+
+  // A session that failed to load refuses to run, keeping its message.
+  float x[1] = {};
+  int64_t one = 1;
+  sinter_tensor in = {x, SINTER_FLOAT32, 1, &one}, out;
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("not a regular file"), std::string::npos);
+  EXPECT_EQ(sinter_rt_num_inputs(session), 0);
+}
+
+TEST_F(RuntimeTest, RefusesOtherAbiVersionsAndBadDescriptors) {
+  std::string path = writeWeights(weights);
+  sinter_model_def future = {SINTER_ABI_VERSION + 1, descriptor.c_str(),
+                             scaleEntry};
+  EXPECT_EQ(sinter_rt_load(&future, path.c_str(), 1, &session),
+            SINTER_INTERNAL_ERROR);
+  EXPECT_NE(error().find("compiled for runtime ABI version 2"),
+            std::string::npos);
+  for (const char *bad :
+       {"", "sinter-model 2\n", "sinter-model 1\nname m\nweights x",
+        "sinter-model 1\nname m\nweights 0 0\narena 0\ninputs 1\ninput x 1 "
+        "99999\nend\n",
+        "sinter-model 1\nname m\nweights 0 0\narena 0\ninputs 1\ninput x 1 1 "
+        "?seq\noutputs 0\nend\n"}) {
+    descriptor = bad;
+    EXPECT_EQ(load(path), SINTER_INTERNAL_ERROR) << bad;
+  }
+}
+
+TEST_F(RuntimeTest, ChecksThreadCounts) {
+  EXPECT_EQ(load(writeWeights(weights), -1), SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "number of threads must be 0 (all cores) to 1024, got -1");
+  ASSERT_EQ(load(writeWeights(weights), 0), SINTER_OK);
+  EXPECT_EQ(sinter_rt_set_num_threads(session, 2), SINTER_OK);
+  EXPECT_EQ(sinter_rt_set_num_threads(session, 5000), SINTER_INVALID_ARGUMENT);
+}
+
+TEST(RuntimeNullTest, NullSessionsAreHarmless) {
+  sinter_rt_free(nullptr);
+  EXPECT_NE(std::string(sinter_rt_error(nullptr)).find("no session"),
+            std::string::npos);
+  EXPECT_EQ(sinter_rt_num_inputs(nullptr), 0);
+  EXPECT_EQ(sinter_rt_input_info(nullptr, 0), nullptr);
+  EXPECT_EQ(sinter_rt_run(nullptr, nullptr, 0, nullptr, 0),
+            SINTER_INVALID_ARGUMENT);
+  sinter_model_def definition = {SINTER_ABI_VERSION, "", scaleEntry};
+  EXPECT_EQ(sinter_rt_load(&definition, nullptr, 1, nullptr),
+            SINTER_INVALID_ARGUMENT);
+}
+
+TEST(ChecksumTest, DependsOnEveryByteAndTheLength) {
+  std::vector<char> data(1000);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = char(i * 7);
+  uint64_t base = sinter_checksum64(data.data(), data.size());
+  EXPECT_EQ(base, sinter_checksum64(data.data(), data.size()));
+  for (size_t i : {0, 31, 32, 500, 993, 999}) {
+    data[i] ^= 1;
+    EXPECT_NE(sinter_checksum64(data.data(), data.size()), base) << i;
+    data[i] ^= 1;
+  }
+  EXPECT_NE(sinter_checksum64(data.data(), 999), base);
+  EXPECT_NE(sinter_checksum64(nullptr, 0), base);
+}
+
+} // namespace
