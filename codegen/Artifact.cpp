@@ -560,7 +560,8 @@ static std::string runtimeArchivePath() {
   return std::string(path);
 }
 
-llvm::Error linkSharedLibrary(StringRef objectPath, StringRef libraryPath) {
+llvm::Error linkSharedLibrary(StringRef objectPath, StringRef libraryPath,
+                              StringRef soname) {
   std::string linker = SINTER_LLD_PATH;
   if (std::optional<std::string> path = llvm::sys::Process::GetEnv("SINTER_LD"))
     linker = *path;
@@ -568,10 +569,9 @@ llvm::Error linkSharedLibrary(StringRef objectPath, StringRef libraryPath) {
   if (!llvm::sys::fs::exists(archive))
     return llvm::createStringError("the runtime library '" + archive +
                                    "' is missing (set SINTER_RUNTIME_ARCHIVE)");
-  std::string soname = llvm::sys::path::filename(libraryPath).str();
   SmallVector<std::string> args = {
       linker, "-shared", "--build-id", "-z", "relro", "-z", "now",
-      "-z", "noexecstack", "--gc-sections", "-soname", soname,
+      "-z", "noexecstack", "--gc-sections", "-soname", soname.str(),
       "-o", libraryPath.str(), objectPath.str(), archive,
       "-L" SINTER_SYSTEM_LIBDIR, "--as-needed", "-lm", "-lc"};
   SmallVector<StringRef> argRefs(args.begin(), args.end());

@@ -79,9 +79,11 @@ std::string headerText(const CompiledModel &model,
                        const ArtifactOptions &options);
 
 /// Links `objectPath` and the embedded runtime into the shared library
-/// `libraryPath` with ld.lld; the error names the linker and its output.
+/// `libraryPath` (whose DT_SONAME is `soname`) with ld.lld; the error names
+/// the linker and its output.
 llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
-                              llvm::StringRef libraryPath);
+                              llvm::StringRef libraryPath,
+                              llvm::StringRef soname);
 
 /// `name` as a C identifier: other characters become '_', a leading digit
 /// gets a '_' before it.

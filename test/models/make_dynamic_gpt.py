@@ -26,9 +26,12 @@ script rewrites the same model and data (same torch build assumed).
 
 Configuration: vocab 64, d_model 32, 2 pre-LayerNorm blocks, 4 heads of 8,
 GELU MLP with d_ff 64, final LayerNorm, untied LM head without bias. The
-weights stay inline in model.onnx (no external data); the file is ~90 KB.
+weights stay inline in model.onnx (no external data); the file is about 100 KB.
 
-Run with the Debian Python, which has torch (python3-torch), onnx and numpy:
+Run with the Debian Python, which has torch (python3-torch), onnx and numpy;
+scripts/setup.sh installs python3-onnx and python3-numpy but not torch, which
+only regenerating this model needs (`apt-get install --no-install-recommends
+python3-torch`, 1.13.1 on Debian 12):
 
     /usr/bin/python3 test/models/make_dynamic_gpt.py
 

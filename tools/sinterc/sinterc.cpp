@@ -395,7 +395,8 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
       fail(llvm::toString(so.takeError()));
       return discard();
     }
-    llvm::Error linked = sinter::linkSharedLibrary(objectPath, so->temporary);
+    llvm::Error linked = sinter::linkSharedLibrary(
+        objectPath, so->temporary, llvm::sys::path::filename(stem + ".so"));
     llvm::sys::fs::remove(objectPath);
     pending.push_back(*so);
     if (linked) {
