@@ -183,8 +183,9 @@ static LogicalResult bindOutputDims(ModuleOp module, func::FuncOp entry,
       return emitError(entry.getLoc())
              << "unsupported: dimension " << d << " of output " << output
              << " ('" << model.outputs[output].name
-             << "') is not the size of an input dimension (it depends on "
-                "the data); compile with --dim to fix the sizes";
+             << "') is not the size of an input dimension: it depends on "
+                "input values (freeze them with --freeze-input) or on "
+                "symbolic sizes (fix them with --dim)";
     const TensorDescription &input = model.inputs[arg.getArgNumber()];
     model.outputs[output].dimNames[d] = input.dimNames[*index];
     model.outputs[output].maxShape[d] = input.maxShape[*index];

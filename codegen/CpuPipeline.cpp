@@ -39,6 +39,9 @@ std::string bufferLoweringPipeline() {
          "convert-math-to-funcs{convert-ctlz=false},"
          "convert-math-to-llvm,"
          "convert-math-to-libm,"
+         // bfloat16 conversions as integer ops: LLVM would call
+         // __truncsfbf2, which older libgcc lacks.
+         "arith-expand{include-bf16=true},"
          "finalize-memref-to-llvm,"
          "convert-to-llvm,"
          "reconcile-unrealized-casts";

@@ -503,6 +503,16 @@ int main(int argc, char **argv) {
     return fail("the model has " + llvm::Twine(numOutputs) + " outputs, got " +
                 llvm::Twine(references.size()) + " references");
 
+  // ONNX's test data stores bfloat16 tensors as uint16 (the same bits).
+  for (int i = 0; i < numInputs; ++i)
+    if (inputs[i].dtype == SINTER_UINT16 &&
+        api->inputInfo(session, i)->dtype == SINTER_BFLOAT16)
+      inputs[i].dtype = SINTER_BFLOAT16;
+  for (int i = 0; i < (int)references.size(); ++i)
+    if (references[i].dtype == SINTER_UINT16 &&
+        api->outputInfo(session, i)->dtype == SINTER_BFLOAT16)
+      references[i].dtype = SINTER_BFLOAT16;
+
   std::vector<sinter_tensor> in(numInputs), out(numOutputs);
   for (int i = 0; i < numInputs; ++i)
     in[i] = {inputs[i].bytes.data(), (sinter_dtype)inputs[i].dtype,
