@@ -426,7 +426,8 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
   for (unsigned i = 0; i < entry.getNumArguments(); ++i)
     entry.removeArgAttr(i, kAbiAttr);
   if (failed(takeWeights(module, model)) ||
-      failed(runPipeline(module, bufferLoweringPipeline(), setup)))
+      failed(runPipeline(module, bufferLoweringPipeline(/*threads=*/true),
+                             setup)))
     return failure();
 
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
@@ -574,7 +575,7 @@ llvm::Error linkSharedLibrary(StringRef objectPath, StringRef libraryPath,
       linker, "-shared", "--build-id", "-z", "relro", "-z", "now",
       "-z", "noexecstack", "--gc-sections", "-soname", soname.str(),
       "-o", libraryPath.str(), objectPath.str(), archive,
-      "-L" SINTER_SYSTEM_LIBDIR, "--as-needed", "-lm", "-lc"};
+      "-L" SINTER_SYSTEM_LIBDIR, "--as-needed", "-lomp", "-lm", "-lc"};
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   SmallString<128> log;
   if (std::error_code ec =

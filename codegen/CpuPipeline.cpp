@@ -20,16 +20,28 @@ namespace sinter {
 
 std::string bufferizationPipeline() {
   return "convert-sinter-to-linalg,"
-         "linalg-fuse-elementwise-ops,"
+         "sinter-fuse-elementwise,"
+         "sinter-interchange-contractions,"
          "one-shot-bufferize{bufferize-function-boundaries=true "
          "function-boundary-type-conversion=identity-layout-map}";
 }
 
-std::string bufferLoweringPipeline() {
+std::string bufferLoweringPipeline(bool threads) {
+  // With threads, each structured op becomes parallel loops; the big ones
+  // become OpenMP worksharing loops (libomp), the rest plain loops.
+  std::string loops =
+      threads ? "convert-linalg-to-parallel-loops,"
+                "func.func(sinter-distribute-loops),"
+                "convert-scf-to-openmp,"
+                // Inlines the memref.alloca_scope the previous pass wraps
+                // around each loop body (they hold no allocas here), which
+                // would otherwise get several blocks from scf-to-cf.
+                "canonicalize,"
+              : "convert-linalg-to-loops,";
   return "buffer-deallocation-pipeline,"
          // The clones and deallocations the previous step inserted.
-         "convert-bufferization-to-memref,"
-         "convert-linalg-to-loops,"
+         "convert-bufferization-to-memref," +
+         loops +
          // expand-strided-metadata creates affine.apply: lower it after.
          "expand-strided-metadata,"
          "lower-affine,"
@@ -51,7 +63,7 @@ std::string cpuPipeline() {
   // Results become out parameters of private functions only: a public
   // entry keeps returning its buffers, for JIT callers such as mlir-runner.
   return bufferizationPipeline() + ",buffer-results-to-out-params," +
-         bufferLoweringPipeline();
+         bufferLoweringPipeline(/*threads=*/false);
 }
 
 void registerCpuPipeline() {

@@ -36,8 +36,10 @@ struct CpuTarget {
 std::string cpuPipeline();
 /// From sinter ops on tensors to linalg on buffers.
 std::string bufferizationPipeline();
-/// From linalg on buffers (allocations not yet freed) to the LLVM dialect.
-std::string bufferLoweringPipeline();
+/// From linalg on buffers (allocations not yet freed) to the LLVM dialect;
+/// with `threads`, the large loops become OpenMP parallel loops (the code
+/// then needs libomp).
+std::string bufferLoweringPipeline(bool threads);
 
 /// Gets public functions ready for the pipelines: inputs read-only, C
 /// wrappers (_mlir_ciface_*) for callers outside MLIR, sinter's naming

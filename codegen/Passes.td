@@ -120,4 +120,94 @@ def PlanArena : Pass<"sinter-plan-arena", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def DistributeLoops : Pass<"sinter-distribute-loops", "::mlir::func::FuncOp"> {
+  let summary = "Decide which parallel loops run on several threads";
+  let description = [{
+    Runs on the `scf.parallel` loops that `--convert-linalg-to-parallel-loops`
+    makes of each structured op, before `--convert-scf-to-openmp` turns what
+    stays parallel into OpenMP worksharing loops. A loop nested in another
+    parallel loop becomes sequential (one level of threads, no nested
+    teams). An outermost loop whose estimated work (iterations times the
+    ops of its body, nested sequential loops counted by their trip counts)
+    is below `min-work` becomes sequential too: forking threads costs a few
+    microseconds, more than such a loop takes. The others, when their body
+    has no loop of its own, keep all but their innermost dimension parallel;
+    the innermost becomes an `scf.for`, the contiguous loop that LLVM
+    vectorizes. (A loop whose body has loops stays parallel in every
+    dimension: the inner loops are the ones to vectorize.)
+
+    Before:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c512, %c512) step (%c1, %c1) {
+      ...
+    }
+    ```
+    After:
+    ```mlir
+    scf.parallel (%i) = (%c0) to (%c512) step (%c1) {
+      scf.for %j = %c0 to %c512 step %c1 {
+        ...
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Loops with less estimated work (ops executed) run on one thread">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def InterchangeContractions : Pass<"sinter-interchange-contractions"> {
+  let summary = "Make the contiguous output dimension the innermost loop of contractions";
+  let description = [{
+    A `linalg.generic` with reduction dimensions (a matmul, a batched
+    matmul, the products in attention) whose output's last dimension `n` is
+    also the last, contiguous dimension of an input is given the loop order
+    `(other dims..., reductions..., n)`: every iteration of the innermost
+    loop then updates a different output element from contiguous data, a
+    loop LLVM vectorizes (`C[m, n] += A[m, k] * B[k, n]` over `n`), where
+    the default order leaves a strided scalar dot product over `k` that it
+    cannot (floating-point sums are not reassociated). Each output element
+    still sums its terms in the same order: the results are bit-identical.
+
+    Before:
+    ```mlir
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n), (m, n, k) -> (m, n)],
+                    iterator_types = ["parallel", "parallel", "reduction"]} ...
+    ```
+    After:
+    ```mlir
+    linalg.generic {indexing_maps = [(m, k, n) -> (m, k), (m, k, n) -> (k, n), (m, k, n) -> (m, n)],
+                    iterator_types = ["parallel", "reduction", "parallel"]} ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def FuseElementwise : Pass<"sinter-fuse-elementwise"> {
+  let summary = "Fuse elementwise producers into consumers, never recomputing work";
+  let description = [{
+    `--linalg-fuse-elementwise-ops` with one rule more: an elementwise
+    producer is fused into a consumer that has reduction loops (a matmul)
+    only when its body is data movement (yields, casts, no arithmetic).
+    Fusing arithmetic there would recompute it in every iteration of the
+    consumer's parallel loops that the producer's result does not depend
+    on: a GELU fused into the next matmul computes `erf` once per output
+    column, 256 to 4096 times too often. Producers that only move or
+    convert data (transposes, broadcasts, casts) still fuse, saving their
+    buffer. Consumers without reductions take any elementwise producer.
+
+    Before:
+    ```mlir
+    %g = linalg.generic {iterator_types = ["parallel", "parallel"]} ins(%x) { math.erf ... }
+    %y = linalg.generic {iterator_types = ["parallel", "parallel", "reduction"]} ins(%g, %w) { mulf, addf }
+    ```
+    After: unchanged (an elementwise chain ending in `%g` is fused into one
+    op, but not into `%y`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // SINTER_CODEGEN_PASSES_TD

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # MLIR/LLVM 22: headers, CMake packages, libMLIR.so, lit/FileCheck/not, clang and lld.
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  # LLVM's OpenMP runtime: the threads of compiled models (libomp.so.5).
+  libomp-22-dev
   # Build tooling.
   cmake ninja-build ccache g++
   # ONNX 1.12 C++ classes and its protobuf; the ONNX backend node tests.

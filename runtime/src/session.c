@@ -65,6 +65,11 @@ static sinter_status fail(sinter_session *s, sinter_status status,
   return status;
 }
 
+/* The generated code's parallel loops run on LLVM's OpenMP runtime, which
+ * model.so links; the runtime only sets their thread count, through a weak
+ * reference so that it does not itself depend on libomp. */
+extern void omp_set_num_threads(int) __attribute__((weak));
+
 /*===--- The model descriptor ---------------------------------------------===*/
 
 /* A cursor over the descriptor text. */
@@ -624,6 +629,10 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
   storage = write_descriptor(storage, (void *)s->weights, 1, &weights_size);
   s->descriptors[next++] = storage;
   write_descriptor(storage, s->arena, 1, &arena_size);
+  /* Per calling thread in OpenMP: sessions on different threads may use
+   * different counts. */
+  if (omp_set_num_threads)
+    omp_set_num_threads(s->num_threads);
   s->model->entry(s->descriptors);
   for (int i = 0; i < num_outputs; ++i) {
     outputs[i].data = s->outputs[i].buffer;

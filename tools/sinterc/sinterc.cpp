@@ -29,6 +29,7 @@
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
@@ -222,11 +223,13 @@ int checkModel(MLIRContext &context) {
 }
 
 /// Prints "sinterc: <stage>" once a compile has run for a few seconds, so
-/// that long compiles show where they are.
+/// that long compiles show where they are; only to a terminal (logs and
+/// pipes get the diagnostics alone).
 class Progress {
 public:
   void stage(StringRef name) {
-    if (std::chrono::steady_clock::now() - start >= std::chrono::seconds(3))
+    if (llvm::sys::Process::StandardErrIsDisplayed() &&
+        std::chrono::steady_clock::now() - start >= std::chrono::seconds(3))
       llvm::errs() << "sinterc: " << name << "...\n";
   }
 
