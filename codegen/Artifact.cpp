@@ -71,9 +71,10 @@ static std::pair<int, StringRef> dtypeOf(Type type) {
   return {0, ""};
 }
 
-static FailureOr<TensorDescription>
-describeTensor(func::FuncOp func, Type type, DictionaryAttr attrs,
-               StringRef role, unsigned index) {
+static FailureOr<TensorDescription> describeTensor(func::FuncOp func, Type type,
+                                                   DictionaryAttr attrs,
+                                                   StringRef role,
+                                                   unsigned index) {
   TensorDescription tensor;
   auto name = attrs ? attrs.getAs<StringAttr>("sinter.name") : nullptr;
   tensor.name = name ? name.str() : (role + Twine(index)).str();
@@ -162,9 +163,9 @@ static LogicalResult bindOutputDims(ModuleOp module, func::FuncOp entry,
   func::ReturnOp::create(b, terminator.getLoc(), sizes);
   terminator.erase();
   func.removeResAttrsAttr();
-  func.setType(FunctionType::get(
-      func.getContext(), func.getArgumentTypes(),
-      SmallVector<Type>(sizes.size(), b.getIndexType())));
+  func.setType(
+      FunctionType::get(func.getContext(), func.getArgumentTypes(),
+                        SmallVector<Type>(sizes.size(), b.getIndexType())));
   PassManager pm(func.getContext());
   if (failed(parsePassPipeline("convert-sinter-to-linalg,"
                                "resolve-ranked-shaped-type-result-dims,"
@@ -178,7 +179,8 @@ static LogicalResult bindOutputDims(ModuleOp module, func::FuncOp entry,
     auto [output, d] = dim;
     auto dimOp = operand.getDefiningOp<tensor::DimOp>();
     auto arg = dimOp ? dyn_cast<BlockArgument>(dimOp.getSource()) : nullptr;
-    std::optional<int64_t> index = dimOp ? dimOp.getConstantIndex() : std::nullopt;
+    std::optional<int64_t> index =
+        dimOp ? dimOp.getConstantIndex() : std::nullopt;
     if (!arg || arg.getOwner()->getParentOp() != func || !index)
       return emitError(entry.getLoc())
              << "unsupported: dimension " << d << " of output " << output
@@ -214,15 +216,13 @@ static std::string describeTensorLine(StringRef keyword,
                       Twine(tensor.dtype) + " " + Twine(tensor.shape.size()))
                          .str();
   for (size_t d = 0; d < tensor.shape.size(); ++d)
-    line += tensor.shape[d] >= 0
-                ? " " + std::to_string(tensor.shape[d])
-                : " ?" + escapeToken(tensor.dimNames[d]) + ":" +
-                      std::to_string(tensor.maxShape[d]);
+    line += tensor.shape[d] >= 0 ? " " + std::to_string(tensor.shape[d])
+                                 : " ?" + escapeToken(tensor.dimNames[d]) +
+                                       ":" + std::to_string(tensor.maxShape[d]);
   return line + "\n";
 }
 
-static std::string descriptorText(const CompiledModel &model,
-                                  StringRef name) {
+static std::string descriptorText(const CompiledModel &model, StringRef name) {
   std::string text = "sinter-model 1\nname " + escapeToken(name) + "\n";
   text += "weights " + std::to_string(model.weights.size()) + " " +
           llvm::utohexstr(model.weightsChecksum, true, 16) + "\n";
@@ -257,9 +257,9 @@ static LogicalResult addRuntimeInterface(llvm::Module &module,
   size_t descriptors = model.inputs.size() + model.outputs.size() + 2;
   if (!wrapper || wrapper->arg_size() != descriptors ||
       !wrapper->getReturnType()->isVoidTy())
-    return emitError(loc) << "internal error: the C wrapper of @"
-                          << entryName << " does not take the "
-                          << descriptors << " buffers the runtime passes";
+    return emitError(loc) << "internal error: the C wrapper of @" << entryName
+                          << " does not take the " << descriptors
+                          << " buffers the runtime passes";
 
   auto *entry = llvm::Function::Create(
       llvm::FunctionType::get(voidType, {ptr}, false),
@@ -275,8 +275,9 @@ static LogicalResult addRuntimeInterface(llvm::Module &module,
   }
 
   auto *descriptor = new llvm::GlobalVariable(
-      module, llvm::ArrayType::get(llvm::Type::getInt8Ty(context),
-                                   model.descriptor.size() + 1),
+      module,
+      llvm::ArrayType::get(llvm::Type::getInt8Ty(context),
+                           model.descriptor.size() + 1),
       true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantDataArray::getString(context, model.descriptor),
       name + "__descriptor");
@@ -284,8 +285,8 @@ static LogicalResult addRuntimeInterface(llvm::Module &module,
   auto *def = new llvm::GlobalVariable(
       module, defType, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(
-          defType, {llvm::ConstantInt::get(i32, SINTER_ABI_VERSION),
-                    descriptor, entry}),
+          defType,
+          {llvm::ConstantInt::get(i32, SINTER_ABI_VERSION), descriptor, entry}),
       name + "__definition");
 
   // <name>_<suffix>(args) { return sinter_rt_<suffix>([definition,] args); }
@@ -426,8 +427,8 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
   for (unsigned i = 0; i < entry.getNumArguments(); ++i)
     entry.removeArgAttr(i, kAbiAttr);
   if (failed(takeWeights(module, model)) ||
-      failed(runPipeline(module, bufferLoweringPipeline(/*threads=*/true),
-                             setup)))
+      failed(
+          runPipeline(module, bufferLoweringPipeline(/*threads=*/true), setup)))
     return failure();
 
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
@@ -435,11 +436,11 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
   if (failed(llvmModule))
     return failure();
   model.descriptor = descriptorText(model, options.name);
-  if (failed(addRuntimeInterface(**llvmModule, model, options.name,
-                                 entryName, module.getLoc())))
+  if (failed(addRuntimeInterface(**llvmModule, model, options.name, entryName,
+                                 module.getLoc())))
     return failure();
-  if (llvm::Error error = optimizeLLVMModule(**llvmModule, machine,
-                                             options.target.optLevel))
+  if (llvm::Error error =
+          optimizeLLVMModule(**llvmModule, machine, options.target.optLevel))
     return emitError(module.getLoc())
            << "LLVM optimization failed: " << llvm::toString(std::move(error));
   model.llvmModule = std::move(*llvmModule);
@@ -501,8 +502,8 @@ std::string headerText(const CompiledModel &model,
   if (!options.sourceName.empty())
     os << " from\n * " << commentSafe(options.sourceName);
   os << ". Generated: do not edit.\n *\n"
-     << " * Link with " << p << ".so; the weights are in " << p
-     << ".weights (" << model.weights.size() << " bytes).\n"
+     << " * Link with " << p << ".so; the weights are in " << p << ".weights ("
+     << model.weights.size() << " bytes).\n"
      << " * Inputs:\n";
   for (auto [i, t] : llvm::enumerate(model.inputs))
     os << " *   " << i << " \"" << commentSafe(t.name) << "\" " << t.dtypeName
@@ -519,12 +520,11 @@ std::string headerText(const CompiledModel &model,
      << kRuntimeTypesHeader << "\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << "#define " << macro << "_NUM_INPUTS " << model.inputs.size() << "\n"
-     << "#define " << macro << "_NUM_OUTPUTS " << model.outputs.size()
-     << "\n\n"
+     << "#define " << macro << "_NUM_OUTPUTS " << model.outputs.size() << "\n\n"
      << "/* Maps the weights file (verifying its checksum) and allocates the\n"
      << " * arena. num_threads 0 uses every core. *session is set even on\n"
-     << " * failure (unless out of memory): read " << p
-     << "_error(), then " << p << "_free(). */\n"
+     << " * failure (unless out of memory): read " << p << "_error(), then "
+     << p << "_free(). */\n"
      << "sinter_status " << p
      << "_load(const char *weights_path, int num_threads,\n"
      << "    sinter_session **session);\n"
@@ -556,8 +556,8 @@ static std::string runtimeArchivePath() {
           llvm::sys::Process::GetEnv("SINTER_RUNTIME_ARCHIVE"))
     return *path;
   std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  SmallString<256> path(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(exe)));
+  SmallString<256> path(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
   llvm::sys::path::append(path, "lib", "libsinter_rt_embedded.a");
   return std::string(path);
 }
@@ -571,11 +571,27 @@ llvm::Error linkSharedLibrary(StringRef objectPath, StringRef libraryPath,
   if (!llvm::sys::fs::exists(archive))
     return llvm::createStringError("the runtime library '" + archive +
                                    "' is missing (set SINTER_RUNTIME_ARCHIVE)");
-  SmallVector<std::string> args = {
-      linker, "-shared", "--build-id", "-z", "relro", "-z", "now",
-      "-z", "noexecstack", "--gc-sections", "-soname", soname.str(),
-      "-o", libraryPath.str(), objectPath.str(), archive,
-      "-L" SINTER_SYSTEM_LIBDIR, "--as-needed", "-lomp", "-lm", "-lc"};
+  SmallVector<std::string> args = {linker,
+                                   "-shared",
+                                   "--build-id",
+                                   "-z",
+                                   "relro",
+                                   "-z",
+                                   "now",
+                                   "-z",
+                                   "noexecstack",
+                                   "--gc-sections",
+                                   "-soname",
+                                   soname.str(),
+                                   "-o",
+                                   libraryPath.str(),
+                                   objectPath.str(),
+                                   archive,
+                                   "-L" SINTER_SYSTEM_LIBDIR,
+                                   "--as-needed",
+                                   "-lomp",
+                                   "-lm",
+                                   "-lc"};
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   SmallString<128> log;
   if (std::error_code ec =
@@ -591,10 +607,10 @@ llvm::Error linkSharedLibrary(StringRef objectPath, StringRef libraryPath,
     output = (*buffer)->getBuffer().str();
   llvm::sys::fs::remove(log);
   if (status != 0)
-    return llvm::createStringError(
-        "linking " + libraryPath.str() + " with " + linker + " failed" +
-        (error.empty() ? "" : ": " + error) +
-        (output.empty() ? "" : ":\n" + output));
+    return llvm::createStringError("linking " + libraryPath.str() + " with " +
+                                   linker + " failed" +
+                                   (error.empty() ? "" : ": " + error) +
+                                   (output.empty() ? "" : ":\n" + output));
   return llvm::Error::success();
 }
 

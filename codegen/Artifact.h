@@ -1,4 +1,5 @@
-//===- Artifact.h - Compiling a model into a deployable artifact -*- C++ -*-===//
+//===- Artifact.h - Compiling a model into a deployable artifact -*- C++
+//-*-===//
 //
 // What `sinterc model.onnx -o out/model` produces: out/model.so (the code,
 // with libsinter_rt linked in), out/model.h (the model's C API) and
@@ -68,10 +69,11 @@ using PassManagerSetup = std::function<void(mlir::PassManager &)>;
 
 /// Lowers `module` (sinter ops on tensors) to optimized LLVM IR with the
 /// runtime's entry point and C API, and the weights taken out.
-mlir::FailureOr<CompiledModel>
-compileModel(mlir::ModuleOp module, const PassManagerSetup &setup,
-             llvm::LLVMContext &context, llvm::TargetMachine &machine,
-             const ArtifactOptions &options);
+mlir::FailureOr<CompiledModel> compileModel(mlir::ModuleOp module,
+                                            const PassManagerSetup &setup,
+                                            llvm::LLVMContext &context,
+                                            llvm::TargetMachine &machine,
+                                            const ArtifactOptions &options);
 
 /// The artifact's files, as bytes: the weights file and the C header.
 std::string weightsFileBytes(const CompiledModel &model);

@@ -161,8 +161,8 @@ struct ExternalizeWeightsPass
       for (const SymbolTable::SymbolUse &use : *uses) {
         auto get = cast<memref::GetGlobalOp>(use.getUser());
         b.setInsertionPoint(get);
-        get.replaceAllUsesWith(viewAt(b, get.getLoc(), *weights, offset,
-                                      get.getType(), {}));
+        get.replaceAllUsesWith(
+            viewAt(b, get.getLoc(), *weights, offset, get.getType(), {}));
         get.erase();
       }
       global->setAttr(kWeightOffsetAttr, b.getI64IntegerAttr(offset));
@@ -205,8 +205,7 @@ lastUse(Value root, Block &block,
       for (Region &region : user->getRegions())
         for (Block &inner : region)
           for (BlockArgument arg : inner.getArguments())
-            if (isa<BaseMemRefType>(arg.getType()) &&
-                seen.insert(arg).second)
+            if (isa<BaseMemRefType>(arg.getType()) && seen.insert(arg).second)
               worklist.push_back(arg);
     }
   }
@@ -257,7 +256,8 @@ struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
     if (!entryFunc.getBody().hasOneBlock()) {
       // Control flow between blocks: live ranges are not intervals of one
       // op order. Every buffer stays on the heap.
-      entryFunc->setAttr(kArenaSizeAttr, OpBuilder(module).getI64IntegerAttr(0));
+      entryFunc->setAttr(kArenaSizeAttr,
+                         OpBuilder(module).getI64IntegerAttr(0));
       return;
     }
     Block &block = entryFunc.getBody().front();
@@ -269,16 +269,15 @@ struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
     for (auto alloc : block.getOps<memref::AllocOp>()) {
       MemRefType type = alloc.getType();
       std::optional<int64_t> size = staticByteSize(type);
-      if (!size || !type.getLayout().isIdentity() ||
-          type.getMemorySpace())
+      if (!size || !type.getLayout().isIdentity() || type.getMemorySpace())
         continue;
       std::optional<int64_t> last = lastUse(alloc, block, position);
       if (!last)
         continue;
       int64_t alignment =
           std::max<int64_t>(kArenaAlignment, alloc.getAlignment().value_or(1));
-      buffers.push_back(
-          {alloc, std::max<int64_t>(*size, 1), alignment, position[alloc], *last});
+      buffers.push_back({alloc, std::max<int64_t>(*size, 1), alignment,
+                         position[alloc], *last});
     }
     int64_t arenaSize = packBuffers(buffers);
 

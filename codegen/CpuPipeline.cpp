@@ -161,8 +161,8 @@ translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
 llvm::Error optimizeLLVMModule(llvm::Module &module,
                                llvm::TargetMachine &machine,
                                unsigned optLevel) {
-  return makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &machine)(
-      &module);
+  return makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                   &machine)(&module);
 }
 
 LogicalResult emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,

@@ -41,8 +41,7 @@ uint64_t blockWork(Block &block) {
     uint64_t opWork = 1;
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
       opWork = llvm::SaturatingMultiply(
-          tripCount(loop.getLowerBound(), loop.getUpperBound(),
-                    loop.getStep()),
+          tripCount(loop.getLowerBound(), loop.getUpperBound(), loop.getStep()),
           blockWork(*loop.getBody()));
     } else {
       for (Region &region : op.getRegions())

@@ -1,4 +1,5 @@
-//===- FuseElementwise.cpp - Elementwise fusion without recomputation ------===//
+//===- FuseElementwise.cpp - Elementwise fusion without recomputation
+//------===//
 
 #include "codegen/Passes.h"
 
@@ -19,9 +20,9 @@ namespace {
 bool movesDataOnly(linalg::LinalgOp op) {
   for (Operation &inner : op.getBlock()->without_terminator())
     if (!isa<arith::ExtFOp, arith::TruncFOp, arith::ExtSIOp, arith::ExtUIOp,
-             arith::TruncIOp, arith::SIToFPOp, arith::UIToFPOp,
-             arith::FPToSIOp, arith::FPToUIOp, arith::IndexCastOp,
-             arith::BitcastOp, linalg::IndexOp>(inner))
+             arith::TruncIOp, arith::SIToFPOp, arith::UIToFPOp, arith::FPToSIOp,
+             arith::FPToUIOp, arith::IndexCastOp, arith::BitcastOp,
+             linalg::IndexOp>(inner))
       return false;
   return true;
 }

@@ -31,12 +31,12 @@ std::optional<SmallVector<unsigned>> vectorizableOrder(linalg::GenericOp op) {
     return std::nullopt;
   // Worth it only when an input reads along n contiguously too (B[k, n]);
   // a reduction along an input's last dimension (a row sum) is not.
-  bool contiguousInput = llvm::any_of(op.getDpsInputOperands(),
-                                      [&](OpOperand *input) {
-    AffineMap map = op.getMatchingIndexingMap(input);
-    return map.getNumResults() > 0 &&
-           map.getResults().back() == getAffineDimExpr(n, op.getContext());
-  });
+  bool contiguousInput =
+      llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *input) {
+        AffineMap map = op.getMatchingIndexingMap(input);
+        return map.getNumResults() > 0 &&
+               map.getResults().back() == getAffineDimExpr(n, op.getContext());
+      });
   if (!contiguousInput)
     return std::nullopt;
   SmallVector<unsigned> order;

@@ -340,15 +340,56 @@ Value binary(OpBuilder &b, Location loc, ValueRange args) {
   return IntOp::create(b, loc, args[0], args[1]);
 }
 
+/// slt -> ult and so on; equality stays.
+arith::CmpIPredicate toUnsignedPredicate(arith::CmpIPredicate predicate) {
+  switch (predicate) {
+  case arith::CmpIPredicate::slt:
+    return arith::CmpIPredicate::ult;
+  case arith::CmpIPredicate::sle:
+    return arith::CmpIPredicate::ule;
+  case arith::CmpIPredicate::sgt:
+    return arith::CmpIPredicate::ugt;
+  case arith::CmpIPredicate::sge:
+    return arith::CmpIPredicate::uge;
+  default:
+    return predicate;
+  }
+}
+
+bool isUnsignedInt(Type type) {
+  auto integer = dyn_cast<IntegerType>(type);
+  return integer && integer.isUnsigned();
+}
+
+/// arith works on signless integers: unsigned ones cross over with a cast
+/// that the LLVM lowering removes (both are plain iN there).
+Value toSignless(OpBuilder &b, Location loc, Value value) {
+  if (!isUnsignedInt(value.getType()))
+    return value;
+  Type signless = b.getIntegerType(value.getType().getIntOrFloatBitWidth());
+  return UnrealizedConversionCastOp::create(b, loc, signless, value)
+      .getResult(0);
+}
+
+Value fromSignless(OpBuilder &b, Location loc, Value value, Type type) {
+  if (value.getType() == type)
+    return value;
+  return UnrealizedConversionCastOp::create(b, loc, type, value).getResult(0);
+}
+
 /// The scalar computation of an elementwise sinter op, or null when its
-/// element type is not handled.
-Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args) {
+/// element type is not handled. `args` are signless; `unsignedInts` says
+/// they hold unsigned integers (division, min/max, comparisons differ).
+Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args,
+                 bool unsignedInts = false) {
   bool isFloat = isa<FloatType>(args[0].getType());
   auto one = [&](Type t) { return scalar(b, loc, t, 1.0); };
   auto zero = [&](Type t) { return scalar(b, loc, t, 0.0); };
   auto cmp = [&](arith::CmpFPredicate f, arith::CmpIPredicate i) -> Value {
     if (isFloat)
       return arith::CmpFOp::create(b, loc, f, args[0], args[1]);
+    if (unsignedInts)
+      i = toUnsignedPredicate(i);
     return arith::CmpIOp::create(b, loc, i, args[0], args[1]);
   };
   return llvm::TypeSwitch<Operation *, Value>(op)
@@ -360,6 +401,8 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args) {
       .Case([&](AbsOp) -> Value {
         if (isFloat)
           return math::AbsFOp::create(b, loc, args[0]);
+        if (unsignedInts)
+          return args[0];
         return math::AbsIOp::create(b, loc, args[0]);
       })
       .Case([&](ExpOp) { return math::ExpOp::create(b, loc, args[0]); })
@@ -430,16 +473,22 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args) {
         return binary<arith::MulFOp, arith::MulIOp>(b, loc, args);
       })
       .Case([&](DivOp) {
-        return binary<arith::DivFOp, arith::DivSIOp>(b, loc, args);
+        return unsignedInts
+                   ? binary<arith::DivFOp, arith::DivUIOp>(b, loc, args)
+                   : binary<arith::DivFOp, arith::DivSIOp>(b, loc, args);
       })
       .Case([&](PowOp) {
         return binary<math::PowFOp, math::IPowIOp>(b, loc, args);
       })
       .Case([&](MaxOp) {
-        return binary<arith::MaximumFOp, arith::MaxSIOp>(b, loc, args);
+        return unsignedInts
+                   ? binary<arith::MaximumFOp, arith::MaxUIOp>(b, loc, args)
+                   : binary<arith::MaximumFOp, arith::MaxSIOp>(b, loc, args);
       })
       .Case([&](MinOp) {
-        return binary<arith::MinimumFOp, arith::MinSIOp>(b, loc, args);
+        return unsignedInts
+                   ? binary<arith::MinimumFOp, arith::MinUIOp>(b, loc, args)
+                   : binary<arith::MinimumFOp, arith::MinSIOp>(b, loc, args);
       })
       .Case([&](AndOp) {
         return arith::AndIOp::create(b, loc, args[0], args[1]);
@@ -494,22 +543,32 @@ struct LowerElementwise : RewritePattern {
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
     if (!isa<SinterDialect>(op->getDialect()) || op->getNumResults() != 1 ||
-        hasUnsignedElements(op) ||
         !isa<NegOp, AbsOp, ExpOp, LogOp, SqrtOp, RsqrtOp, ReciprocalOp, TanhOp,
              ErfOp, SigmoidOp, ReluOp, CosOp, SinOp, NotOp, LeakyReluOp, ClipOp,
              GeluOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, AndOp,
              OrOp, XorOp, EqualOp, LessOp, LessEqualOp, GreaterOp,
              GreaterEqualOp, WhereOp>(op))
       return failure();
+    // Unsigned integers: the ops whose meaning is defined for them.
+    bool unsignedInts = hasUnsignedElements(op);
+    if (unsignedInts && !isa<AbsOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
+                             AndOp, OrOp, XorOp, EqualOp, LessOp, LessEqualOp,
+                             GreaterOp, GreaterEqualOp, WhereOp>(op))
+      return failure();
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     bool supported = true;
-    Value result =
-        elementwise(rewriter, op->getLoc(), resultType, op->getOperands(),
-                    [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-                      Value value = scalarBody(op, b, loc, args);
-                      supported &= static_cast<bool>(value);
-                      return value ? value : args[0];
-                    });
+    Value result = elementwise(
+        rewriter, op->getLoc(), resultType, op->getOperands(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          SmallVector<Value> signless;
+          for (Value arg : args)
+            signless.push_back(toSignless(b, loc, arg));
+          Value value = scalarBody(op, b, loc, signless, unsignedInts);
+          supported &= static_cast<bool>(value);
+          if (!value)
+            return args[0];
+          return fromSignless(b, loc, value, resultType.getElementType());
+        });
     if (!supported)
       return rewriter.notifyMatchFailure(op, "element type not handled");
     rewriter.replaceOp(op, result);
@@ -533,42 +592,57 @@ struct LowerCast : OpRewritePattern<CastOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CastOp op,
                                 PatternRewriter &rewriter) const override {
-    if (hasUnsignedElements(op))
-      return rewriter.notifyMatchFailure(op, "unsigned element types");
-    Type to = op.getType().getElementType();
+    Type resultElement = op.getType().getElementType();
+    bool fromUnsigned = isUnsignedInt(op.getInput().getType().getElementType());
+    bool toUnsigned = isUnsignedInt(resultElement);
+    Type to = resultElement;
+    if (toUnsigned)
+      to = rewriter.getIntegerType(to.getIntOrFloatBitWidth());
     Value result = elementwise(
         rewriter, op.getLoc(), op.getType(), op.getInput(),
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value x = args[0];
-          Type from = x.getType();
-          if (to.isInteger(1)) {
-            if (isa<FloatType>(from))
-              return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x,
-                                           scalar(b, loc, from, 0.0));
-            return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x,
-                                         scalar(b, loc, from, 0.0));
-          }
-          bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
-          if (fromFloat && toFloat)
-            return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
-                       ? Value(arith::ExtFOp::create(b, loc, to, x))
-                       : Value(arith::TruncFOp::create(b, loc, to, x));
-          if (fromFloat)
-            return arith::FPToSIOp::create(b, loc, to, x);
-          if (toFloat)
-            return from.isInteger(1)
-                       ? Value(arith::UIToFPOp::create(b, loc, to, x))
-                       : Value(arith::SIToFPOp::create(b, loc, to, x));
-          unsigned fromBits = from.getIntOrFloatBitWidth(),
-                   toBits = to.getIntOrFloatBitWidth();
-          if (fromBits < toBits)
-            return from.isInteger(1)
-                       ? Value(arith::ExtUIOp::create(b, loc, to, x))
-                       : Value(arith::ExtSIOp::create(b, loc, to, x));
-          return arith::TruncIOp::create(b, loc, to, x);
+          return fromSignless(b, loc,
+                              castScalar(b, loc, toSignless(b, loc, args[0]),
+                                         to, fromUnsigned, toUnsigned),
+                              resultElement);
         });
     rewriter.replaceOp(op, result);
     return success();
+  }
+
+  /// ONNX's Cast of one value between signless types; the flags say how
+  /// the integers are to be read and produced.
+  static Value castScalar(OpBuilder &b, Location loc, Value x, Type to,
+                          bool fromUnsigned, bool toUnsigned) {
+    Type from = x.getType();
+    if (to.isInteger(1)) {
+      if (isa<FloatType>(from))
+        return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x,
+                                     scalar(b, loc, from, 0.0));
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x,
+                                   scalar(b, loc, from, 0.0));
+    }
+    bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+    if (fromFloat && toFloat)
+      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+                 ? Value(arith::ExtFOp::create(b, loc, to, x))
+                 : Value(arith::TruncFOp::create(b, loc, to, x));
+    if (fromFloat)
+      return toUnsigned ? Value(arith::FPToUIOp::create(b, loc, to, x))
+                        : Value(arith::FPToSIOp::create(b, loc, to, x));
+    if (toFloat)
+      return from.isInteger(1) || fromUnsigned
+                 ? Value(arith::UIToFPOp::create(b, loc, to, x))
+                 : Value(arith::SIToFPOp::create(b, loc, to, x));
+    unsigned fromBits = from.getIntOrFloatBitWidth(),
+             toBits = to.getIntOrFloatBitWidth();
+    if (fromBits < toBits)
+      return from.isInteger(1) || fromUnsigned
+                 ? Value(arith::ExtUIOp::create(b, loc, to, x))
+                 : Value(arith::ExtSIOp::create(b, loc, to, x));
+    if (fromBits == toBits)
+      return x;
+    return arith::TruncIOp::create(b, loc, to, x);
   }
 };
 
@@ -895,8 +969,33 @@ struct LowerSplit : OpRewritePattern<SplitOp> {
   }
 };
 
+/// The index read from an i32/i64 indices tensor, wrapped when negative.
+Value wrapIndex(OpBuilder &b, Location loc, Value index, Value size) {
+  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index,
+                            arith::ConstantIndexOp::create(b, loc, 0));
+  return arith::SelectOp::create(
+      b, loc, negative, arith::AddIOp::create(b, loc, index, size), index);
+}
+
+/// wrapIndex, then clamped into [0, size - 1] for reading. ONNX makes an
+/// index outside [-size, size) an error; a compiled model cannot report
+/// one from inside a loop, and must never read outside its buffers (a
+/// token id beyond the vocabulary is user input), so it reads the nearest
+/// element instead.
+Value readableIndex(OpBuilder &b, Location loc, Value index, Value size) {
+  Value wrapped = wrapIndex(b, loc, index, size);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value last = arith::SubIOp::create(b, loc, size,
+                                     arith::ConstantIndexOp::create(b, loc, 1));
+  return arith::MaxSIOp::create(b, loc, zero,
+                                arith::MinSIOp::create(b, loc, wrapped, last));
+}
+
 /// gather: each result element reads data at the index from `indices`
-/// (negative indices count from the end of the axis).
+/// (negative indices count from the end of the axis; out-of-range ones are
+/// clamped, see readableIndex).
 struct LowerGather : OpRewritePattern<GatherOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GatherOp op,
@@ -934,13 +1033,7 @@ struct LowerGather : OpRewritePattern<GatherOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, result, indices, init, maps, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value index =
-              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value negative = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::slt, index, zero);
-          Value wrapped = arith::AddIOp::create(b, l, index, axisSize);
-          index = arith::SelectOp::create(b, l, negative, wrapped, index);
+          Value index = readableIndex(b, l, args[0], axisSize);
           SmallVector<Value> coords;
           for (int64_t d = 0; d < dataType.getRank(); ++d) {
             if (d < axis)
@@ -1262,16 +1355,6 @@ struct LowerTopK : OpRewritePattern<TopKOp> {
   }
 };
 
-/// The index read from an i32/i64 indices tensor, wrapped when negative.
-Value wrapIndex(OpBuilder &b, Location loc, Value index, Value size) {
-  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
-  Value negative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index,
-                            arith::ConstantIndexOp::create(b, loc, 0));
-  return arith::SelectOp::create(
-      b, loc, negative, arith::AddIOp::create(b, loc, index, size), index);
-}
-
 struct LowerGatherElements : OpRewritePattern<GatherElementsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GatherElementsOp op,
@@ -1291,7 +1374,7 @@ struct LowerGatherElements : OpRewritePattern<GatherElementsOp> {
                   SmallVector<Value> coords;
                   for (int64_t i = 0; i < rank; ++i)
                     coords.push_back(
-                        i == axis ? wrapIndex(b, l, args[0], axisSize)
+                        i == axis ? readableIndex(b, l, args[0], axisSize)
                                   : Value(linalg::IndexOp::create(b, l, i)));
                   return tensor::ExtractOp::create(b, l, data, coords);
                 },

@@ -36,8 +36,8 @@ static ranked_view view_of(const unranked_memref *m) {
 }
 
 static void copy_dim(int64_t rank, int64_t d, int64_t element_size,
-                     const ranked_view *src, const ranked_view *dst,
-                     char *from, char *to) {
+                     const ranked_view *src, const ranked_view *dst, char *from,
+                     char *to) {
   if (d == rank) {
     memcpy(to, from, (size_t)element_size);
     return;

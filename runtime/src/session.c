@@ -106,7 +106,8 @@ static char *next_token(reader *r) {
   for (size_t i = 0; i < length; ++i) {
     if (start[i] == '%' && i + 2 < length && hex_value(start[i + 1]) >= 0 &&
         hex_value(start[i + 2]) >= 0) {
-      token[n++] = (char)(hex_value(start[i + 1]) * 16 + hex_value(start[i + 2]));
+      token[n++] =
+          (char)(hex_value(start[i + 1]) * 16 + hex_value(start[i + 2]));
       i += 2;
     } else if (start[i] == '%' && i + 1 == length) {
       /* A lone "%" is the empty string. */
@@ -237,7 +238,8 @@ static sinter_status parse_descriptor(sinter_session *s) {
   expect_word(&r, "inputs");
   int64_t inputs = next_int(&r);
   if (!r.ok || inputs < 0 || inputs > 100000)
-    return fail(s, SINTER_INTERNAL_ERROR, "the model's descriptor is malformed");
+    return fail(s, SINTER_INTERNAL_ERROR,
+                "the model's descriptor is malformed");
   s->num_inputs = (int)inputs;
   s->inputs = calloc((size_t)inputs + 1, sizeof(tensor_slot));
   for (int i = 0; s->inputs && i < s->num_inputs && r.ok; ++i)
@@ -245,14 +247,16 @@ static sinter_status parse_descriptor(sinter_session *s) {
   expect_word(&r, "outputs");
   int64_t outputs = next_int(&r);
   if (!r.ok || !s->inputs || outputs < 0 || outputs > 100000)
-    return fail(s, SINTER_INTERNAL_ERROR, "the model's descriptor is malformed");
+    return fail(s, SINTER_INTERNAL_ERROR,
+                "the model's descriptor is malformed");
   s->num_outputs = (int)outputs;
   s->outputs = calloc((size_t)outputs + 1, sizeof(tensor_slot));
   for (int i = 0; s->outputs && i < s->num_outputs && r.ok; ++i)
     read_slot(&r, "output", &s->outputs[i]);
   expect_word(&r, "end");
   if (!r.ok || !s->outputs)
-    return fail(s, SINTER_INTERNAL_ERROR, "the model's descriptor is malformed");
+    return fail(s, SINTER_INTERNAL_ERROR,
+                "the model's descriptor is malformed");
   return SINTER_OK;
 }
 
@@ -277,7 +281,8 @@ static sinter_status map_weights(sinter_session *s, const char *path) {
     return fail(s, SINTER_IO_ERROR, "cannot stat weights file '%s': %s", path,
                 strerror(saved));
   }
-  if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < SINTER_WEIGHTS_HEADER_SIZE) {
+  if (!S_ISREG(st.st_mode) ||
+      (uint64_t)st.st_size < SINTER_WEIGHTS_HEADER_SIZE) {
     close(fd);
     return fail(s, SINTER_CORRUPT_WEIGHTS,
                 "'%s' is not a sinter weights file (%s)", path,
@@ -455,7 +460,8 @@ sinter_status sinter_rt_set_num_threads(sinter_session *s, int num_threads) {
 /*===--- Run --------------------------------------------------------------===*/
 
 /* The byte size of `rank` sizes of `dtype`, or SIZE_MAX on overflow. */
-static size_t byte_size(sinter_dtype dtype, int32_t rank, const int64_t *shape) {
+static size_t byte_size(sinter_dtype dtype, int32_t rank,
+                        const int64_t *shape) {
   size_t bytes = sinter_dtype_size(dtype);
   for (int32_t d = 0; d < rank; ++d)
     if (__builtin_mul_overflow(bytes, (size_t)shape[d], &bytes))
@@ -499,7 +505,8 @@ static sinter_status check_input(sinter_session *s, int index,
   if (tensor->dtype != info->dtype)
     return fail(s, SINTER_INVALID_ARGUMENT,
                 "input %d ('%s') must be %s, got %s", index, info->name,
-                sinter_dtype_name(info->dtype), sinter_dtype_name(tensor->dtype));
+                sinter_dtype_name(info->dtype),
+                sinter_dtype_name(tensor->dtype));
   if (tensor->rank != info->rank)
     return fail(s, SINTER_INVALID_ARGUMENT,
                 "input %d ('%s') must have rank %d, got rank %d", index,
@@ -570,8 +577,8 @@ static sinter_status prepare_output(sinter_session *s, int index) {
   }
   size_t bytes = byte_size(slot->info.dtype, slot->info.rank, slot->run_shape);
   if (bytes == SIZE_MAX)
-    return fail(s, SINTER_OUT_OF_MEMORY, "output %d ('%s') is too large",
-                index, slot->info.name);
+    return fail(s, SINTER_OUT_OF_MEMORY, "output %d ('%s') is too large", index,
+                slot->info.name);
   if (bytes > slot->capacity) {
     free(slot->buffer);
     slot->capacity = 0;

@@ -10,8 +10,12 @@ With --e2e, every imported test is also compiled into an artifact
 (sinterc -o), run by sinter-run on the test's inputs and compared with its
 outputs; the outcome of each goes in the table.
 
+With --e2e the check also requires every imported test to pass end to end,
+except those listed in e2e-known-failures.txt with their reason; a listed
+test that passes fails the check too, so that the list stays true.
+
 Usage:
-  run_node_tests.py --sinterc build/bin/sinterc            check (ctest)
+  run_node_tests.py --sinterc build/bin/sinterc --e2e       check (ctest)
   run_node_tests.py --sinterc ... --e2e --write docs/onnx-coverage.md
 """
 import argparse
@@ -23,6 +27,20 @@ import subprocess
 import sys
 
 DATA = "/usr/share/libonnx-testdata/data/node"
+KNOWN_FAILURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "e2e-known-failures.txt")
+
+
+def known_failures():
+    """{test name: reason} from e2e-known-failures.txt ("name: reason")."""
+    failures = {}
+    with open(KNOWN_FAILURES) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                name, _, reason = line.partition(":")
+                failures[name.strip()] = reason.strip()
+    return failures
 
 
 def run(cmd):
@@ -202,6 +220,18 @@ def main():
     failed = [r for r in results if not r["passed"]]
     for r in failed:
         print(f"FAIL {r['name']}: got {r['outcome']}: {r['detail']}")
+    if args.e2e:
+        known = known_failures()
+        for r in results:
+            if r["outcome"] != "imported":
+                continue
+            if r["e2e"] != "pass" and r["name"] not in known:
+                print(f"FAIL {r['name']}: end to end {r['e2e']}: {r['e2e_detail']}")
+                failed.append(r)
+            elif r["e2e"] == "pass" and r["name"] in known:
+                print(f"FAIL {r['name']}: passes end to end but is listed in "
+                      f"{os.path.basename(KNOWN_FAILURES)} ({known[r['name']]})")
+                failed.append(r)
     passed = len(results) - len(failed)
     print(f"{passed} passed, {len(failed)} failed")
     return 0 if not failed else 1

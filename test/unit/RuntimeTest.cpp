@@ -14,10 +14,10 @@
 #include "gtest/gtest.h"
 
 #include <cstdio>
-#include <unistd.h>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -48,9 +48,9 @@ std::vector<char> weightsData(float scale) {
   return data;
 }
 
-std::string descriptorFor(const std::vector<char> &weights,
-                          const std::string &inputs =
-                              "inputs 1\ninput x 1 1 ?seq:8\n") {
+std::string
+descriptorFor(const std::vector<char> &weights,
+              const std::string &inputs = "inputs 1\ninput x 1 1 ?seq:8\n") {
   return "sinter-model 1\nname scale\nweights " +
          std::to_string(weights.size()) + " " +
          llvm::utohexstr(sinter_checksum64(weights.data(), weights.size()),
@@ -82,8 +82,7 @@ protected:
     sinter_rt_free(session);
     session = nullptr;
     definition = {SINTER_ABI_VERSION, descriptor.c_str(), scaleEntry};
-    return sinter_rt_load(&definition, weightsPath.c_str(), threads,
-                          &session);
+    return sinter_rt_load(&definition, weightsPath.c_str(), threads, &session);
   }
   std::string error() const { return sinter_rt_error(session); }
 
@@ -148,8 +147,7 @@ TEST_F(RuntimeTest, RejectsWrongInputs) {
   EXPECT_EQ(sinter_rt_run(session, &misaligned, 1, &out, 1),
             SINTER_INVALID_ARGUMENT);
   sinter_tensor good = {x, SINTER_FLOAT32, 1, &three};
-  EXPECT_EQ(sinter_rt_run(session, &good, 2, &out, 1),
-            SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(sinter_rt_run(session, &good, 2, &out, 1), SINTER_INVALID_ARGUMENT);
   EXPECT_EQ(error(), "model 'scale' takes 1 inputs and 1 outputs, got 2 and 1");
   EXPECT_EQ(sinter_rt_run(session, nullptr, 1, &out, 1),
             SINTER_INVALID_ARGUMENT);

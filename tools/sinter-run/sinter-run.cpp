@@ -42,7 +42,8 @@ namespace {
 
 cl::OptionCategory category("sinter-run options");
 cl::opt<std::string> artifactPath(cl::Positional, cl::Required,
-                                  cl::desc("<artifact .so>"), cl::cat(category));
+                                  cl::desc("<artifact .so>"),
+                                  cl::cat(category));
 cl::opt<std::string>
     weightsPath("weights",
                 cl::desc("Weights file (default: the artifact's .weights)"),
@@ -52,24 +53,24 @@ cl::opt<std::string> dataDir(
     cl::desc("Folder in the ONNX backend-test layout: input_K.pb are the "
              "inputs, output_K.pb (if present) the references"),
     cl::value_desc("dir"), cl::cat(category));
+cl::list<std::string> inputFiles("input",
+                                 cl::desc("An input, in order (.pb or .npy)"),
+                                 cl::value_desc("file"), cl::cat(category));
 cl::list<std::string>
-    inputFiles("input", cl::desc("An input, in order (.pb or .npy)"),
-               cl::value_desc("file"), cl::cat(category));
-cl::list<std::string> referenceFiles(
-    "reference", cl::desc("A reference output, in order (.pb or .npy)"),
-    cl::value_desc("file"), cl::cat(category));
+    referenceFiles("reference",
+                   cl::desc("A reference output, in order (.pb or .npy)"),
+                   cl::value_desc("file"), cl::cat(category));
 cl::list<std::string>
     dims("dim", cl::desc("Size of a dynamic dimension for random inputs"),
          cl::value_desc("name=size"), cl::cat(category));
 cl::opt<unsigned> seed("seed", cl::desc("Seed of random inputs"), cl::init(0),
                        cl::cat(category));
-cl::opt<double> absTolerance("atol", cl::desc("Absolute tolerance"), cl::init(1e-5),
-                     cl::cat(category));
-cl::opt<double> relTolerance("rtol", cl::desc("Relative tolerance"), cl::init(1e-4),
-                     cl::cat(category));
-cl::opt<unsigned> threads("num-threads",
-                          cl::desc("Threads (0: every core)"), cl::init(1),
-                          cl::cat(category));
+cl::opt<double> absTolerance("atol", cl::desc("Absolute tolerance"),
+                             cl::init(1e-5), cl::cat(category));
+cl::opt<double> relTolerance("rtol", cl::desc("Relative tolerance"),
+                             cl::init(1e-4), cl::cat(category));
+cl::opt<unsigned> threads("num-threads", cl::desc("Threads (0: every core)"),
+                          cl::init(1), cl::cat(category));
 cl::opt<unsigned> warmup("warmup", cl::desc("Untimed runs before timing"),
                          cl::init(1), cl::cat(category));
 cl::opt<unsigned> runs("runs", cl::desc("Timed runs"), cl::init(1),
@@ -84,6 +85,7 @@ int fail(const llvm::Twine &message) {
 
 /// The model's C API, found by name in the artifact.
 struct ModelApi {
+  void *handle;
   sinter_status (*load)(const char *, int, sinter_session **);
   void (*free)(sinter_session *);
   const char *(*error)(const sinter_session *);
@@ -104,6 +106,7 @@ llvm::Expected<ModelApi> openArtifact(const std::string &path) {
     return llvm::createStringError(path + " is not a sinter artifact (no "
                                           "sinter_artifact_name)");
   ModelApi api;
+  api.handle = handle;
   std::string missing;
   auto find = [&](auto &slot, const char *suffix) {
     std::string symbol = std::string(name) + "_" + suffix;
@@ -197,7 +200,8 @@ llvm::Expected<HostTensor> readTensorProto(const std::string &path) {
       appendTyped(proto.int32_data(), size, tensor.bytes);
     }
   }
-  if ((int64_t)tensor.bytes.size() != elementCount(tensor.shape) * (int64_t)size)
+  if ((int64_t)tensor.bytes.size() !=
+      elementCount(tensor.shape) * (int64_t)size)
     return llvm::createStringError(
         path + ": holds " + llvm::Twine(tensor.bytes.size()) +
         " bytes of data, its shape needs " +
@@ -213,8 +217,8 @@ llvm::Expected<HostTensor> readNpy(const std::string &path) {
                                    buffer.getError().message());
   StringRef data = (*buffer)->getBuffer();
   auto bad = [&](const llvm::Twine &why) {
-    return llvm::createStringError(path + " is not a readable .npy file: " +
-                                   why);
+    return llvm::createStringError(path +
+                                   " is not a readable .npy file: " + why);
   };
   if (data.size() < 10 || !data.starts_with("\x93NUMPY"))
     return bad("no magic");
@@ -271,7 +275,8 @@ llvm::Expected<HostTensor> readNpy(const std::string &path) {
     tensor.shape.push_back(value);
   }
   StringRef payload = data.substr(headerStart + headerLength);
-  size_t expected = elementCount(tensor.shape) * sinter_dtype_size(tensor.dtype);
+  size_t expected =
+      elementCount(tensor.shape) * sinter_dtype_size(tensor.dtype);
   if (payload.size() != expected)
     return bad("holds " + llvm::Twine(payload.size()) +
                " bytes of data, its shape needs " + llvm::Twine(expected));
@@ -307,17 +312,28 @@ double elementAsDouble(const void *data, int dtype, int64_t i) {
     return value;
   };
   switch (dtype) {
-  case SINTER_FLOAT32: return at(float());
-  case SINTER_FLOAT64: return at(double());
-  case SINTER_INT64: return (double)at(int64_t());
-  case SINTER_INT32: return at(int32_t());
-  case SINTER_INT16: return at(int16_t());
-  case SINTER_INT8: return at(int8_t());
-  case SINTER_UINT8: return at(uint8_t());
-  case SINTER_UINT16: return at(uint16_t());
-  case SINTER_UINT32: return at(uint32_t());
-  case SINTER_UINT64: return (double)at(uint64_t());
-  case SINTER_BOOL: return at(uint8_t()) ? 1 : 0;
+  case SINTER_FLOAT32:
+    return at(float());
+  case SINTER_FLOAT64:
+    return at(double());
+  case SINTER_INT64:
+    return (double)at(int64_t());
+  case SINTER_INT32:
+    return at(int32_t());
+  case SINTER_INT16:
+    return at(int16_t());
+  case SINTER_INT8:
+    return at(int8_t());
+  case SINTER_UINT8:
+    return at(uint8_t());
+  case SINTER_UINT16:
+    return at(uint16_t());
+  case SINTER_UINT32:
+    return at(uint32_t());
+  case SINTER_UINT64:
+    return (double)at(uint64_t());
+  case SINTER_BOOL:
+    return at(uint8_t()) ? 1 : 0;
   case SINTER_BFLOAT16: {
     uint32_t bits = (uint32_t)at(uint16_t()) << 16;
     float value;
@@ -327,10 +343,10 @@ double elementAsDouble(const void *data, int dtype, int64_t i) {
   case SINTER_FLOAT16: {
     uint16_t h = at(uint16_t());
     int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-    double magnitude =
-        exponent == 0    ? std::ldexp(mantissa, -24)
-        : exponent == 31 ? (mantissa ? NAN : INFINITY)
-                         : std::ldexp(mantissa + 1024, exponent - 25);
+    double magnitude = exponent == 0 ? std::ldexp(mantissa, -24)
+                       : exponent == 31
+                           ? (mantissa ? NAN : INFINITY)
+                           : std::ldexp(mantissa + 1024, exponent - 25);
     return (h & 0x8000) ? -magnitude : magnitude;
   }
   }
@@ -369,12 +385,13 @@ Comparison compare(const sinter_tensor &out, const HostTensor &ref) {
       continue;
     if (!(error <= absTolerance + relTolerance * std::fabs(r)))
       ++result.mismatches;
-    result.maxAbsError = std::max(result.maxAbsError,
-                                  std::isnan(error) ? INFINITY : error);
+    result.maxAbsError =
+        std::max(result.maxAbsError, std::isnan(error) ? INFINITY : error);
     errorNorm += error * error;
     refNorm += r * r;
   }
-  result.relativeError = std::sqrt(errorNorm) / std::max(std::sqrt(refNorm), 1e-30);
+  result.relativeError =
+      std::sqrt(errorNorm) / std::max(std::sqrt(refNorm), 1e-30);
   return result;
 }
 
@@ -393,8 +410,8 @@ HostTensor randomTensor(const sinter_tensor_info &info,
       if (it == sizes.end()) {
         error = std::string("input '") + info.name + "' dimension " +
                 std::to_string(d) + " ('" + info.dim_names[d] +
-                "') is dynamic: give its size with --dim " +
-                info.dim_names[d] + "=N";
+                "') is dynamic: give its size with --dim " + info.dim_names[d] +
+                "=N";
         return tensor;
       }
       size = it->second;
@@ -448,8 +465,17 @@ int main(int argc, char **argv) {
     api->free(session);
     return code;
   }
-  llvm::scope_exit cleanup([&] { api->free(session); });
-  int numInputs = api->numInputs(session), numOutputs = api->numOutputs(session);
+  llvm::scope_exit cleanup([&] {
+    api->free(session);
+    // Join the OpenMP threads the model started (omp_pause_hard): leak
+    // checkers stop the world at exit and cannot cope with idle libomp
+    // workers still spinning.
+    if (auto pause = reinterpret_cast<int (*)(int)>(
+            dlsym(api->handle, "omp_pause_resource_all")))
+      pause(/*omp_pause_hard=*/2);
+  });
+  int numInputs = api->numInputs(session),
+      numOutputs = api->numOutputs(session);
 
   // Inputs and references.
   std::vector<std::string> inputPaths(inputFiles.begin(), inputFiles.end());
@@ -528,14 +554,15 @@ int main(int argc, char **argv) {
     if (status != SINTER_OK)
       return fail(api->error(session));
     if (r >= warmup)
-      times.push_back(std::chrono::duration<double, std::milli>(end - start)
-                          .count());
+      times.push_back(
+          std::chrono::duration<double, std::milli>(end - start).count());
   }
   std::vector<double> sorted = times;
   llvm::sort(sorted);
-  double median = sorted.size() % 2
-                      ? sorted[sorted.size() / 2]
-                      : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+  double median =
+      sorted.size() % 2
+          ? sorted[sorted.size() / 2]
+          : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
 
   bool ok = true;
   llvm::json::Array outputReports;
@@ -547,8 +574,8 @@ int main(int argc, char **argv) {
     llvm::json::Object report{{"name", info->name},
                               {"dtype", sinter_dtype_name(out[i].dtype)},
                               {"shape", llvm::json::Array(shape)}};
-    os << "output " << i << " '" << info->name << "' " << sinter_dtype_name(out[i].dtype)
-       << " " << shapeString(shape);
+    os << "output " << i << " '" << info->name << "' "
+       << sinter_dtype_name(out[i].dtype) << " " << shapeString(shape);
     if (!references.empty()) {
       Comparison c = compare(out[i], references[i]);
       bool pass = c.problem.empty() && c.mismatches == 0;
@@ -563,7 +590,8 @@ int main(int argc, char **argv) {
         os << llvm::format(": max abs error %.3g, |out - ref|/|ref| %.3g, "
                            "%lld beyond atol %g + rtol %g",
                            c.maxAbsError, c.relativeError,
-                           (long long)c.mismatches, (double)absTolerance, (double)relTolerance);
+                           (long long)c.mismatches, (double)absTolerance,
+                           (double)relTolerance);
       }
       report["pass"] = pass;
       os << (pass ? "  ok" : "  FAIL");
@@ -573,12 +601,9 @@ int main(int argc, char **argv) {
   }
   if (json) {
     llvm::json::Object root{
-        {"artifact", artifactPath},
-        {"threads", (int64_t)threads},
-        {"runs", (int64_t)times.size()},
-        {"median_ms", median},
-        {"min_ms", sorted.front()},
-        {"max_ms", sorted.back()},
+        {"artifact", artifactPath},           {"threads", (int64_t)threads},
+        {"runs", (int64_t)times.size()},      {"median_ms", median},
+        {"min_ms", sorted.front()},           {"max_ms", sorted.back()},
         {"outputs", std::move(outputReports)}};
     if (!references.empty())
       root["pass"] = ok;

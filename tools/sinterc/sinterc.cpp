@@ -3,8 +3,8 @@
 //   sinterc model.onnx -o out/model                out/model.{so,h,weights}
 //   sinterc model.onnx --emit=mlir -o model.mlir   import only
 //   sinterc model.onnx --emit=obj -o out/model     out/model.{o,h,weights}
-//   sinterc --check model.onnx                     op histogram, unsupported ops
-//   sinterc --list-ops                             supported ONNX operators
+//   sinterc --check model.onnx                     op histogram, unsupported
+//   ops sinterc --list-ops                             supported ONNX operators
 //   sinterc m.onnx --dim sequence=128 --freeze-input axes=axes.pb
 //
 // Models are .onnx, .onnxtext or .mlir files. Errors name the node, tensor or
@@ -32,12 +32,12 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/WithColor.h"
 
-#include <chrono>
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+#include <chrono>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -59,16 +59,16 @@ enum class Emit { None, Mlir, Llvm, Obj, So };
 cl::opt<Emit> emit(
     "emit",
     cl::desc("Stage to stop at and write (default: so with -o, else mlir)"),
-    cl::values(
-        clEnumValN(Emit::None, "none",
-                   "nothing: import and verify the model only"),
-        clEnumValN(Emit::Mlir, "mlir", "the model in the sinter dialect"),
-        clEnumValN(Emit::Llvm, "llvm",
-                   "the artifact's LLVM IR (weights not written)"),
-        clEnumValN(Emit::Obj, "obj",
-                   "the artifact's object file, header and weights"),
-        clEnumValN(Emit::So, "so",
-                   "the artifact: shared library, header and weights")),
+    cl::values(clEnumValN(Emit::None, "none",
+                          "nothing: import and verify the model only"),
+               clEnumValN(Emit::Mlir, "mlir",
+                          "the model in the sinter dialect"),
+               clEnumValN(Emit::Llvm, "llvm",
+                          "the artifact's LLVM IR (weights not written)"),
+               clEnumValN(Emit::Obj, "obj",
+                          "the artifact's object file, header and weights"),
+               clEnumValN(Emit::So, "so",
+                          "the artifact: shared library, header and weights")),
     cl::init(Emit::Mlir), cl::cat(category));
 
 cl::opt<std::string>
@@ -102,9 +102,9 @@ cl::opt<bool> printIRAfterAll("print-ir-after-all",
 cl::list<std::string> dims("dim",
                            cl::desc("Bind a symbolic dimension to a size"),
                            cl::value_desc("name=size"), cl::cat(category));
-cl::list<std::string>
-    maxDims("max-dim", cl::desc("Upper bound of a symbolic dimension"),
-            cl::value_desc("name=size"), cl::cat(category));
+cl::list<std::string> maxDims("max-dim",
+                              cl::desc("Upper bound of a symbolic dimension"),
+                              cl::value_desc("name=size"), cl::cat(category));
 
 cl::list<std::string> freezeInputs(
     "freeze-input",
@@ -172,8 +172,8 @@ bool parseDimFlags(const cl::list<std::string> &flags, StringRef flag,
     int64_t value;
     if (name.empty() || size.getAsInteger(10, value) || value < 0) {
       llvm::WithColor::error(llvm::errs(), "sinterc")
-          << "--" << flag << " expects name=size with size >= 0, got '"
-          << entry << "'\n";
+          << "--" << flag << " expects name=size with size >= 0, got '" << entry
+          << "'\n";
       return false;
     }
     out[name] = value;
@@ -185,9 +185,8 @@ int printSupportedOps() {
   llvm::outs() << llvm::left_justify("domain", 10)
                << llvm::left_justify("operator", 22) << "opsets\n";
   for (const sinter::OnnxOpSupport &op : sinter::supportedOnnxOps())
-    llvm::outs() << llvm::left_justify(op.domain.empty() ? "ai.onnx"
-                                                         : op.domain,
-                                       10)
+    llvm::outs() << llvm::left_justify(
+                        op.domain.empty() ? "ai.onnx" : op.domain, 10)
                  << llvm::left_justify(op.name, 22) << op.minOpset << "-"
                  << op.maxOpset << "\n";
   llvm::outs() << sinter::supportedOnnxOps().size() << " operators\n";
@@ -203,13 +202,13 @@ int checkModel(MLIRContext &context) {
   llvm::outs() << inputPath << ": " << report.nodes << " nodes, "
                << report.ops.size() << " operator types\n";
   llvm::outs() << llvm::left_justify("operator", 24)
-               << llvm::left_justify("domain", 16) << llvm::right_justify("opset", 6)
+               << llvm::left_justify("domain", 16)
+               << llvm::right_justify("opset", 6)
                << llvm::right_justify("nodes", 7) << "  status\n";
   for (const sinter::OnnxModelReport::OpCount &op : report.ops)
     llvm::outs() << llvm::left_justify(op.name, 24)
-                 << llvm::left_justify(op.domain.empty() ? "ai.onnx"
-                                                         : op.domain,
-                                       16)
+                 << llvm::left_justify(
+                        op.domain.empty() ? "ai.onnx" : op.domain, 16)
                  << llvm::right_justify(std::to_string(op.opset), 6)
                  << llvm::right_justify(std::to_string(op.count), 7) << "  "
                  << (op.supported ? "supported" : "UNSUPPORTED") << "\n";

@@ -1,4 +1,5 @@
-/*===- runtime.h - The interface between generated code and libsinter_rt -*- C -*-===*
+/*===- runtime.h - The interface between generated code and libsinter_rt -*- C
+ *-*-===*
  *
  * What a compiled model (model.so) and the runtime agree on. Users do not
  * include this: they include the model.h that sinterc writes, whose

@@ -48,14 +48,22 @@ typedef enum sinter_dtype {
 /* Bytes per element; 0 for a value that is not a sinter_dtype. */
 static inline size_t sinter_dtype_size(int dtype) {
   switch (dtype) {
-  case SINTER_UINT8: case SINTER_INT8: case SINTER_BOOL:
+  case SINTER_UINT8:
+  case SINTER_INT8:
+  case SINTER_BOOL:
     return 1;
-  case SINTER_UINT16: case SINTER_INT16: case SINTER_FLOAT16:
+  case SINTER_UINT16:
+  case SINTER_INT16:
+  case SINTER_FLOAT16:
   case SINTER_BFLOAT16:
     return 2;
-  case SINTER_FLOAT32: case SINTER_INT32: case SINTER_UINT32:
+  case SINTER_FLOAT32:
+  case SINTER_INT32:
+  case SINTER_UINT32:
     return 4;
-  case SINTER_INT64: case SINTER_FLOAT64: case SINTER_UINT64:
+  case SINTER_INT64:
+  case SINTER_FLOAT64:
+  case SINTER_UINT64:
     return 8;
   }
   return 0;
@@ -64,19 +72,32 @@ static inline size_t sinter_dtype_size(int dtype) {
 /* "float32", "int64"...; "unknown" for other values. */
 static inline const char *sinter_dtype_name(int dtype) {
   switch (dtype) {
-  case SINTER_FLOAT32: return "float32";
-  case SINTER_UINT8: return "uint8";
-  case SINTER_INT8: return "int8";
-  case SINTER_UINT16: return "uint16";
-  case SINTER_INT16: return "int16";
-  case SINTER_INT32: return "int32";
-  case SINTER_INT64: return "int64";
-  case SINTER_BOOL: return "bool";
-  case SINTER_FLOAT16: return "float16";
-  case SINTER_FLOAT64: return "float64";
-  case SINTER_UINT32: return "uint32";
-  case SINTER_UINT64: return "uint64";
-  case SINTER_BFLOAT16: return "bfloat16";
+  case SINTER_FLOAT32:
+    return "float32";
+  case SINTER_UINT8:
+    return "uint8";
+  case SINTER_INT8:
+    return "int8";
+  case SINTER_UINT16:
+    return "uint16";
+  case SINTER_INT16:
+    return "int16";
+  case SINTER_INT32:
+    return "int32";
+  case SINTER_INT64:
+    return "int64";
+  case SINTER_BOOL:
+    return "bool";
+  case SINTER_FLOAT16:
+    return "float16";
+  case SINTER_FLOAT64:
+    return "float64";
+  case SINTER_UINT32:
+    return "uint32";
+  case SINTER_UINT64:
+    return "uint64";
+  case SINTER_BFLOAT16:
+    return "bfloat16";
   }
   return "unknown";
 }

@@ -121,13 +121,16 @@ func.func @movement(%x: tensor<1x?x64xf32>, %n: index) -> (tensor<1x4x?x16xf32>,
 
 // -----
 
-// Tests that gather reads data at the (wrapped) index of each position.
+// Tests that gather reads data at the index of each position, wrapped when
+// negative and clamped into the axis (never outside the buffer).
 // CHECK-LABEL: func @gather
 // CHECK-SAME: (%[[W:.*]]: tensor<256x64xf32>, %[[IDS:.*]]: tensor<1x32xi64>)
 // CHECK: linalg.generic {{.*}} ins(%[[IDS]] : tensor<1x32xi64>) outs(%{{.*}} : tensor<1x32x64xf32>)
 // CHECK: %[[I:.*]] = arith.index_cast %{{.*}} : i64 to index
 // CHECK: %[[NEG:.*]] = arith.cmpi slt, %[[I]]
-// CHECK: %[[IDX:.*]] = arith.select %[[NEG]]
+// CHECK: %[[WRAPPED:.*]] = arith.select %[[NEG]]
+// CHECK: %[[LOW:.*]] = arith.minsi %[[WRAPPED]], %{{.*}} : index
+// CHECK: %[[IDX:.*]] = arith.maxsi %{{.*}}, %[[LOW]] : index
 // CHECK: %[[D:.*]] = linalg.index 2 : index
 // CHECK: tensor.extract %[[W]][%[[IDX]], %[[D]]] : tensor<256x64xf32>
 func.func @gather(%w: tensor<256x64xf32>, %ids: tensor<1x32xi64>) -> tensor<1x32x64xf32> {
@@ -239,4 +242,28 @@ func.func @sequences(%s: tensor<i64>, %l: tensor<i64>, %d: tensor<i64>, %m: tens
 func.func @rotary(%x: tensor<1x2x8x8xf32>, %c: tensor<8x3xf32>, %s: tensor<8x3xf32>) -> tensor<1x2x8x8xf32> {
   %0 = sinter.rotary_embedding %x, %c, %s : (tensor<1x2x8x8xf32>, tensor<8x3xf32>, tensor<8x3xf32>) -> tensor<1x2x8x8xf32>
   return %0 : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+// Tests unsigned integers: arith works on signless values, so each element
+// crosses over with a cast the LLVM lowering removes, and division,
+// maximum and comparisons take their unsigned forms.
+// CHECK-LABEL: func @unsigned
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[A:.*]]: ui8, %[[B:.*]]: ui8, %{{.*}}: ui8):
+// CHECK: %[[SA:.*]] = builtin.unrealized_conversion_cast %[[A]] : ui8 to i8
+// CHECK: %[[SB:.*]] = builtin.unrealized_conversion_cast %[[B]] : ui8 to i8
+// CHECK: %[[Q:.*]] = arith.divui %[[SA]], %[[SB]] : i8
+// CHECK: %[[U:.*]] = builtin.unrealized_conversion_cast %[[Q]] : i8 to ui8
+// CHECK: linalg.yield %[[U]] : ui8
+// CHECK: arith.maxui
+// CHECK: arith.cmpi ult
+// CHECK: arith.uitofp %{{.*}} : i8 to f32
+func.func @unsigned(%x: tensor<4xui8>, %y: tensor<4xui8>) -> (tensor<4xui8>, tensor<4xui8>, tensor<4xi1>, tensor<4xf32>) {
+  %0 = sinter.div %x, %y : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  %1 = sinter.max %x, %y : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  %2 = sinter.less %x, %y : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xi1>
+  %3 = sinter.cast %x : tensor<4xui8> to tensor<4xf32>
+  return %0, %1, %2, %3 : tensor<4xui8>, tensor<4xui8>, tensor<4xi1>, tensor<4xf32>
 }
