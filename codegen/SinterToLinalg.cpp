@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "ir/ShapeInference.h"
 #include "ir/SinterOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -873,33 +874,49 @@ struct LowerExpand : OpRewritePattern<ExpandOp> {
   }
 };
 
-/// Normalizes a static ONNX slice of one dimension of static size `dim`:
-/// (offset, size, stride) for tensor.extract_slice, positive steps only.
-std::optional<std::tuple<int64_t, int64_t, int64_t>>
-staticSlice(int64_t dim, int64_t start, int64_t end, int64_t step) {
-  if (step <= 0)
-    return std::nullopt;
+/// A static ONNX slice of one dimension of static size `dim`, as
+/// tensor.extract_slice takes it: the elements it reads, in increasing
+/// order, and whether the slice wants them reversed (negative steps).
+struct DimSlice {
+  int64_t offset, size, stride;
+  bool reversed;
+};
+
+DimSlice staticSlice(int64_t dim, int64_t start, int64_t end, int64_t step) {
+  int64_t size = slicedDimSize(dim, start, end, step);
+  if (size == 0)
+    return {0, 0, 1, false};
   if (start < 0)
     start += dim;
-  if (end < 0)
-    end += dim;
-  start = std::clamp<int64_t>(start, 0, dim);
-  end = std::clamp<int64_t>(end, 0, dim);
-  int64_t size = end > start ? (end - start + step - 1) / step : 0;
-  // An empty slice may start past the end; extract_slice wants it inside.
-  return std::make_tuple(size == 0 ? 0 : start, size, step);
+  if (step > 0)
+    return {std::clamp<int64_t>(start, 0, dim), size, step, false};
+  // start, start + step, ... read backwards: the same elements from the
+  // last one up, then reversed.
+  start = std::clamp<int64_t>(start, 0, dim - 1);
+  return {start + (size - 1) * step, size, -step, true};
 }
 
+/// slice: tensor.extract_slice of the elements it reads; dimensions with a
+/// negative step are then reversed by a linalg.generic reading index
+/// (size - 1 - i). Empty results are just empty tensors.
 struct LowerSlice : OpRewritePattern<SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SliceOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    RankedTensorType input = op.getInput().getType();
+    RankedTensorType input = op.getInput().getType(), result = op.getType();
+    if (result.hasStaticShape() && result.getNumElements() == 0) {
+      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(op, result.getShape(),
+                                                   result.getElementType());
+      return success();
+    }
     SmallVector<OpFoldResult> offsets, sizes, strides;
+    SmallVector<AffineExpr> readExprs;
+    bool reverse = false;
     for (int64_t d = 0; d < input.getRank(); ++d) {
       int64_t start = op.getStarts()[d], end = op.getEnds()[d],
               step = op.getSteps()[d];
+      AffineExpr index = rewriter.getAffineDimExpr(d);
       if (input.isDynamicDim(d)) {
         // Only the whole of a dynamic dimension is handled so far.
         if (start != 0 || end != std::numeric_limits<int64_t>::max() ||
@@ -909,18 +926,37 @@ struct LowerSlice : OpRewritePattern<SliceOp> {
         sizes.push_back(
             tensor::DimOp::create(rewriter, loc, op.getInput(), d).getResult());
         strides.push_back(rewriter.getIndexAttr(1));
+        readExprs.push_back(index);
         continue;
       }
-      auto slice = staticSlice(input.getDimSize(d), start, end, step);
-      if (!slice)
-        return rewriter.notifyMatchFailure(op, "negative step");
-      auto [offset, size, stride] = *slice;
-      offsets.push_back(rewriter.getIndexAttr(offset));
-      sizes.push_back(rewriter.getIndexAttr(size));
-      strides.push_back(rewriter.getIndexAttr(stride));
+      DimSlice slice = staticSlice(input.getDimSize(d), start, end, step);
+      offsets.push_back(rewriter.getIndexAttr(slice.offset));
+      sizes.push_back(rewriter.getIndexAttr(slice.size));
+      strides.push_back(rewriter.getIndexAttr(slice.stride));
+      readExprs.push_back(slice.reversed ? slice.size - 1 - index : index);
+      reverse |= slice.reversed;
     }
-    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, op.getType(), op.getInput(), offsets, sizes, strides);
+    Value slice = tensor::ExtractSliceOp::create(
+        rewriter, loc, result, op.getInput(), offsets, sizes, strides);
+    if (!reverse) {
+      rewriter.replaceOp(op, slice);
+      return success();
+    }
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < result.getRank(); ++d)
+      if (result.isDynamicDim(d))
+        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, slice, d));
+    Value init = emptyTensor(rewriter, loc, result, dynamicSizes);
+    SmallVector<utils::IteratorType> iterators(result.getRank(),
+                                               utils::IteratorType::parallel);
+    auto reversed = linalg::GenericOp::create(
+        rewriter, loc, result, slice, init,
+        {AffineMap::get(result.getRank(), 0, readExprs, getContext()),
+         rewriter.getMultiDimIdentityMap(result.getRank())},
+        iterators, [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOp(op, reversed.getResult(0));
     return success();
   }
 };
@@ -959,9 +995,19 @@ struct LowerSplit : OpRewritePattern<SplitOp> {
         else
           sizes.push_back(rewriter.getIndexAttr(input.getDimSize(d)));
       }
-      pieces.push_back(tensor::ExtractSliceOp::create(
-          rewriter, loc, cast<RankedTensorType>(result.getType()),
-          op.getInput(), offsets, sizes, strides));
+      auto pieceType = cast<RankedTensorType>(result.getType());
+      if (size == 0) {
+        // Nothing to read (and an input of size zero has no offset inside).
+        SmallVector<Value> dynamicSizes;
+        for (int64_t d = 0; d < pieceType.getRank(); ++d)
+          if (d != axis)
+            if (Value size = dynamicDim(rewriter, loc, op.getInput(), d))
+              dynamicSizes.push_back(size);
+        pieces.push_back(emptyTensor(rewriter, loc, pieceType, dynamicSizes));
+      } else {
+        pieces.push_back(tensor::ExtractSliceOp::create(
+            rewriter, loc, pieceType, op.getInput(), offsets, sizes, strides));
+      }
       offset += size;
     }
     rewriter.replaceOp(op, pieces);

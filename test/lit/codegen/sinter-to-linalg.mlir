@@ -267,3 +267,30 @@ func.func @unsigned(%x: tensor<4xui8>, %y: tensor<4xui8>) -> (tensor<4xui8>, ten
   %3 = sinter.cast %x : tensor<4xui8> to tensor<4xf32>
   return %0, %1, %2, %3 : tensor<4xui8>, tensor<4xui8>, tensor<4xi1>, tensor<4xf32>
 }
+
+// -----
+
+// Tests a slice with a negative step: the elements it reads are extracted
+// in increasing order (stride 2 from 1: 1, 3, 5, 7), then reversed.
+// CHECK-DAG: #[[REV:.*]] = affine_map<(d0) -> (-d0 + 3)>
+// CHECK-LABEL: func @reversed_slice
+// CHECK: %[[S:.*]] = tensor.extract_slice %{{.*}}[1] [4] [2] : tensor<10xf32> to tensor<4xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[REV]], #{{.*}}]
+// CHECK-SAME: ins(%[[S]] : tensor<4xf32>)
+func.func @reversed_slice(%x: tensor<10xf32>) -> tensor<4xf32> {
+  %0 = sinter.slice %x starts [7] ends [0] steps [-2] : tensor<10xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// Tests that empty split pieces of an empty input are empty tensors (an
+// extract_slice would need an offset inside a dimension of size 0).
+// CHECK-LABEL: func @empty_split
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<0xf32>
+// CHECK: %[[F:.*]] = tensor.empty() : tensor<0xf32>
+// CHECK: return %[[E]], %[[F]]
+func.func @empty_split(%x: tensor<0xf32>) -> (tensor<0xf32>, tensor<0xf32>) {
+  %0:2 = sinter.split %x axis 0 sizes [0, 0] : tensor<0xf32> -> tensor<0xf32>, tensor<0xf32>
+  return %0#0, %0#1 : tensor<0xf32>, tensor<0xf32>
+}
