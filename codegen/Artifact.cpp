@@ -406,6 +406,11 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
   if (!entry || failed(describeSignature(entry, model)) ||
       failed(bindOutputDims(module, entry, model)))
     return failure();
+  // Bounds of dynamic sizes let the arena hold buffers sized by them.
+  for (auto [i, input] : llvm::enumerate(model.inputs))
+    entry.setArgAttr(
+        i, kMaxShapeAttr,
+        DenseI64ArrayAttr::get(module.getContext(), input.maxShape));
   prepareForLowering(module);
 
   std::string placement =
@@ -424,8 +429,10 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
     model.arenaUnsharedBytes = unshared.getInt();
   entry.walk([&](memref::AllocOp) { ++model.heapAllocations; });
   // The runtime buffers are plain arguments from here on.
-  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
     entry.removeArgAttr(i, kAbiAttr);
+    entry.removeArgAttr(i, kMaxShapeAttr);
+  }
   if (failed(takeWeights(module, model)) ||
       failed(
           runPipeline(module, bufferLoweringPipeline(/*threads=*/true), setup)))

@@ -212,6 +212,94 @@ lastUse(Value root, Block &block,
   return last;
 }
 
+/// An upper bound of an index value in the entry function, from constants
+/// and the bounds of the arguments' dimensions (kMaxShapeAttr), through the
+/// arithmetic that size computations use; nullopt when there is none.
+/// Sizes are never negative, which makes sums and products of bounds
+/// bounds.
+std::optional<int64_t> upperBound(Value value, func::FuncOp func,
+                                  unsigned depth = 0) {
+  if (depth > 32)
+    return std::nullopt;
+  if (std::optional<int64_t> constant = getConstantIntValue(value))
+    return constant;
+  Operation *op = value.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  auto bound = [&](Value operand) {
+    return upperBound(operand, func, depth + 1);
+  };
+  auto both = [&](auto combine) -> std::optional<int64_t> {
+    std::optional<int64_t> a = bound(op->getOperand(0)),
+                           b = bound(op->getOperand(1));
+    if (!a || !b || *a < 0 || *b < 0)
+      return std::nullopt;
+    return combine(*a, *b);
+  };
+  if (auto dim = dyn_cast<memref::DimOp>(op)) {
+    std::optional<int64_t> index = dim.getConstantIndex();
+    auto type = dyn_cast<MemRefType>(dim.getSource().getType());
+    if (!index || !type || *index < 0 || *index >= type.getRank())
+      return std::nullopt;
+    if (!type.isDynamicDim(*index))
+      return type.getDimSize(*index);
+    // The n-th dynamic size operand of an allocation or view gives it.
+    auto dynamicOperand = [&](ValueRange sizes) -> std::optional<int64_t> {
+      int64_t n = 0;
+      for (int64_t d = 0; d < *index; ++d)
+        n += type.isDynamicDim(d);
+      if (n >= (int64_t)sizes.size())
+        return std::nullopt;
+      return bound(sizes[n]);
+    };
+    Value source = dim.getSource();
+    if (auto alloc = source.getDefiningOp<memref::AllocOp>())
+      return dynamicOperand(alloc.getDynamicSizes());
+    if (auto view = source.getDefiningOp<memref::ViewOp>())
+      return dynamicOperand(view.getSizes());
+    auto arg = dyn_cast<BlockArgument>(source);
+    if (!arg || arg.getOwner()->getParentOp() != func)
+      return std::nullopt;
+    auto maxShape = func.getArgAttrOfType<DenseI64ArrayAttr>(arg.getArgNumber(),
+                                                             kMaxShapeAttr);
+    if (!maxShape || *index >= (int64_t)maxShape.size() || maxShape[*index] < 0)
+      return std::nullopt;
+    return maxShape[*index];
+  }
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+          arith::ExtUIOp>(op))
+    return bound(op->getOperand(0));
+  if (isa<arith::AddIOp>(op))
+    return both([](int64_t a, int64_t b) { return a + b; });
+  if (isa<arith::MulIOp>(op))
+    return both([](int64_t a, int64_t b) { return a * b; });
+  if (isa<arith::MaxSIOp, arith::MaxUIOp>(op))
+    return both([](int64_t a, int64_t b) { return std::max(a, b); });
+  if (isa<arith::MinSIOp, arith::MinUIOp>(op)) {
+    std::optional<int64_t> a = bound(op->getOperand(0)),
+                           b = bound(op->getOperand(1));
+    if (a && b)
+      return std::min(*a, *b);
+    return a ? a : b;
+  }
+  if (auto select = dyn_cast<arith::SelectOp>(op)) {
+    std::optional<int64_t> a = bound(select.getTrueValue()),
+                           b = bound(select.getFalseValue());
+    if (!a || !b)
+      return std::nullopt;
+    return std::max(*a, *b);
+  }
+  if (isa<arith::DivUIOp, arith::DivSIOp, arith::CeilDivSIOp,
+          arith::CeilDivUIOp>(op)) {
+    std::optional<int64_t> divisor = getConstantIntValue(op->getOperand(1));
+    std::optional<int64_t> dividend = bound(op->getOperand(0));
+    if (!divisor || *divisor <= 0 || !dividend)
+      return std::nullopt;
+    return (*dividend + *divisor - 1) / *divisor;
+  }
+  return std::nullopt;
+}
+
 /// Best fit, largest first: each buffer goes at the lowest offset where it
 /// overlaps no already placed buffer whose live range meets its own.
 int64_t packBuffers(MutableArrayRef<LiveBuffer> buffers) {
@@ -242,6 +330,26 @@ int64_t packBuffers(MutableArrayRef<LiveBuffer> buffers) {
   return arenaSize;
 }
 
+/// The bytes `alloc` takes at most: its static size, or with each dynamic
+/// size at its upper bound.
+std::optional<int64_t> byteSizeBound(memref::AllocOp alloc, func::FuncOp func) {
+  MemRefType type = alloc.getType();
+  if (type.hasStaticShape())
+    return staticByteSize(type);
+  SmallVector<int64_t> shape(type.getShape());
+  auto dynamicSizes = alloc.getDynamicSizes();
+  unsigned next = 0;
+  for (int64_t &size : shape) {
+    if (!ShapedType::isDynamic(size))
+      continue;
+    std::optional<int64_t> bound = upperBound(dynamicSizes[next++], func);
+    if (!bound || *bound < 0)
+      return std::nullopt;
+    size = *bound;
+  }
+  return staticByteSize(MemRefType::get(shape, type.getElementType()));
+}
+
 struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
   using PlanArenaBase::PlanArenaBase;
 
@@ -268,7 +376,7 @@ struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
     SmallVector<LiveBuffer> buffers;
     for (auto alloc : block.getOps<memref::AllocOp>()) {
       MemRefType type = alloc.getType();
-      std::optional<int64_t> size = staticByteSize(type);
+      std::optional<int64_t> size = byteSizeBound(alloc, entryFunc);
       if (!size || !type.getLayout().isIdentity() || type.getMemorySpace())
         continue;
       std::optional<int64_t> last = lastUse(alloc, block, position);
@@ -284,9 +392,9 @@ struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
     OpBuilder b(module.getContext());
     for (LiveBuffer &buffer : buffers) {
       b.setInsertionPoint(buffer.alloc);
-      buffer.alloc.replaceAllUsesWith(viewAt(b, buffer.alloc.getLoc(), *arena,
-                                             buffer.offset,
-                                             buffer.alloc.getType(), {}));
+      buffer.alloc.replaceAllUsesWith(
+          viewAt(b, buffer.alloc.getLoc(), *arena, buffer.offset,
+                 buffer.alloc.getType(), buffer.alloc.getDynamicSizes()));
       buffer.alloc.erase();
     }
     int64_t unshared = 0;

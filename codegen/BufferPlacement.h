@@ -22,6 +22,10 @@ namespace sinter {
 inline constexpr llvm::StringLiteral kAbiAttr = "sinter.abi";
 inline constexpr llvm::StringLiteral kAbiWeights = "weights";
 inline constexpr llvm::StringLiteral kAbiArena = "arena";
+/// On the entry function's arguments, optional: the largest size of each
+/// dimension (-1: unbounded), from --max-dim; the arena holds buffers whose
+/// dynamic sizes these bound.
+inline constexpr llvm::StringLiteral kMaxShapeAttr = "sinter.max_shape";
 /// On each externalized memref.global: its byte offset in the weights data.
 inline constexpr llvm::StringLiteral kWeightOffsetAttr = "sinter.weight_offset";
 /// On the module: the byte size of the weights data.

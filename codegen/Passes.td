@@ -95,7 +95,10 @@ def PlanArena : Pass<"sinter-plan-arena", "::mlir::ModuleOp"> {
     overlap share memory. Each allocation becomes a `memref.view` of a new
     trailing argument of the entry function (`memref<?xi8>`, marked
     `sinter.abi = "arena"`), and the function records the arena's size in
-    `sinter.arena_size`. Dynamically shaped buffers, buffers allocated in
+    `sinter.arena_size`. A dynamically shaped buffer is planned at its
+    largest size when its sizes have upper bounds (constants, the bounds of
+    the arguments' dimensions in `sinter.max_shape`, and the arithmetic
+    and buffer sizes between); other dynamic buffers, buffers allocated in
     nested regions and buffers that escape (returned, passed to a call) keep
     their heap allocations.
 

@@ -75,3 +75,27 @@ func.func private @helper() {
   %a = memref.alloc() : memref<4xf32>
   return
 }
+
+// -----
+
+// A dynamic size with a bound (sinter.max_shape of the argument, from
+// --max-dim) is planned at the bound: 32 x 4 floats, through the size of
+// another planned buffer. The view keeps the run-time size.
+// CHECK-LABEL: func.func @main(
+// CHECK-SAME: sinter.arena_size = 1024 : i64
+// CHECK: %[[N:.*]] = memref.dim %{{.*}}, %c0 : memref<?x4xf32>
+// CHECK: %[[A:.*]] = memref.view %{{.*}}[%{{.*}}][%[[N]]] : memref<?xi8> to memref<?x4xf32>
+// CHECK: %[[M:.*]] = memref.dim %[[A]], %c0
+// CHECK: memref.view %{{.*}}[%{{.*}}][%[[M]]] : memref<?xi8> to memref<?x4xf32>
+// CHECK-NOT: memref.alloc
+func.func @main(%x: memref<?x4xf32> {sinter.max_shape = array<i64: 32, 4>}, %y: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  %a = memref.alloc(%n) : memref<?x4xf32>
+  memref.copy %x, %a : memref<?x4xf32> to memref<?x4xf32>
+  %m = memref.dim %a, %c0 : memref<?x4xf32>
+  %b = memref.alloc(%m) : memref<?x4xf32>
+  memref.copy %a, %b : memref<?x4xf32> to memref<?x4xf32>
+  memref.copy %b, %y : memref<?x4xf32> to memref<?x4xf32>
+  return
+}
