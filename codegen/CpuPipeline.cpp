@@ -46,6 +46,8 @@ std::string bufferLoweringPipeline(bool threads) {
          "expand-strided-metadata,"
          "lower-affine,"
          "convert-scf-to-cf,"
+         // tanh, erf, exp as arith: their loops vectorize.
+         "sinter-approximate-math,"
          // Integer powers become small functions; then math to LLVM
          // intrinsics (rsqrt becomes 1/sqrt), the rest (erf, tanh) to libm.
          "convert-math-to-funcs{convert-ctlz=false},"

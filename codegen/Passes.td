@@ -213,4 +213,26 @@ def FuseElementwise : Pass<"sinter-fuse-elementwise"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ApproximateMath : Pass<"sinter-approximate-math"> {
+  let summary = "Replace libm calls by polynomial approximations the vectorizer can use";
+  let description = [{
+    `math.tanh`, `math.erf`, `math.exp` and `math.expm1` on f32 become
+    MLIR's polynomial and rational approximations (arith ops only, about
+    1 ulp to a few ulp from the correctly rounded value), instead of scalar
+    calls into libm that keep every loop around them scalar. GELU, softmax
+    and SiLU loops then vectorize. Other types and functions are left to
+    libm.
+
+    Before:
+    ```mlir
+    %y = math.tanh %x : f32
+    ```
+    After: a clamped rational polynomial in `%x` (`arith.mulf`,
+    `arith.addf`, `arith.divf`, `arith.select`).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // SINTER_CODEGEN_PASSES_TD
