@@ -38,37 +38,33 @@ std::string toCIdentifier(StringRef name) {
 // The entry function's inputs and outputs.
 //===----------------------------------------------------------------------===//
 
-/// sinter_dtype (ONNX's numbering) and its name, or {0, ""}.
-static std::pair<int, StringRef> dtypeOf(Type type) {
+/// The sinter_dtype (ONNX's numbering) of an element type, or 0.
+static int dtypeOf(Type type) {
   if (type.isF32())
-    return {SINTER_FLOAT32, "float32"};
+    return SINTER_FLOAT32;
   if (type.isF16())
-    return {SINTER_FLOAT16, "float16"};
+    return SINTER_FLOAT16;
   if (type.isF64())
-    return {SINTER_FLOAT64, "float64"};
+    return SINTER_FLOAT64;
   if (type.isBF16())
-    return {SINTER_BFLOAT16, "bfloat16"};
+    return SINTER_BFLOAT16;
   auto integer = dyn_cast<IntegerType>(type);
   if (!integer)
-    return {0, ""};
+    return 0;
   bool isUnsigned = integer.isUnsigned();
   switch (integer.getWidth()) {
   case 1:
-    return {SINTER_BOOL, "bool"};
+    return SINTER_BOOL;
   case 8:
-    return isUnsigned ? std::pair<int, StringRef>{SINTER_UINT8, "uint8"}
-                      : std::pair<int, StringRef>{SINTER_INT8, "int8"};
+    return isUnsigned ? SINTER_UINT8 : SINTER_INT8;
   case 16:
-    return isUnsigned ? std::pair<int, StringRef>{SINTER_UINT16, "uint16"}
-                      : std::pair<int, StringRef>{SINTER_INT16, "int16"};
+    return isUnsigned ? SINTER_UINT16 : SINTER_INT16;
   case 32:
-    return isUnsigned ? std::pair<int, StringRef>{SINTER_UINT32, "uint32"}
-                      : std::pair<int, StringRef>{SINTER_INT32, "int32"};
+    return isUnsigned ? SINTER_UINT32 : SINTER_INT32;
   case 64:
-    return isUnsigned ? std::pair<int, StringRef>{SINTER_UINT64, "uint64"}
-                      : std::pair<int, StringRef>{SINTER_INT64, "int64"};
+    return isUnsigned ? SINTER_UINT64 : SINTER_INT64;
   }
-  return {0, ""};
+  return 0;
 }
 
 static FailureOr<TensorDescription> describeTensor(func::FuncOp func, Type type,
@@ -83,14 +79,14 @@ static FailureOr<TensorDescription> describeTensor(func::FuncOp func, Type type,
     return emitError(func.getLoc())
            << role << " " << index << " ('" << tensor.name
            << "') is not a ranked tensor: " << type;
-  auto [dtype, dtypeName] = dtypeOf(ranked.getElementType());
+  int dtype = dtypeOf(ranked.getElementType());
   if (!dtype)
     return emitError(func.getLoc())
            << "unsupported: " << role << " " << index << " ('" << tensor.name
            << "') has element type " << ranked.getElementType()
            << ", which has no C dtype";
   tensor.dtype = dtype;
-  tensor.dtypeName = dtypeName.str();
+  tensor.dtypeName = sinter_dtype_name(dtype);
   auto dimNames = attrs ? attrs.getAs<ArrayAttr>("sinter.dim_names") : nullptr;
   auto bounds = func->getAttrOfType<DictionaryAttr>("sinter.dim_bounds");
   for (int64_t d = 0; d < ranked.getRank(); ++d) {
@@ -428,10 +424,15 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
   if (auto unshared = entry->getAttrOfType<IntegerAttr>(kArenaUnsharedSizeAttr))
     model.arenaUnsharedBytes = unshared.getInt();
   entry.walk([&](memref::AllocOp) { ++model.heapAllocations; });
-  // The runtime buffers are plain arguments from here on.
+  // The runtime buffers are plain arguments from here on: no sinter.*
+  // argument attribute goes on to LLVM.
   for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
-    entry.removeArgAttr(i, kAbiAttr);
-    entry.removeArgAttr(i, kMaxShapeAttr);
+    SmallVector<NamedAttribute> kept;
+    if (DictionaryAttr attrs = entry.getArgAttrDict(i))
+      llvm::copy_if(attrs, std::back_inserter(kept), [](NamedAttribute attr) {
+        return !attr.getName().getValue().starts_with("sinter.");
+      });
+    entry.setArgAttrs(i, kept);
   }
   if (failed(takeWeights(module, model)) ||
       failed(
@@ -457,6 +458,9 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
 //===----------------------------------------------------------------------===//
 // The files.
 //===----------------------------------------------------------------------===//
+
+static_assert(kWeightsAlignment == SINTER_WEIGHTS_ALIGNMENT,
+              "the weights passes and the runtime agree on alignment");
 
 std::string weightsFileBytes(const CompiledModel &model) {
   std::string bytes(SINTER_WEIGHTS_DATA_OFFSET, '\0');

@@ -36,7 +36,7 @@ inline constexpr llvm::StringLiteral kArenaSizeAttr = "sinter.arena_size";
 /// sharing (the sum of their sizes), for --stats.
 inline constexpr llvm::StringLiteral kArenaUnsharedSizeAttr =
     "sinter.arena_unshared_size";
-/// Must match SINTER_WEIGHTS_ALIGNMENT (runtime/include/sinter/runtime.h).
+/// SINTER_WEIGHTS_ALIGNMENT of the runtime (static_assert in Artifact.cpp).
 inline constexpr int64_t kWeightsAlignment = 64;
 /// Offsets in the arena: a cache line, the widest vector.
 inline constexpr int64_t kArenaAlignment = 64;

@@ -73,7 +73,7 @@ void makeInnermostSequential(RewriterBase &rewriter, scf::ParallelOp loop) {
   rewriter.setInsertionPoint(loop);
   SmallVector<Value> lbs = loop.getLowerBound(), ubs = loop.getUpperBound(),
                      steps = loop.getStep(), ivs = loop.getInductionVars();
-  auto outer = scf::ParallelOp::create(
+  scf::ParallelOp::create(
       rewriter, loc, ArrayRef(lbs).drop_back(), ArrayRef(ubs).drop_back(),
       ArrayRef(steps).drop_back(),
       [&](OpBuilder &b, Location l, ValueRange outerIvs) {
@@ -90,7 +90,6 @@ void makeInnermostSequential(RewriterBase &rewriter, scf::ParallelOp loop) {
               scf::YieldOp::create(inner, il);
             });
       });
-  (void)outer;
   rewriter.eraseOp(loop);
 }
 

@@ -128,31 +128,22 @@ static int expect_word(reader *r, const char *word) {
   return same;
 }
 
-static int64_t next_int(reader *r) {
+/* The next token as a non-negative number in `base` (10, or 16 for the
+ * checksum); 0 and r->ok = 0 when it is not one. */
+static uint64_t next_number(reader *r, int base) {
   char *token = next_token(r);
   if (!token)
     return 0;
   char *end;
   errno = 0;
-  long long value = strtoll(token, &end, 10);
-  if (errno || *end)
+  unsigned long long value = strtoull(token, &end, base);
+  if (errno || *end || token[0] == '-')
     r->ok = 0;
   free(token);
   return value;
 }
 
-static uint64_t next_hex(reader *r) {
-  char *token = next_token(r);
-  if (!token)
-    return 0;
-  char *end;
-  errno = 0;
-  unsigned long long value = strtoull(token, &end, 16);
-  if (errno || *end)
-    r->ok = 0;
-  free(token);
-  return value;
-}
+static int64_t next_int(reader *r) { return (int64_t)next_number(r, 10); }
 
 static void free_slot(tensor_slot *slot) {
   free(slot->name);
@@ -232,7 +223,7 @@ static sinter_status parse_descriptor(sinter_session *s) {
   s->name = next_token(&r);
   expect_word(&r, "weights");
   s->weights_size = (uint64_t)next_int(&r);
-  s->weights_checksum = next_hex(&r);
+  s->weights_checksum = next_number(&r, 16);
   expect_word(&r, "arena");
   s->arena_size = (uint64_t)next_int(&r);
   expect_word(&r, "inputs");

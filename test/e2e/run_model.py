@@ -5,8 +5,8 @@ lowering, JIT-executes it with mlir-runner, and compares every output with
 the reference: fails where |out - ref| > atol + rtol * |ref| for any element
 (numpy's rule), and prints the max abs error and ||out - ref|| / ||ref||.
 
-This checks the frontend and the lowering numerically on real exports until
-the compiled-artifact path (sinterc -> .so -> sinter-run) replaces the JIT.
+A second path to the compiled artifacts that check_artifact.py tests: it
+involves no runtime, and op_numerics.py uses its harness for single ops.
 
   run_model.py --bin build/bin --model test/models/gpt-tiny
 """

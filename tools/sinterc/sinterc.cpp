@@ -390,7 +390,6 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
       return discard();
     std::string objectPath = pending.back().temporary;
     pending.pop_back();
-    SmallString<256> library;
     llvm::Expected<PendingFile> so = writePending(stem + ".so", "");
     if (!so) {
       llvm::sys::fs::remove(objectPath);
