@@ -333,6 +333,18 @@ Value tanhGelu(OpBuilder &b, Location loc, Value x) {
   return arith::MulFOp::create(b, loc, half, cdf);
 }
 
+Value sigmoid(OpBuilder &b, Location loc, Value x) {
+  Type t = x.getType();
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+  return arith::DivFOp::create(
+      b, loc, scalar(b, loc, t, 1.0),
+      arith::AddFOp::create(b, loc, scalar(b, loc, t, 1.0), e));
+}
+
+Value silu(OpBuilder &b, Location loc, Value x) {
+  return arith::MulFOp::create(b, loc, x, sigmoid(b, loc, x));
+}
+
 /// The float or the signed-integer form of a binary arith/math op.
 template <typename FloatOp, typename IntOp>
 Value binary(OpBuilder &b, Location loc, ValueRange args) {
@@ -417,12 +429,10 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args,
       .Case([&](ErfOp) { return math::ErfOp::create(b, loc, args[0]); })
       .Case([&](CosOp) { return math::CosOp::create(b, loc, args[0]); })
       .Case([&](SinOp) { return math::SinOp::create(b, loc, args[0]); })
-      .Case([&](SigmoidOp) {
-        Type t = args[0].getType();
-        Value e =
-            math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, args[0]));
-        return arith::DivFOp::create(b, loc, one(t),
-                                     arith::AddFOp::create(b, loc, one(t), e));
+      .Case([&](SigmoidOp) { return sigmoid(b, loc, args[0]); })
+      .Case([&](SiluOp) { return silu(b, loc, args[0]); })
+      .Case([&](SwigluOp) {
+        return arith::MulFOp::create(b, loc, silu(b, loc, args[0]), args[1]);
       })
       .Case([&](ReluOp) -> Value {
         if (isFloat)
@@ -546,9 +556,9 @@ struct LowerElementwise : RewritePattern {
     if (!isa<SinterDialect>(op->getDialect()) || op->getNumResults() != 1 ||
         !isa<NegOp, AbsOp, ExpOp, LogOp, SqrtOp, RsqrtOp, ReciprocalOp, TanhOp,
              ErfOp, SigmoidOp, ReluOp, CosOp, SinOp, NotOp, LeakyReluOp, ClipOp,
-             GeluOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, AndOp,
-             OrOp, XorOp, EqualOp, LessOp, LessEqualOp, GreaterOp,
-             GreaterEqualOp, WhereOp>(op))
+             GeluOp, SiluOp, SwigluOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp,
+             MinOp, AndOp, OrOp, XorOp, EqualOp, LessOp, LessEqualOp,
+             GreaterOp, GreaterEqualOp, WhereOp>(op))
       return failure();
     // Unsigned integers: the ops whose meaning is defined for them.
     bool unsignedInts = hasUnsignedElements(op);

@@ -734,6 +734,25 @@ def Sinter_GeluOp : Sinter_Op<"gelu", [Pure, SameOperandsAndResultType,
       "$input `approximate` $approximate attr-dict `:` type($input)";
 }
 
+def Sinter_SiluOp : Sinter_UnaryOp<"silu", Sinter_FloatTensor,
+    "SiLU (swish) x * sigmoid(x)">;
+
+def Sinter_SwigluOp : Sinter_Op<"swiglu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "SiLU-gated linear unit: silu(gate) * up";
+  let description = [{
+    The gating of LLaMA-style feed-forward layers, `gate * sigmoid(gate) *
+    up`, elementwise on two tensors of the same type.
+
+    ```mlir
+    %h = sinter.swiglu %gate, %up : tensor<1x32x176xf32>
+    ```
+  }];
+  let arguments = (ins Sinter_FloatTensor:$gate, Sinter_FloatTensor:$up);
+  let results = (outs Sinter_FloatTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+}
+
 def Sinter_RotaryEmbeddingOp : Sinter_Op<"rotary_embedding", [Pure,
     InferTypeOpAdaptor, AllElementTypesMatch<["input", "cos", "sin", "result"]>]> {
   let summary = "Rotary position embedding (RoPE)";

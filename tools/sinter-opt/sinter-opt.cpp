@@ -9,6 +9,7 @@
 #include "codegen/CpuPipeline.h"
 #include "codegen/Passes.h"
 #include "ir/SinterDialect.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -20,6 +21,8 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   sinter::registerSinterCodegenPasses();
   sinter::registerCpuPipeline();
+  sinter::registerSinterGraphPasses();
+  sinter::registerTransformerFusionPipeline();
 
   mlir::DialectRegistry registry;
   registry.insert<sinter::SinterDialect>();

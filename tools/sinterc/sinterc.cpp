@@ -16,6 +16,7 @@
 #include "codegen/CpuPipeline.h"
 #include "codegen/Passes.h"
 #include "frontend/ModelLoader.h"
+#include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -93,6 +94,13 @@ cl::opt<std::string> cpu("cpu",
                          cl::init("native"), cl::cat(category));
 cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"),
                            cl::Prefix, cl::init(3), cl::cat(category));
+cl::opt<bool> fuse(
+    "fuse",
+    cl::desc("Run the transformer fusion passes (attention, norms, GELU, "
+             "SiLU/SwiGLU, rotary embeddings, linear layers). Default: on "
+             "when compiling at -O1 and above; --emit=mlir writes the "
+             "imported model unless --fuse is given"),
+    cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
                      cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
@@ -278,6 +286,44 @@ llvm::Expected<PendingFile> writePending(StringRef path, StringRef contents) {
   return file;
 }
 
+bool fusionEnabled() {
+  if (fuse.getNumOccurrences())
+    return fuse;
+  return emit != Emit::Mlir && emit != Emit::None && optLevel >= 1;
+}
+
+/// Runs the graph-level passes sinterc applies before code generation. The
+/// caller keeps `pm` alive while later pass managers report to the same
+/// timer: timers are keyed by pass address, which a freed pass would hand
+/// on to an unrelated one.
+LogicalResult runGraphPasses(PassManager &pm, ModuleOp module,
+                             llvm::function_ref<void(PassManager &)> setup) {
+  if (!fusionEnabled())
+    return success();
+  setup(pm);
+  sinter::buildTransformerFusionPipeline(pm);
+  return pm.run(module);
+}
+
+/// The composite ops the fusion passes create, and what is left unfused
+/// that they look for, counted for --stats.
+void printFusionStats(ModuleOp module, llvm::raw_ostream &os) {
+  llvm::StringMap<int64_t> counts;
+  module.walk([&](Operation *op) {
+    if (isa<sinter::AttentionOp, sinter::LayerNormOp, sinter::RmsNormOp,
+            sinter::GeluOp, sinter::SiluOp, sinter::SwigluOp,
+            sinter::RotaryEmbeddingOp, sinter::LinearOp, sinter::MatmulOp,
+            sinter::SoftmaxOp>(op))
+      ++counts[op->getName().stripDialect()];
+  });
+  os << "fused ops:  ";
+  for (StringRef name : {"attention", "layer_norm", "rms_norm", "gelu", "silu",
+                         "swiglu", "rotary_embedding", "linear"})
+    os << " " << name << " " << counts.lookup(name);
+  os << "\nunfused:    matmul " << counts.lookup("matmul") << " softmax "
+     << counts.lookup("softmax") << "\n";
+}
+
 int compileArtifact(MLIRContext &context, ModuleOp module) {
   auto fail = [](const Twine &message) {
     llvm::WithColor::error(llvm::errs(), "sinterc") << message << "\n";
@@ -324,6 +370,16 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
       pm.enableIRPrinting();
     }
   };
+  progress.stage("fusing");
+  PassManager graphPasses(&context);
+  if (failed(runGraphPasses(graphPasses, module, setup)))
+    return 1;
+  // Counted now: lowering replaces the ops in place.
+  std::string fusionStats;
+  if (llvm::AreStatisticsEnabled()) {
+    llvm::raw_string_ostream os(fusionStats);
+    printFusionStats(module, os);
+  }
   llvm::LLVMContext llvmContext;
   progress.stage("lowering");
   FailureOr<sinter::CompiledModel> model =
@@ -332,7 +388,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     return 1;
   // --stats is LLVM's own flag (registered by libLLVM), given our meaning.
   if (llvm::AreStatisticsEnabled()) {
-    llvm::outs() << "weights:     " << formatBytes(model->weights.size())
+    llvm::outs() << fusionStats << "weights:     " << formatBytes(model->weights.size())
                  << "\n"
                  << "arena:       " << formatBytes(model->arenaBytes) << " ("
                  << formatBytes(model->arenaUnsharedBytes)
@@ -419,12 +475,14 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAllPasses();
   sinter::registerSinterCodegenPasses();
+  sinter::registerSinterGraphPasses();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
   if (cl::Option *stats = cl::getRegisteredOptions().lookup("stats")) {
-    stats->setDescription("Print the artifact's memory figures: weights, "
-                          "arena, heap allocations");
+    stats->setDescription("Print the ops the fusion passes created and the "
+                          "artifact's memory figures: weights, arena, heap "
+                          "allocations");
     stats->addCategory(category);
     stats->setHiddenFlag(cl::NotHidden);
   }
@@ -477,6 +535,18 @@ int main(int argc, char **argv) {
     return 0;
 
   if (emit == Emit::Mlir) {
+    PassManager graphPasses(&context);
+    if (failed(runGraphPasses(graphPasses, **module, [&](PassManager &pm) {
+          if (printIRAfterAll) {
+            context.disableMultithreading();
+            pm.enableIRPrinting();
+          }
+          if (timing)
+            pm.enableTiming();
+        })))
+      return 1;
+    if (llvm::AreStatisticsEnabled())
+      printFusionStats(**module, llvm::errs());
     std::string error;
     std::unique_ptr<llvm::ToolOutputFile> output =
         openOutputFile(outputPath, &error);
