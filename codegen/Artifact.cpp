@@ -410,7 +410,7 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
   prepareForLowering(module);
 
   std::string placement =
-      bufferizationPipeline() +
+      bufferizationPipeline(options.flashAttention) +
       ",buffer-results-to-out-params{modify-public-functions=true "
       "hoist-static-allocs=true}," +
       "sinter-externalize-weights{entry=" + entryName + "}," +

@@ -18,8 +18,10 @@ using namespace mlir;
 
 namespace sinter {
 
-std::string bufferizationPipeline() {
-  return "convert-sinter-to-linalg,"
+std::string bufferizationPipeline(bool flashAttention) {
+  return std::string(flashAttention
+                         ? "convert-sinter-to-linalg,"
+                         : "convert-sinter-to-linalg{flash-attention=false},") +
          "sinter-fuse-elementwise,"
          "sinter-interchange-contractions,"
          "one-shot-bufferize{bufferize-function-boundaries=true "
@@ -61,20 +63,32 @@ std::string bufferLoweringPipeline(bool threads) {
          "reconcile-unrealized-casts";
 }
 
-std::string cpuPipeline() {
+std::string cpuPipeline(bool flashAttention) {
   // Results become out parameters of private functions only: a public
   // entry keeps returning its buffers, for JIT callers such as mlir-runner.
-  return bufferizationPipeline() + ",buffer-results-to-out-params," +
+  return bufferizationPipeline(flashAttention) +
+         ",buffer-results-to-out-params," +
          bufferLoweringPipeline(/*threads=*/false);
 }
 
+namespace {
+struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
+  Option<bool> flashAttention{
+      *this, "flash-attention",
+      llvm::cl::desc("Lower f32 attention to the runtime's flash-attention "
+                     "kernel (needs libsinter_rt at run time)"),
+      llvm::cl::init(true)};
+};
+} // namespace
+
 void registerCpuPipeline() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CpuPipelineOptions>(
       "sinter-cpu-pipeline",
       "Lower sinter ops to the LLVM dialect for the CPU (what sinterc "
       "compiles)",
-      [](OpPassManager &pm) {
-        (void)parsePassPipeline(cpuPipeline(), pm, llvm::errs());
+      [](OpPassManager &pm, const CpuPipelineOptions &options) {
+        (void)parsePassPipeline(cpuPipeline(options.flashAttention), pm,
+                                llvm::errs());
       });
 }
 

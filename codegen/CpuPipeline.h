@@ -33,9 +33,9 @@ struct CpuTarget {
 /// stages below with function results turned into out parameters between
 /// them. The artifact writer places weights and intermediates in between
 /// instead (Artifact.cpp).
-std::string cpuPipeline();
+std::string cpuPipeline(bool flashAttention = true);
 /// From sinter ops on tensors to linalg on buffers.
-std::string bufferizationPipeline();
+std::string bufferizationPipeline(bool flashAttention = true);
 /// From linalg on buffers (allocations not yet freed) to the LLVM dialect;
 /// with `threads`, the large loops become OpenMP parallel loops (the code
 /// then needs libomp).

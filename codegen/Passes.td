@@ -36,8 +36,21 @@ def ConvertSinterToLinalg : Pass<"convert-sinter-to-linalg"> {
     ```
     Ops that are not lowered yet make the pass fail with an error naming
     them.
+
+    With `flash-attention` (the default), f32 `sinter.attention` with head
+    sizes up to 256 becomes a call of the runtime's flash-attention kernel
+    on strided views of its operands (`bufferization.to_buffer`), which
+    never forms the sequence x sequence scores; otherwise attention lowers
+    to two contractions around a softmax.
   }];
+  let options = [
+    Option<"flashAttention", "flash-attention", "bool", /*default=*/"true",
+           "Lower f32 attention to the runtime's flash-attention kernel">
+  ];
   let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",

@@ -14,7 +14,10 @@
 #include "ir/SinterOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -1251,6 +1254,116 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
   }
 };
 
+/// The runtime's flash-attention kernel (runtime/src/attention.c) and the
+/// largest head size it takes.
+constexpr StringLiteral kAttentionKernel = "sinter_attention_f32";
+constexpr int64_t kAttentionKernelMaxHeadDim = 256;
+
+/// f32 attention as a call of the runtime's flash-attention kernel: an
+/// online softmax over blocks of keys, so the Sq x Sk scores never exist
+/// (LowerAttention's contractions materialize them). The kernel reads
+/// strided views of Q, K, V and the mask and writes a new buffer, which
+/// bufferization takes as the op's result.
+struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType result = op.getType();
+    Type f32 = rewriter.getF32Type();
+    auto isF32 = [&](Value v) {
+      return !v || getElementTypeOrSelf(v.getType()) == f32;
+    };
+    int64_t headDim = op.getQuery().getType().getDimSize(3),
+            valueDim = op.getValue().getType().getDimSize(3);
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!isF32(op.getQuery()) || !isF32(op.getKey()) || !isF32(op.getValue()) ||
+        !isF32(op.getMask()) || ShapedType::isDynamic(headDim) ||
+        ShapedType::isDynamic(valueDim) ||
+        headDim > kAttentionKernelMaxHeadDim ||
+        valueDim > kAttentionKernelMaxHeadDim ||
+        ShapedType::isDynamic(op.getKey().getType().getDimSize(1)) || !module)
+      return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
+
+    // Every operand as a 4-D strided view, as the kernel's C interface
+    // takes it.
+    auto anyView = MemRefType::get(
+        SmallVector<int64_t>(4, ShapedType::kDynamic), f32,
+        StridedLayoutAttr::get(rewriter.getContext(), ShapedType::kDynamic,
+                               SmallVector<int64_t>(4, ShapedType::kDynamic)));
+    auto view = [&](Value tensor) -> Value {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      auto strided = MemRefType::get(
+          type.getShape(), f32,
+          StridedLayoutAttr::get(rewriter.getContext(), ShapedType::kDynamic,
+                                 SmallVector<int64_t>(4, ShapedType::kDynamic)));
+      Value buffer = bufferization::ToBufferOp::create(rewriter, loc, strided,
+                                                       tensor, /*readOnly=*/true);
+      return memref::CastOp::create(rewriter, loc, anyView, buffer);
+    };
+    Value mask = op.getMask();
+    if (mask) {
+      // A mask of lower rank gets leading 1s (broadcast, stride ignored).
+      auto maskType = cast<RankedTensorType>(mask.getType());
+      if (maskType.getRank() < 4) {
+        SmallVector<int64_t> shape(4 - maskType.getRank(), 1);
+        llvm::append_range(shape, maskType.getShape());
+        SmallVector<Value> dynamic;
+        for (int64_t i = 0; i < maskType.getRank(); ++i)
+          if (maskType.isDynamicDim(i))
+            dynamic.push_back(tensor::DimOp::create(rewriter, loc, mask, i));
+        mask = ReshapeOp::create(rewriter, loc,
+                                 RankedTensorType::get(shape, f32), mask,
+                                 dynamic, shape);
+      }
+    }
+    SmallVector<Value> outSizes;
+    for (int64_t i = 0; i < 4; ++i)
+      if (result.isDynamicDim(i))
+        outSizes.push_back(tensor::DimOp::create(
+            rewriter, loc, i == 3 ? op.getValue() : op.getQuery(), i));
+    auto outType = MemRefType::get(result.getShape(), f32);
+    Value out = memref::AllocOp::create(rewriter, loc, outType, outSizes,
+                                        rewriter.getI64IntegerAttr(64));
+    Value outView = memref::CastOp::create(
+        rewriter, loc, anyView,
+        memref::CastOp::create(
+            rewriter, loc,
+            MemRefType::get(result.getShape(), f32,
+                            StridedLayoutAttr::get(
+                                rewriter.getContext(), ShapedType::kDynamic,
+                                SmallVector<int64_t>(4, ShapedType::kDynamic))),
+            out));
+
+    auto kernel = module.lookupSymbol<func::FuncOp>(kAttentionKernel);
+    if (!kernel) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(module.getBody());
+      kernel = func::FuncOp::create(
+          rewriter, loc, kAttentionKernel,
+          rewriter.getFunctionType({anyView, anyView, anyView, anyView,
+                                    anyView, f32, rewriter.getI32Type()},
+                                   {}));
+      kernel.setPrivate();
+      kernel->setAttr("llvm.emit_c_interface", rewriter.getUnitAttr());
+    }
+    Value q = view(op.getQuery());
+    int32_t flags = (op.getCausal() ? 1 : 0) | (mask ? 2 : 0);
+    SmallVector<Value> operands = {
+        q, view(op.getKey()), view(op.getValue()), mask ? view(mask) : q,
+        outView,
+        arith::ConstantOp::create(rewriter, loc,
+                                  rewriter.getF32FloatAttr(
+                                      op.getScale().convertToFloat())),
+        arith::ConstantOp::create(rewriter, loc,
+                                  rewriter.getI32IntegerAttr(flags))};
+    func::CallOp::create(rewriter, loc, kernel, operands);
+    rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
+        op, result, out, /*restrict=*/true, /*writable=*/true);
+    return success();
+  }
+};
+
 /// conv (N-d, grouped): zero-pad the input, then one contraction over the
 /// input channels of the group and the kernel window.
 struct LowerConv : OpRewritePattern<ConvOp> {
@@ -1709,6 +1822,7 @@ struct LowerRotaryEmbedding : OpRewritePattern<RotaryEmbeddingOp> {
 
 struct ConvertSinterToLinalgPass
     : sinter::impl::ConvertSinterToLinalgBase<ConvertSinterToLinalgPass> {
+  using ConvertSinterToLinalgBase::ConvertSinterToLinalgBase;
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
@@ -1724,6 +1838,8 @@ struct ConvertSinterToLinalgPass
              LowerAttention, LowerConv, LowerTopK, LowerGatherElements,
              LowerScatterElements, LowerRange, LowerTrilu, LowerCumSum,
              LowerRotaryEmbedding>(context);
+    if (flashAttention)
+      patterns.add<LowerAttentionToKernel>(context, /*benefit=*/2);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

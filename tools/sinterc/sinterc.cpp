@@ -101,6 +101,12 @@ cl::opt<bool> fuse(
              "when compiling at -O1 and above; --emit=mlir writes the "
              "imported model unless --fuse is given"),
     cl::cat(category));
+cl::opt<bool> flashAttention(
+    "flash-attention",
+    cl::desc("Run f32 attention as the runtime's flash-attention kernel "
+             "(default); =false lowers it to two contractions around a "
+             "softmax, which materialize the scores"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
                      cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
@@ -351,6 +357,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   options.sourceName = llvm::sys::path::filename(inputPath).str();
   options.target = {cpu, optLevel};
   options.extraPasses = extraPasses;
+  options.flashAttention = flashAttention;
   options.entry = entry;
 
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =

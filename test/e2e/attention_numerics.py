@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Numerics of sinter.attention compiled both ways: the flash-attention
+kernel (sinterc's default) and the unfused contractions
+(--flash-attention=false), each against a float64 numpy reference, on random
+inputs: grouped-query heads, causal masks (square and decoding), padding
+masks, long sequences that span many key blocks, and rows whose keys are all
+masked, where the kernel must give zeros and no NaN (the unfused softmax
+divides 0 by 0 there, so that case checks the kernel alone).
+
+  attention_numerics.py --bin build/bin --work DIR
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def reference(q, k, v, mask, causal, scale):
+    group = q.shape[1] // k.shape[1]
+    k = np.repeat(k.astype(np.float64), group, axis=1)
+    v = np.repeat(v.astype(np.float64), group, axis=1)
+    s = np.einsum("bhid,bhjd->bhij", q.astype(np.float64), k) * scale
+    if mask is not None:
+        s = s + mask.astype(np.float64)
+    sq, sk = s.shape[2], s.shape[3]
+    if causal:
+        hidden = np.arange(sk)[None, :] > np.arange(sq)[:, None] + (sk - sq)
+        s = np.where(hidden, -np.inf, s)
+    top = s.max(axis=-1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    e = np.exp(s - top)
+    total = e.sum(axis=-1, keepdims=True)
+    p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    return np.einsum("bhij,bhjd->bhid", p, v).astype(np.float32)
+
+
+def mlir_type(shape):
+    return "tensor<" + "x".join(str(d) for d in shape) + "xf32>"
+
+
+def module(q, k, v, mask, causal, scale):
+    args = [f"%q: {mlir_type(q.shape)}", f"%k: {mlir_type(k.shape)}", f"%v: {mlir_type(v.shape)}"]
+    operand_types = [mlir_type(q.shape), mlir_type(k.shape), mlir_type(v.shape)]
+    mask_text = ""
+    if mask is not None:
+        args.append(f"%m: {mlir_type(mask.shape)}")
+        operand_types.append(mlir_type(mask.shape))
+        mask_text = " mask %m"
+    out = mlir_type(q.shape[:3] + v.shape[3:])
+    return (f"func.func @main({', '.join(args)}) -> {out} {{\n"
+            f"  %0 = sinter.attention %q, %k, %v{mask_text}{' causal' if causal else ''} "
+            f"scale {scale!r} : ({', '.join(operand_types)}) -> {out}\n"
+            f"  return %0 : {out}\n}}\n")
+
+
+def run_case(args, name, q, k, v, mask, causal, scale, unfused_too):
+    work = os.path.join(args.work, name)
+    os.makedirs(work, exist_ok=True)
+    inputs = [q, k, v] + ([mask] if mask is not None else [])
+    files = []
+    for i, array in enumerate(inputs):
+        path = os.path.join(work, f"input_{i}.npy")
+        np.save(path, array)
+        files.append(path)
+    expected = reference(q, k, v, mask, causal, scale)
+    assert not np.isnan(expected).any()
+    ref_path = os.path.join(work, "reference.npy")
+    np.save(ref_path, expected)
+    with open(os.path.join(work, "model.mlir"), "w") as f:
+        f.write(module(q, k, v, mask, causal, scale))
+    failures = 0
+    for flash in [True, False] if unfused_too else [True]:
+        stem = os.path.join(work, "flash" if flash else "unfused")
+        compile_ = subprocess.run(
+            [os.path.join(args.bin, "sinterc"), os.path.join(work, "model.mlir"), "-o", stem,
+             f"--flash-attention={'true' if flash else 'false'}"], capture_output=True, text=True)
+        if compile_.returncode != 0:
+            print(compile_.stderr)
+            failures += 1
+            continue
+        for threads in (1, 2):
+            run = subprocess.run(
+                [os.path.join(args.bin, "sinter-run"), stem + ".so", f"--num-threads={threads}"]
+                + [f"--input={p}" for p in files] + [f"--reference={ref_path}"],
+                capture_output=True, text=True)
+            verdict = "ok" if run.returncode == 0 else "FAIL"
+            lines = [l for l in run.stdout.splitlines() if "max abs error" in l]
+            print(f"{name} {'flash' if flash else 'unfused'} {threads} thread(s): {verdict} "
+                  f"{lines[0].split(':', 1)[1].strip() if lines else run.stderr.strip()}")
+            failures += run.returncode != 0
+    return failures
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    args = parser.parse_args()
+    rng = np.random.default_rng(7)
+
+    def rand(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    failures = 0
+    # Grouped-query causal attention over several partial key blocks.
+    failures += run_case(args, "gqa-causal-300", rand(1, 4, 300, 64), rand(1, 2, 300, 64),
+                         rand(1, 2, 300, 64), None, True, 0.125, True)
+    # Decoding: one query against 517 keys, causal aligned to the end.
+    failures += run_case(args, "decode-1x517", rand(2, 4, 1, 32), rand(2, 4, 517, 32),
+                         rand(2, 4, 517, 32), None, True, 0.17677669, True)
+    # A padding mask [B, 1, 1, Sk] (BERT) with -inf on padded keys, batch 2.
+    pad = np.zeros((2, 1, 1, 1030), np.float32)
+    pad[0, ..., 700:] = -np.inf
+    pad[1, ..., 1000:] = np.finfo(np.float32).min
+    failures += run_case(args, "padding-1030", rand(2, 2, 1030, 16), rand(2, 2, 1030, 16),
+                         rand(2, 2, 1030, 16), pad, False, 0.25, True)
+    # A long causal sequence (32 query blocks, 32 key blocks per head).
+    failures += run_case(args, "causal-4096", rand(1, 2, 4096, 64), rand(1, 2, 4096, 64),
+                         rand(1, 2, 4096, 64), None, True, 0.125, True)
+    # Rows with every key masked: zeros from the kernel, never NaN.
+    full = rand(1, 1, 64, 200) * 0.1
+    full[..., 5, :] = -np.inf
+    full[..., 40:48, :] = -np.inf
+    failures += run_case(args, "masked-rows", rand(1, 3, 64, 40), rand(1, 3, 200, 40),
+                         rand(1, 3, 200, 24), full, False, 0.3, False)
+    print("attention numerics:", "FAIL" if failures else "all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
