@@ -12,10 +12,12 @@
 #include "codegen/Passes.h"
 #include "ir/ShapeInference.h"
 #include "ir/SinterOps.h"
+#include "sinter/runtime.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -1158,10 +1160,22 @@ template <typename OpTy> struct LowerNorm : OpRewritePattern<OpTy> {
   }
 };
 
+/// The dynamic sizes of attention's result B x Hq x Sq x Dv: the first
+/// three are the query's, the last the value's.
+SmallVector<Value> attentionResultSizes(OpBuilder &b, Location loc,
+                                        AttentionOp op) {
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < 4; ++i)
+    if (Value size =
+            dynamicDim(b, loc, i == 3 ? op.getValue() : op.getQuery(), i))
+      sizes.push_back(size);
+  return sizes;
+}
+
 /// attention, unfused: scores = Q K^T (grouped-query heads read key/value
 /// head h / group through the indexing maps, no copies), scaled, masked,
-/// softmax over the keys, then P V. The fused flash-attention lowering
-/// replaces this in the fusion issue.
+/// softmax over the keys, then P V. With the pass's flash-attention option,
+/// LowerAttentionToKernel takes the attention the runtime kernel handles.
 struct LowerAttention : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
@@ -1237,14 +1251,10 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     Value probabilities = softmax(rewriter, loc, masked, 3, false);
 
     // out[b, h, i, e] = sum_j p[b, h, i, j] * v[b, h / group, j, e]
-    SmallVector<Value> outSizes;
-    for (int64_t i = 0; i < 4; ++i)
-      if (result.isDynamicDim(i))
-        outSizes.push_back(
-            tensor::DimOp::create(rewriter, loc, i == 3 ? v : q, i));
     Value out =
         contraction(rewriter, loc, probabilities, v,
-                    zeroFilled(rewriter, loc, result, outSizes),
+                    zeroFilled(rewriter, loc, result,
+                               attentionResultSizes(rewriter, loc, op)),
                     {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, context),
                      AffineMap::get(5, 0, {d(0), kvHead, d(4), d(3)}, context),
                      AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, context)},
@@ -1254,16 +1264,11 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
   }
 };
 
-/// The runtime's flash-attention kernel (runtime/src/attention.c) and the
-/// largest head size it takes.
-constexpr StringLiteral kAttentionKernel = "sinter_attention_f32";
-constexpr int64_t kAttentionKernelMaxHeadDim = 256;
-
-/// f32 attention as a call of the runtime's flash-attention kernel: an
-/// online softmax over blocks of keys, so the Sq x Sk scores never exist
-/// (LowerAttention's contractions materialize them). The kernel reads
-/// strided views of Q, K, V and the mask and writes a new buffer, which
-/// bufferization takes as the op's result.
+/// f32 attention as a call of the runtime's flash-attention kernel
+/// (runtime/src/attention.c): an online softmax over blocks of keys, so the
+/// Sq x Sk scores never exist (LowerAttention's contractions materialize
+/// them). The kernel reads strided views of Q, K, V and the mask and writes
+/// a new buffer, which bufferization takes as the op's result.
 struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
@@ -1274,87 +1279,70 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
     auto isF32 = [&](Value v) {
       return !v || getElementTypeOrSelf(v.getType()) == f32;
     };
-    int64_t headDim = op.getQuery().getType().getDimSize(3),
-            valueDim = op.getValue().getType().getDimSize(3);
+    auto fitsKernel = [](int64_t headDim) {
+      return !ShapedType::isDynamic(headDim) &&
+             headDim <= SINTER_ATTENTION_MAX_HEAD_DIM;
+    };
     auto module = op->getParentOfType<ModuleOp>();
     if (!isF32(op.getQuery()) || !isF32(op.getKey()) || !isF32(op.getValue()) ||
-        !isF32(op.getMask()) || ShapedType::isDynamic(headDim) ||
-        ShapedType::isDynamic(valueDim) ||
-        headDim > kAttentionKernelMaxHeadDim ||
-        valueDim > kAttentionKernelMaxHeadDim ||
+        !isF32(op.getMask()) ||
+        !fitsKernel(op.getQuery().getType().getDimSize(3)) ||
+        !fitsKernel(op.getValue().getType().getDimSize(3)) ||
         ShapedType::isDynamic(op.getKey().getType().getDimSize(1)) || !module)
       return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
 
-    // Every operand as a 4-D strided view, as the kernel's C interface
-    // takes it.
-    auto anyView = MemRefType::get(
-        SmallVector<int64_t>(4, ShapedType::kDynamic), f32,
-        StridedLayoutAttr::get(rewriter.getContext(), ShapedType::kDynamic,
-                               SmallVector<int64_t>(4, ShapedType::kDynamic)));
+    // Every operand as a 4-D view of any sizes and strides, as the kernel's
+    // C interface takes it.
+    auto anyView = cast<MemRefType>(
+        bufferization::getMemRefTypeWithFullyDynamicLayout(
+            RankedTensorType::get(SmallVector<int64_t>(4, ShapedType::kDynamic),
+                                  f32)));
     auto view = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      auto strided = MemRefType::get(
-          type.getShape(), f32,
-          StridedLayoutAttr::get(rewriter.getContext(), ShapedType::kDynamic,
-                                 SmallVector<int64_t>(4, ShapedType::kDynamic)));
-      Value buffer = bufferization::ToBufferOp::create(rewriter, loc, strided,
-                                                       tensor, /*readOnly=*/true);
+      Value buffer = bufferization::ToBufferOp::create(
+          rewriter, loc,
+          bufferization::getMemRefTypeWithFullyDynamicLayout(
+              cast<TensorType>(tensor.getType())),
+          tensor, /*readOnly=*/true);
       return memref::CastOp::create(rewriter, loc, anyView, buffer);
     };
     Value mask = op.getMask();
-    if (mask) {
-      // A mask of lower rank gets leading 1s (broadcast, stride ignored).
-      auto maskType = cast<RankedTensorType>(mask.getType());
-      if (maskType.getRank() < 4) {
-        SmallVector<int64_t> shape(4 - maskType.getRank(), 1);
-        llvm::append_range(shape, maskType.getShape());
-        SmallVector<Value> dynamic;
-        for (int64_t i = 0; i < maskType.getRank(); ++i)
-          if (maskType.isDynamicDim(i))
-            dynamic.push_back(tensor::DimOp::create(rewriter, loc, mask, i));
-        mask = ReshapeOp::create(rewriter, loc,
-                                 RankedTensorType::get(shape, f32), mask,
-                                 dynamic, shape);
-      }
+    if (mask && tensorType(mask).getRank() < 4) {
+      // Leading 1s for a mask of lower rank (the kernel broadcasts them).
+      SmallVector<int64_t> shape(4 - tensorType(mask).getRank(), 1);
+      llvm::append_range(shape, tensorType(mask).getShape());
+      auto type = RankedTensorType::get(shape, f32);
+      mask = ReshapeOp::create(rewriter, loc, type, mask,
+                               broadcastSizes(rewriter, loc, type, mask),
+                               shape);
     }
-    SmallVector<Value> outSizes;
-    for (int64_t i = 0; i < 4; ++i)
-      if (result.isDynamicDim(i))
-        outSizes.push_back(tensor::DimOp::create(
-            rewriter, loc, i == 3 ? op.getValue() : op.getQuery(), i));
-    auto outType = MemRefType::get(result.getShape(), f32);
-    Value out = memref::AllocOp::create(rewriter, loc, outType, outSizes,
-                                        rewriter.getI64IntegerAttr(64));
-    Value outView = memref::CastOp::create(
-        rewriter, loc, anyView,
-        memref::CastOp::create(
-            rewriter, loc,
-            MemRefType::get(result.getShape(), f32,
-                            StridedLayoutAttr::get(
-                                rewriter.getContext(), ShapedType::kDynamic,
-                                SmallVector<int64_t>(4, ShapedType::kDynamic))),
-            out));
+    Value out = memref::AllocOp::create(
+        rewriter, loc, MemRefType::get(result.getShape(), f32),
+        attentionResultSizes(rewriter, loc, op),
+        rewriter.getI64IntegerAttr(64));
 
-    auto kernel = module.lookupSymbol<func::FuncOp>(kAttentionKernel);
+    auto kernel = module.lookupSymbol<func::FuncOp>(SINTER_ATTENTION_KERNEL);
     if (!kernel) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(module.getBody());
       kernel = func::FuncOp::create(
-          rewriter, loc, kAttentionKernel,
+          rewriter, loc, SINTER_ATTENTION_KERNEL,
           rewriter.getFunctionType({anyView, anyView, anyView, anyView,
                                     anyView, f32, rewriter.getI32Type()},
                                    {}));
       kernel.setPrivate();
-      kernel->setAttr("llvm.emit_c_interface", rewriter.getUnitAttr());
+      kernel->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                      rewriter.getUnitAttr());
     }
     Value q = view(op.getQuery());
-    int32_t flags = (op.getCausal() ? 1 : 0) | (mask ? 2 : 0);
+    int32_t flags = (op.getCausal() ? SINTER_ATTENTION_CAUSAL : 0) |
+                    (mask ? SINTER_ATTENTION_HAS_MASK : 0);
     SmallVector<Value> operands = {
-        q, view(op.getKey()), view(op.getValue()), mask ? view(mask) : q,
-        outView,
-        arith::ConstantOp::create(rewriter, loc,
-                                  rewriter.getF32FloatAttr(
-                                      op.getScale().convertToFloat())),
+        q,
+        view(op.getKey()),
+        view(op.getValue()),
+        mask ? view(mask) : q,
+        memref::CastOp::create(rewriter, loc, anyView, out),
+        scalar(rewriter, loc, f32, op.getScale().convertToDouble()),
         arith::ConstantOp::create(rewriter, loc,
                                   rewriter.getI32IntegerAttr(flags))};
     func::CallOp::create(rewriter, loc, kernel, operands);

@@ -31,6 +31,34 @@ struct Triangle {
   int64_t offset;
 };
 
+/// The elements of a constant shaped [1, ..., 1, rows, columns], which is
+/// how exported masks over (query, key) are stored.
+struct ConstantMatrix {
+  int64_t rows, columns;
+  SmallVector<double> elements;
+
+  /// Whether `holds(i, j, element)` is true of every element.
+  bool all(llvm::function_ref<bool(int64_t, int64_t, double)> holds) const {
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < columns; ++j)
+        if (!holds(i, j, elements[i * columns + j]))
+          return false;
+    return true;
+  }
+};
+
+std::optional<ConstantMatrix> constantMatrix(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!type.hasStaticShape() || type.getRank() < 2 ||
+      !dropLeadingOnes(type.getShape(), 2))
+    return std::nullopt;
+  std::optional<SmallVector<double>> elements = constantElements(value);
+  if (!elements)
+    return std::nullopt;
+  return ConstantMatrix{type.getDimSize(type.getRank() - 2),
+                        type.getShape().back(), std::move(*elements)};
+}
+
 bool isTrueSplat(Value value) {
   if (std::optional<double> splat = getSplatValue(value))
     return *splat != 0.0;
@@ -61,49 +89,29 @@ std::optional<Triangle> matchTriangle(Value condition) {
       return Triangle{true, k - 1};
     return Triangle{false, k};
   }
-  auto shape = type.getShape();
-  if (!type.hasStaticShape() ||
-      !dropLeadingOnes(shape, 2).has_value())
+  std::optional<ConstantMatrix> matrix = constantMatrix(condition);
+  if (!matrix)
     return std::nullopt;
-  std::optional<SmallVector<double>> elements = constantElements(condition);
-  if (!elements)
-    return std::nullopt;
-  int64_t rows = shape[shape.size() - 2], columns = shape.back();
-  for (Triangle candidate : {Triangle{true, columns - rows},
-                             Triangle{false, columns - rows}}) {
-    bool matches = true;
-    for (int64_t i = 0; i < rows && matches; ++i)
-      for (int64_t j = 0; j < columns && matches; ++j) {
-        bool set = (*elements)[i * columns + j] != 0.0;
-        bool after = j - i > candidate.offset;
-        matches = set == (candidate.future ? after : !after);
-      }
-    if (matches)
-      return candidate;
-  }
+  int64_t offset = matrix->columns - matrix->rows;
+  for (bool future : {true, false})
+    if (matrix->all([&](int64_t i, int64_t j, double element) {
+          bool after = j - i > offset;
+          return (element != 0.0) == (future ? after : !after);
+        }))
+      return Triangle{future, offset};
   return std::nullopt;
 }
 
 /// An additive constant mask that is 0 on and before the diagonal (aligned
 /// to the end) and hides everything after it.
 bool isCausalAdditiveMask(Value mask) {
-  auto type = cast<RankedTensorType>(mask.getType());
-  if (!type.hasStaticShape() || type.getRank() < 2 ||
-      !dropLeadingOnes(type.getShape(), 2))
+  std::optional<ConstantMatrix> matrix = constantMatrix(mask);
+  if (!matrix)
     return false;
-  std::optional<SmallVector<double>> elements = constantElements(mask);
-  if (!elements)
-    return false;
-  int64_t rows = type.getShape()[type.getRank() - 2],
-          columns = type.getShape().back();
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < columns; ++j) {
-      double value = (*elements)[i * columns + j];
-      bool hidden = j - i > columns - rows;
-      if (hidden ? !(value <= kHidden) : value != 0.0)
-        return false;
-    }
-  return true;
+  int64_t offset = matrix->columns - matrix->rows;
+  return matrix->all([&](int64_t i, int64_t j, double element) {
+    return j - i > offset ? element <= kHidden : element == 0.0;
+  });
 }
 
 /// Whether a causal mask of shape [..., Sq', Sk'] applies to scores whose
@@ -160,16 +168,14 @@ std::optional<Mask> peelMask(Value &scores, RankedTensorType scoresType) {
   Operation *op = scores.getDefiningOp();
   if (auto add = dyn_cast_or_null<AddOp>(op)) {
     // The scores side is the one computed from a product.
-    for (auto [inner, additive] : {std::pair(add.getLhs(), add.getRhs()),
-                                   std::pair(add.getRhs(), add.getLhs())}) {
+    for (auto [inner, additive] : bothOrders(add)) {
       if (inner.getType() != scoresType || !inner.hasOneUse() ||
           !isa_and_nonnull<MatmulOp, MulOp, DivOp>(inner.getDefiningOp()))
         continue;
       scores = inner;
       if (isCausalAdditiveMask(additive) &&
           alignsWithScores(additive, scoresType,
-                           scoresType.getDimSize(3) -
-                               scoresType.getDimSize(2)))
+                           scoresType.getDimSize(3) - scoresType.getDimSize(2)))
         mask.causal = true;
       else
         mask.additive = additive;
@@ -179,8 +185,10 @@ std::optional<Mask> peelMask(Value &scores, RankedTensorType scoresType) {
   }
   if (auto where = dyn_cast_or_null<WhereOp>(op)) {
     for (bool scoresWhenTrue : {true, false}) {
-      Value inner = scoresWhenTrue ? where.getTrueValue() : where.getFalseValue();
-      Value fill = scoresWhenTrue ? where.getFalseValue() : where.getTrueValue();
+      Value inner =
+          scoresWhenTrue ? where.getTrueValue() : where.getFalseValue();
+      Value fill =
+          scoresWhenTrue ? where.getFalseValue() : where.getTrueValue();
       std::optional<double> fillValue = getSplatValue(fill);
       if (inner.getType() != scoresType || !inner.hasOneUse() || !fillValue ||
           !isScalarLike(fill, inner))
@@ -213,8 +221,7 @@ Value peelScale(Value value, double &scale) {
   if (!op || !value.hasOneUse())
     return value;
   if (auto mul = dyn_cast<MulOp>(op))
-    for (auto [inner, constant] : {std::pair(mul.getLhs(), mul.getRhs()),
-                                   std::pair(mul.getRhs(), mul.getLhs())})
+    for (auto [inner, constant] : bothOrders(mul))
       if (std::optional<double> factor = getSplatValue(constant);
           factor && isScalarLike(constant, inner) &&
           inner.getType() == mul.getType()) {
@@ -223,7 +230,8 @@ Value peelScale(Value value, double &scale) {
       }
   if (auto div = dyn_cast<DivOp>(op))
     if (std::optional<double> divisor = getSplatValue(div.getRhs());
-        divisor && *divisor != 0.0 && isScalarLike(div.getRhs(), div.getLhs()) &&
+        divisor && *divisor != 0.0 &&
+        isScalarLike(div.getRhs(), div.getLhs()) &&
         div.getLhs().getType() == div.getType()) {
       scale /= *divisor;
       return div.getLhs();
@@ -320,7 +328,8 @@ struct AttentionFromSoftmax : OpRewritePattern<MatmulOp> {
     // Grouped-query K and V: read them before their repetition, on both
     // sides or neither (a one-sided peel would pair the wrong heads).
     KeySource key = keySource(keyT);
-    Value unrepeatedKey = key.perm.empty() ? beforeRepetition(key.base) : key.base;
+    Value unrepeatedKey =
+        key.perm.empty() ? beforeRepetition(key.base) : key.base;
     Value unrepeatedValue = beforeRepetition(value);
     if (unrepeatedKey != key.base && unrepeatedValue != value &&
         dim(unrepeatedKey, 1) == dim(unrepeatedValue, 1)) {
@@ -330,10 +339,10 @@ struct AttentionFromSoftmax : OpRewritePattern<MatmulOp> {
     // The op does not broadcast batch or sequence sizes, and its heads are
     // grouped, not broadcast: check what numpy's matmul let through.
     int64_t batch = dim(query, 0), heads = dim(query, 1);
-    int64_t keyHeads = key.perm.empty() ? dim(key.base, 1)
-                                        : dim(key.base, key.perm[1]);
-    int64_t keyBatch = key.perm.empty() ? dim(key.base, 0)
-                                        : dim(key.base, key.perm[0]);
+    int64_t keyHeads =
+        key.perm.empty() ? dim(key.base, 1) : dim(key.base, key.perm[1]);
+    int64_t keyBatch =
+        key.perm.empty() ? dim(key.base, 0) : dim(key.base, key.perm[0]);
     if (batch != keyBatch || batch != dim(value, 0) ||
         keyHeads != dim(value, 1) || ShapedType::isDynamic(heads) ||
         ShapedType::isDynamic(keyHeads) || keyHeads == 0 ||

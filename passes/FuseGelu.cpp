@@ -27,8 +27,7 @@ template <typename Unary> Value onePlus(Value value) {
   auto add = value.getDefiningOp<AddOp>();
   if (!add || !value.hasOneUse())
     return nullptr;
-  for (auto [one, other] : {std::pair(add.getLhs(), add.getRhs()),
-                            std::pair(add.getRhs(), add.getLhs())}) {
+  for (auto [one, other] : bothOrders(add)) {
     auto unary = dyn_cast_or_null<Unary>(other.getDefiningOp());
     if (unary && other.hasOneUse() && isSplatNear(one, 1.0, 0.0) &&
         isScalarLike(one, other))
@@ -56,8 +55,7 @@ bool isTanhArgument(Value u, Value x) {
     auto add = (*rest)[0].getDefiningOp<AddOp>();
     if (!add || !(*rest)[0].hasOneUse())
       return false;
-    for (auto [one, term] : {std::pair(add.getLhs(), add.getRhs()),
-                             std::pair(add.getRhs(), add.getLhs())}) {
+    for (auto [one, term] : bothOrders(add)) {
       Product square = flattenProduct(term);
       if (isSplatNear(one, 1.0, 0.0) && term.hasOneUse() &&
           square.without(x, 2) && square.without(x, 2)->empty() &&
@@ -72,8 +70,7 @@ bool isTanhArgument(Value u, Value x) {
   auto add = outer.factors[0].getDefiningOp<AddOp>();
   if (!add)
     return false;
-  for (auto [linear, cubic] : {std::pair(add.getLhs(), add.getRhs()),
-                               std::pair(add.getRhs(), add.getLhs())}) {
+  for (auto [linear, cubic] : bothOrders(add)) {
     if (linear != x || !cubic.hasOneUse())
       continue;
     Product cube = flattenProduct(cubic);

@@ -69,8 +69,8 @@ struct LayerNormFromReductions : OpRewritePattern<ReduceMeanOp> {
     rewriter.setInsertionPoint(last);
     Location loc = rewriter.getFusedLoc({mean.getLoc(), last->getLoc()});
     Type elementType = type.getElementType();
-    Value gamma = normParameter(rewriter, loc, affine.gamma, shape,
-                                elementType, /*onesWhenAbsent=*/true);
+    Value gamma = normParameter(rewriter, loc, affine.gamma, shape, elementType,
+                                /*onesWhenAbsent=*/true);
     Value beta = normParameter(rewriter, loc, affine.beta, shape, elementType,
                                /*onesWhenAbsent=*/false);
     rewriter.replaceOpWithNewOp<LayerNormOp>(

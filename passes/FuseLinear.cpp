@@ -22,7 +22,8 @@ struct MatmulToLinear : OpRewritePattern<MatmulOp> {
     RankedTensorType lhs = op.getLhs().getType(), rhs = op.getRhs().getType();
     if (!isa<FloatType>(lhs.getElementType()) || rhs.getRank() != 2 ||
         lhs.getRank() < 2)
-      return rewriter.notifyMatchFailure(op, "not x (rank >= 2) times a matrix");
+      return rewriter.notifyMatchFailure(op,
+                                         "not x (rank >= 2) times a matrix");
     Value weight = op.getRhs();
     bool transposed = false;
     if (auto transpose = weight.getDefiningOp<TransposeOp>();
@@ -46,8 +47,7 @@ struct FoldBiasIntoLinear : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AddOp op,
                                 PatternRewriter &rewriter) const override {
-    for (auto [product, bias] : {std::pair(op.getLhs(), op.getRhs()),
-                                 std::pair(op.getRhs(), op.getLhs())}) {
+    for (auto [product, bias] : bothOrders(op)) {
       auto linear = product.getDefiningOp<LinearOp>();
       if (!linear || linear.getBias() || !product.hasOneUse() ||
           op.getType() != linear.getType())
@@ -59,9 +59,9 @@ struct FoldBiasIntoLinear : OpRewritePattern<AddOp> {
       if (ShapedType::isDynamic(n) || !shape || (*shape)[0] != n)
         continue;
       Value vector = reshapeTo(rewriter, op.getLoc(), bias, {n});
-      rewriter.replaceOpWithNewOp<LinearOp>(
-          op, linear.getInput(), linear.getWeight(), vector,
-          linear.getTransposeWeight());
+      rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getInput(),
+                                            linear.getWeight(), vector,
+                                            linear.getTransposeWeight());
       return success();
     }
     return rewriter.notifyMatchFailure(op, "not a bias added to a linear");

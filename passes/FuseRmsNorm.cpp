@@ -35,8 +35,7 @@ struct RmsNormFromReductions : OpRewritePattern<ReduceMeanOp> {
     Value x = squared(mean.getInput());
     std::optional<int64_t> axis = trailingReductionAxis(mean);
     if (!x || !mean.getInput().hasOneUse() || !mean.getResult().hasOneUse() ||
-        !axis ||
-        !isa<FloatType>(getElementTypeOrSelf(x.getType())))
+        !axis || !isa<FloatType>(getElementTypeOrSelf(x.getType())))
       return rewriter.notifyMatchFailure(mean, "not a mean of squares");
     auto type = cast<RankedTensorType>(x.getType());
     // The root's users: one of them divides or multiplies x by it.

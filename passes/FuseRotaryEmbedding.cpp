@@ -1,4 +1,5 @@
-//===- FuseRotaryEmbedding.cpp - RoPE in its rotate-half and interleaved forms //
+//===- FuseRotaryEmbedding.cpp - RoPE in its rotate-half and interleaved forms
+////
 
 #include "passes/Matchers.h"
 #include "passes/Passes.h"
@@ -146,7 +147,8 @@ bool isRotateInterleaved(Value rotated, Value x) {
       concat.getType().getShape().back() != 2)
     return false;
   bool firstNegative, secondNegative;
-  std::optional<LastAxisRange> odd = strided(concat.getInputs()[0], firstNegative);
+  std::optional<LastAxisRange> odd =
+      strided(concat.getInputs()[0], firstNegative);
   std::optional<LastAxisRange> even =
       strided(concat.getInputs()[1], secondNegative);
   int64_t width = cast<RankedTensorType>(x.getType()).getShape().back();
@@ -185,19 +187,15 @@ struct RotaryFromProducts : OpRewritePattern<AddOp> {
     if (type.getRank() != 4 || !isa<FloatType>(type.getElementType()) ||
         type.isDynamicDim(3) || type.getDimSize(3) % 2 != 0)
       return rewriter.notifyMatchFailure(op, "not a 4-D float with even D");
-    for (auto [direct, rotated] : {std::pair(op.getLhs(), op.getRhs()),
-                                   std::pair(op.getRhs(), op.getLhs())}) {
+    for (auto [direct, rotated] : bothOrders(op)) {
       auto cosMul = direct.getDefiningOp<MulOp>();
       auto sinMul = rotated.getDefiningOp<MulOp>();
       if (!cosMul || !sinMul || !direct.hasOneUse() || !rotated.hasOneUse())
         continue;
-      for (auto [x, cos] : {std::pair(cosMul.getLhs(), cosMul.getRhs()),
-                            std::pair(cosMul.getRhs(), cosMul.getLhs())}) {
+      for (auto [x, cos] : bothOrders(cosMul)) {
         if (x.getType() != type)
           continue;
-        for (auto [rotation, sin] :
-             {std::pair(sinMul.getLhs(), sinMul.getRhs()),
-              std::pair(sinMul.getRhs(), sinMul.getLhs())}) {
+        for (auto [rotation, sin] : bothOrders(sinMul)) {
           if (!rotation.hasOneUse() || rotation.getType() != type ||
               cos.getType() != sin.getType())
             continue;
@@ -250,9 +248,9 @@ struct PartialRotary : OpRewritePattern<ConcatOp> {
         rest->source.getType() != op.getType() ||
         rest->end != op.getType().getShape().back())
       return rewriter.notifyMatchFailure(op, "not a split of one tensor");
-    rewriter.replaceOpWithNewOp<RotaryEmbeddingOp>(
-        op, rotated->source, rope.getCos(), rope.getSin(),
-        rope.getInterleaved());
+    rewriter.replaceOpWithNewOp<RotaryEmbeddingOp>(op, rotated->source,
+                                                   rope.getCos(), rope.getSin(),
+                                                   rope.getInterleaved());
     return success();
   }
 };

@@ -19,8 +19,7 @@ struct SiluFromSigmoid : OpRewritePattern<MulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MulOp op,
                                 PatternRewriter &rewriter) const override {
-    for (auto [x, gate] : {std::pair(op.getLhs(), op.getRhs()),
-                           std::pair(op.getRhs(), op.getLhs())}) {
+    for (auto [x, gate] : bothOrders(op)) {
       auto sigmoid = gate.getDefiningOp<SigmoidOp>();
       if (!sigmoid || sigmoid.getInput() != x || !gate.hasOneUse() ||
           x.getType() != op.getType())
@@ -42,8 +41,7 @@ struct SiluFromExp : OpRewritePattern<DivOp> {
     if (!add || !op.getRhs().hasOneUse() || x.getType() != op.getType() ||
         !isa<FloatType>(op.getType().getElementType()))
       return rewriter.notifyMatchFailure(op, "not x / (1 + ...)");
-    for (auto [one, term] : {std::pair(add.getLhs(), add.getRhs()),
-                             std::pair(add.getRhs(), add.getLhs())}) {
+    for (auto [one, term] : bothOrders(add)) {
       auto exp = term.getDefiningOp<ExpOp>();
       if (!exp || !term.hasOneUse() || !isSplatNear(one, 1.0, 0.0) ||
           !isScalarLike(one, term) || negated(exp.getInput()) != x ||
@@ -61,8 +59,7 @@ struct SwigluFromSilu : OpRewritePattern<MulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MulOp op,
                                 PatternRewriter &rewriter) const override {
-    for (auto [gated, up] : {std::pair(op.getLhs(), op.getRhs()),
-                             std::pair(op.getRhs(), op.getLhs())}) {
+    for (auto [gated, up] : bothOrders(op)) {
       auto silu = gated.getDefiningOp<SiluOp>();
       if (!silu || !gated.hasOneUse() || up.getType() != op.getType() ||
           gated.getType() != op.getType())

@@ -138,6 +138,11 @@ Product flattenProduct(Value root) {
   return product;
 }
 
+std::array<std::pair<Value, Value>, 2> bothOrders(Operation *op) {
+  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+  return {std::pair(lhs, rhs), std::pair(rhs, lhs)};
+}
+
 Value otherOperand(Operation *op, Value known) {
   if (!op || op->getNumOperands() != 2)
     return nullptr;
@@ -158,8 +163,7 @@ Value negated(Value value) {
   if (auto neg = value.getDefiningOp<NegOp>())
     return neg.getInput();
   if (auto mul = value.getDefiningOp<MulOp>()) {
-    for (auto [scalar, x] : {std::pair(mul.getRhs(), mul.getLhs()),
-                             std::pair(mul.getLhs(), mul.getRhs())})
+    for (auto [x, scalar] : bothOrders(mul))
       if (isSplatNear(scalar, -1.0, 0.0) && isScalarLike(scalar, x) &&
           x.getType() == mul.getType())
         return x;
@@ -292,8 +296,8 @@ std::optional<SmallVector<double>> constantElements(Value value,
     }
     return true;
   };
-  bool ok = elementType.isF32()       ? read(float())
-            : elementType.isF64()     ? read(double())
+  bool ok = elementType.isF32()         ? read(float())
+            : elementType.isF64()       ? read(double())
             : elementType.isInteger(64) ? read(int64_t())
             : elementType.isInteger(32) ? read(int32_t())
             : elementType.isInteger(8) || elementType.isInteger(1)

@@ -14,6 +14,7 @@
 #include "ir/SinterOps.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include <array>
 #include <optional>
 
 namespace sinter {
@@ -47,6 +48,11 @@ struct Product {
 /// Splat constants become part of the coefficient only when they do not
 /// broadcast `root`'s shape.
 Product flattenProduct(mlir::Value root);
+
+/// The two operands of a commutative binary op in both orders, so that a
+/// pattern names them by role: `for (auto [x, c] : bothOrders(mul))`.
+std::array<std::pair<mlir::Value, mlir::Value>, 2>
+bothOrders(mlir::Operation *op);
 
 /// The other operand of a binary op, given one of them; null when `known`
 /// is not an operand.

@@ -31,8 +31,7 @@ namespace {
 /// v + eps (either order) or v alone.
 RootOfSum splitEpsilon(Value sum) {
   if (auto add = sum.getDefiningOp<AddOp>(); add && sum.hasOneUse()) {
-    for (auto [v, eps] : {std::pair(add.getLhs(), add.getRhs()),
-                          std::pair(add.getRhs(), add.getLhs())})
+    for (auto [v, eps] : bothOrders(add))
       if (std::optional<double> value = getSplatValue(eps);
           value && *value >= 0.0 && isScalarLike(eps, v) &&
           add.getType() == v.getType())

@@ -20,31 +20,30 @@
 #include "sinter/runtime.h"
 
 #include <cpuid.h>
-#include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
-typedef struct memref4 {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[4];
-  int64_t strides[4];
-} memref4;
+typedef sinter_memref4_f32 memref4;
 
-/* The lowering only calls the kernel for head sizes up to kMaxHeadDim. */
-enum { kQueryBlock = 32, kKeyBlock = 128, kMaxHeadDim = 256 };
+/* The scratch of one thread (kt, the scores, the accumulator) lives on its
+ * stack: 176 KiB at the largest head size, well inside the 4 MiB that
+ * libomp gives its threads. */
+enum {
+  kQueryBlock = 32,
+  kKeyBlock = 128,
+  kMaxHeadDim = SINTER_ATTENTION_MAX_HEAD_DIM
+};
 
-/* Flags of the call: the op's causal attribute, whether a mask is given. */
-enum { kCausal = 1, kHasMask = 2 };
+/* Inlined into each instantiation of attend_block, so that it is compiled
+ * for that instantiation's vector extension. */
+#define SINTER_INLINE static inline __attribute__((always_inline))
 
 /* e^x for x <= 0 (scores minus the running max), as a polynomial the
  * compiler vectorizes: x = n ln2 + r, e^r by a degree-6 polynomial on
  * |r| <= ln2 / 2 (relative error < 2e-7), 2^n built in the exponent bits.
  * Underflows to 0 below -87.3, and -inf gives 0. */
-#define SINTER_INLINE static inline __attribute__((always_inline))
-
 SINTER_INLINE float exp_nonpositive(float x) {
   if (!(x > -87.3f))
     return 0.0f;
@@ -211,11 +210,26 @@ static void attend_block_baseline(const problem *p, int64_t index,
 
 typedef void (*block_fn)(const problem *, int64_t, float *);
 
+static block_fn detect_block_fn(void);
+
+/* Detected on the first call: CPUID traps to the hypervisor in a virtual
+ * machine, which every layer of every run should not pay for. Threads that
+ * race here store the same value. */
+static block_fn select_block_fn(void) {
+  static _Atomic(block_fn) selected;
+  block_fn fn = atomic_load_explicit(&selected, memory_order_relaxed);
+  if (!fn) {
+    fn = detect_block_fn();
+    atomic_store_explicit(&selected, fn, memory_order_relaxed);
+  }
+  return fn;
+}
+
 /* The widest instantiation this CPU and OS run: CPUID for the features,
  * XGETBV for the OS saving the vector registers. Read here rather than
  * with GCC's target_clones, whose resolver needs libgcc's __cpu_model,
  * which model.so does not link. */
-static block_fn select_block_fn(void) {
+static block_fn detect_block_fn(void) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d))
     return attend_block_baseline;
@@ -234,10 +248,6 @@ static block_fn select_block_fn(void) {
   return attend_block_baseline;
 }
 
-SINTER_RT_API void _mlir_ciface_sinter_attention_f32(
-    const memref4 *q, const memref4 *k, const memref4 *v, const memref4 *mask,
-    const memref4 *out, float scale, int32_t flags);
-
 void _mlir_ciface_sinter_attention_f32(const memref4 *q, const memref4 *k,
                                        const memref4 *v, const memref4 *mask,
                                        const memref4 *out, float scale,
@@ -249,8 +259,8 @@ void _mlir_ciface_sinter_attention_f32(const memref4 *q, const memref4 *k,
   p.mask = mask;
   p.out = out;
   p.scale = scale;
-  p.causal = (flags & kCausal) != 0;
-  p.has_mask = (flags & kHasMask) != 0;
+  p.causal = (flags & SINTER_ATTENTION_CAUSAL) != 0;
+  p.has_mask = (flags & SINTER_ATTENTION_HAS_MASK) != 0;
   p.batch = q->sizes[0];
   p.heads = q->sizes[1];
   p.group = k->sizes[1] > 0 ? q->sizes[1] / k->sizes[1] : 1;

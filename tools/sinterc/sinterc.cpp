@@ -295,7 +295,18 @@ llvm::Expected<PendingFile> writePending(StringRef path, StringRef contents) {
 bool fusionEnabled() {
   if (fuse.getNumOccurrences())
     return fuse;
-  return emit != Emit::Mlir && emit != Emit::None && optLevel >= 1;
+  return emit != Emit::Mlir && optLevel >= 1;
+}
+
+/// What --timing and --print-ir-after-all ask of every pass manager; all of
+/// them report to `timingRoot`, so that one report covers every stage.
+void instrument(PassManager &pm, TimingScope &timingRoot) {
+  if (timing)
+    pm.enableTiming(timingRoot);
+  if (printIRAfterAll) {
+    pm.getContext()->disableMultithreading();
+    pm.enableIRPrinting();
+  }
 }
 
 /// Runs the graph-level passes sinterc applies before code generation. The
@@ -316,10 +327,7 @@ LogicalResult runGraphPasses(PassManager &pm, ModuleOp module,
 void printFusionStats(ModuleOp module, llvm::raw_ostream &os) {
   llvm::StringMap<int64_t> counts;
   module.walk([&](Operation *op) {
-    if (isa<sinter::AttentionOp, sinter::LayerNormOp, sinter::RmsNormOp,
-            sinter::GeluOp, sinter::SiluOp, sinter::SwigluOp,
-            sinter::RotaryEmbeddingOp, sinter::LinearOp, sinter::MatmulOp,
-            sinter::SoftmaxOp>(op))
+    if (isa<sinter::SinterDialect>(op->getDialect()))
       ++counts[op->getName().stripDialect()];
   });
   os << "fused ops:  ";
@@ -369,14 +377,8 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   DefaultTimingManager timingManager;
   timingManager.setEnabled(timing);
   TimingScope timingRoot = timingManager.getRootScope();
-  auto setup = [&](PassManager &pm) {
-    if (timing)
-      pm.enableTiming(timingRoot);
-    if (printIRAfterAll) {
-      context.disableMultithreading();
-      pm.enableIRPrinting();
-    }
-  };
+  auto setup = [&](PassManager &pm) { instrument(pm, timingRoot); };
+
   progress.stage("fusing");
   PassManager graphPasses(&context);
   if (failed(runGraphPasses(graphPasses, module, setup)))
@@ -542,14 +544,12 @@ int main(int argc, char **argv) {
     return 0;
 
   if (emit == Emit::Mlir) {
+    DefaultTimingManager timingManager;
+    timingManager.setEnabled(timing);
+    TimingScope timingRoot = timingManager.getRootScope();
     PassManager graphPasses(&context);
     if (failed(runGraphPasses(graphPasses, **module, [&](PassManager &pm) {
-          if (printIRAfterAll) {
-            context.disableMultithreading();
-            pm.enableIRPrinting();
-          }
-          if (timing)
-            pm.enableTiming();
+          instrument(pm, timingRoot);
         })))
       return 1;
     if (llvm::AreStatisticsEnabled())

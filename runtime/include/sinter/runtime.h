@@ -86,6 +86,32 @@ typedef struct sinter_weights_header {
  * cryptographic: it detects corruption and mismatched files. */
 SINTER_RT_API uint64_t sinter_checksum64(const void *data, size_t size);
 
+/*===--- Kernels the generated code calls ---------------------------------===*/
+
+/* Flash attention on f32 (src/attention.c), what `sinter.attention` lowers to
+ * when its head sizes are at most SINTER_ATTENTION_MAX_HEAD_DIM. Called
+ * through MLIR's C interface (`_mlir_ciface_` + SINTER_ATTENTION_KERNEL) with
+ * rank-4 descriptors of Q [B, Hq, Sq, D], K [B, Hkv, Sk, D], V [B, Hkv, Sk,
+ * Dv], the additive mask (broadcast dimensions of size 1; any descriptor when
+ * there is none) and the result [B, Hq, Sq, Dv]; the last dimension of Q, K
+ * and V is contiguous. */
+#define SINTER_ATTENTION_KERNEL "sinter_attention_f32"
+#define SINTER_ATTENTION_MAX_HEAD_DIM 256
+enum { SINTER_ATTENTION_CAUSAL = 1, SINTER_ATTENTION_HAS_MASK = 2 };
+
+typedef struct sinter_memref4_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[4];
+  int64_t strides[4];
+} sinter_memref4_f32;
+
+SINTER_RT_API void _mlir_ciface_sinter_attention_f32(
+    const sinter_memref4_f32 *q, const sinter_memref4_f32 *k,
+    const sinter_memref4_f32 *v, const sinter_memref4_f32 *mask,
+    const sinter_memref4_f32 *out, float scale, int32_t flags);
+
 #ifdef __cplusplus
 }
 #endif

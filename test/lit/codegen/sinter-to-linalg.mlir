@@ -156,6 +156,27 @@ func.func @cast_gelu(%i: tensor<4xi64>, %x: tensor<4xf32>) -> (tensor<4xf32>, te
 
 // -----
 
+// Tests that silu is x * 1 / (1 + e^-x) and swiglu multiplies it by up, each
+// in one elementwise generic.
+// CHECK-LABEL: func @silu_swiglu
+// CHECK: linalg.generic
+// CHECK: arith.negf
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: arith.mulf
+// CHECK: linalg.generic
+// CHECK: math.exp
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK-NOT: sinter.
+func.func @silu_swiglu(%g: tensor<4xf32>, %u: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %0 = sinter.silu %g : tensor<4xf32>
+  %1 = sinter.swiglu %g, %u : tensor<4xf32>
+  return %0, %1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
 // Tests that layer_norm centers by the mean, scales by rsqrt(var + eps)
 // and applies scale and bias in one last elementwise pass.
 // CHECK-LABEL: func @layer_norm

@@ -217,6 +217,10 @@ func.func @composites(%q: tensor<1x8x32x16xf32>, %k: tensor<1x2x?x16xf32>,
   %7 = sinter.rotary_embedding %q, %cos, %sin : (tensor<1x8x32x16xf32>, tensor<32x8xf32>, tensor<32x8xf32>) -> tensor<1x8x32x16xf32>
   // CHECK: sinter.rotary_embedding %{{.*}}, %{{.*}}, %{{.*}} interleaved
   %8 = sinter.rotary_embedding %q, %cos, %sin interleaved : (tensor<1x8x32x16xf32>, tensor<32x8xf32>, tensor<32x8xf32>) -> tensor<1x8x32x16xf32>
+  // CHECK: sinter.silu %{{.*}} : tensor<1x32x64xf32>
+  %9 = sinter.silu %x : tensor<1x32x64xf32>
+  // CHECK: sinter.swiglu %{{.*}}, %{{.*}} : tensor<1x32x64xf32>
+  %10 = sinter.swiglu %x, %9 : tensor<1x32x64xf32>
   return
 }
 
