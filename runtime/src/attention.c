@@ -27,9 +27,9 @@
 
 typedef sinter_memref4_f32 memref4;
 
-/* The scratch of one thread (kt, the scores, the accumulator) lives on its
- * stack: 176 KiB at the largest head size, well inside the 4 MiB that
- * libomp gives its threads. */
+/* The scratch of one thread (K^T, the scores, the accumulator, the scaled
+ * queries) lives on its stack: 208 KiB at the largest head size, well
+ * inside the 4 MiB that libomp gives its threads. */
 enum {
   kQueryBlock = 32,
   kKeyBlock = 128,
@@ -40,31 +40,6 @@ enum {
  * for that instantiation's vector extension. */
 #define SINTER_INLINE static inline __attribute__((always_inline))
 
-/* e^x for x <= 0 (scores minus the running max), as a polynomial the
- * compiler vectorizes: x = n ln2 + r, e^r by a degree-6 polynomial on
- * |r| <= ln2 / 2 (relative error < 2e-7), 2^n built in the exponent bits.
- * Underflows to 0 below -87.3, and -inf gives 0. */
-SINTER_INLINE float exp_nonpositive(float x) {
-  if (!(x > -87.3f))
-    return 0.0f;
-  /* n = round(x / ln2) by truncating x / ln2 - 1/2 toward zero (x <= 0):
-   * a conversion SSE2 vectorizes, unlike floorf, and that reassociation
-   * cannot fold away, unlike the 1.5 * 2^23 trick. */
-  float n = (float)(int32_t)(x * 1.44269504f - 0.5f);
-  float r = x - n * 0.693145752f - n * 1.42860677e-6f;
-  float p = 1.38888889e-3f;
-  p = p * r + 8.33333333e-3f;
-  p = p * r + 4.16666667e-2f;
-  p = p * r + 1.66666667e-1f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  int32_t bits = ((int32_t)n + 127) << 23;
-  float scale;
-  memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-
 typedef struct problem {
   const memref4 *q, *k, *v, *mask, *out;
   float scale;
@@ -72,52 +47,139 @@ typedef struct problem {
   int64_t batch, heads, group, sq, sk, d, dv, offset, query_blocks;
 } problem;
 
-/* Scores of query rows [i0, i0 + rows) against keys [j0, j0 + cols) of one
- * (b, h): s = scale * q k^T + mask, -inf where causal hides the key. The
- * K block is first transposed into kt so that the inner loop runs over
- * contiguous keys for every query element (no reductions to vectorize). */
-SINTER_INLINE void block_scores(const problem *p, int64_t b, int64_t h, int64_t i0,
-                         int64_t rows, int64_t j0, int64_t cols,
-                         float *restrict kt, float *restrict s) {
-  const memref4 *q = p->q, *k = p->k;
-  int64_t kvh = h / p->group, d = p->d;
-  const float *kbase = k->aligned + k->offset + b * k->strides[0] +
-                       kvh * k->strides[1] + j0 * k->strides[2];
-  for (int64_t j = 0; j < cols; ++j) {
-    const float *kr = kbase + j * k->strides[2];
-    for (int64_t e = 0; e < d; ++e)
-      kt[e * kKeyBlock + j] = kr[e];
+/* The products run on register tiles of kTileRows rows x kTileCols columns:
+ * eight 8-float vectors of accumulators (GCC's vector extension, so that
+ * each instantiation keeps them in its registers; the baseline splits them
+ * in SSE halves), over operands padded with zeros to whole tiles. */
+enum { kTileRows = 4, kTileCols = 16 };
+typedef float v8f __attribute__((vector_size(32)));
+
+/* Unaligned moves between floats and vectors (macros: a function taking
+ * or returning a 32-byte vector changes the ABI without AVX). */
+#define LOAD8(vector, floats) memcpy(&(vector), (floats), sizeof(v8f))
+#define STORE8(floats, vector) memcpy((floats), &(vector), sizeof(v8f))
+
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+/* x[j] = e^(x[j] - shift) for j < n (all x[j] <= shift), returning their
+ * sum. x has room for n rounded up to 8: the tail lanes are filled with
+ * -inf, whose e^ is 0. Eight lanes at a time with vectors (GCC does not
+ * vectorize the scalar form inside the AVX instantiations): x = k ln2 + r
+ * with k = round(x / ln2), e^r by a degree-6 polynomial on |r| <= ln2 / 2
+ * (relative error < 2e-7), 2^k built in the exponent bits; below -87.3
+ * the result is 0. */
+SINTER_INLINE float exp_shifted_sum(float *restrict x, int64_t n,
+                                    float shift) {
+  for (int64_t j = n; j % 8 != 0; ++j)
+    x[j] = -INFINITY;
+  const v8f zero = {0};
+  v8f total = zero;
+  for (int64_t j = 0; j < n; j += 8) {
+    v8f v;
+    LOAD8(v, x + j);
+    v = v - shift;
+    v8i in_range = v > zero - 87.3f;
+    v = (v8f)(((v8i)v & in_range) | ((v8i)(zero - 87.3f) & ~in_range));
+    /* round(x / ln2) by truncating x / ln2 - 1/2 toward zero (x <= 0). */
+    v8i k = __builtin_convertvector(v * 1.44269504f - 0.5f, v8i);
+    v8f kf = __builtin_convertvector(k, v8f);
+    v8f r = v - kf * 0.693145752f - kf * 1.42860677e-6f;
+    v8f poly = zero + 1.38888889e-3f;
+    poly = poly * r + 8.33333333e-3f;
+    poly = poly * r + 4.16666667e-2f;
+    poly = poly * r + 1.66666667e-1f;
+    poly = poly * r + 0.5f;
+    poly = poly * r + 1.0f;
+    poly = poly * r + 1.0f;
+    v8f e = poly * (v8f)((k + 127) << 23);
+    e = (v8f)((v8i)e & in_range);
+    STORE8(x + j, e);
+    total += e;
   }
-  for (int64_t i = 0; i < rows; ++i) {
-    float *restrict srow = s + i * kKeyBlock;
-    const float *qr = q->aligned + q->offset + b * q->strides[0] +
-                      h * q->strides[1] + (i0 + i) * q->strides[2];
+  float sum = 0.0f;
+  for (int lane = 0; lane < 8; ++lane)
+    sum += total[lane];
+  return sum;
+}
+
+static inline int64_t round_up(int64_t n, int64_t multiple) {
+  return (n + multiple - 1) / multiple * multiple;
+}
+
+/* s[i][j] = sum_e qs[i][e] * kt[e][j] for whole tiles: the accumulators
+ * stay in registers over the head dimension, each step two loads of kt and
+ * one broadcast of q per row. */
+SINTER_INLINE void scores_tiles(const float *restrict qs, int64_t d,
+                                const float *restrict kt, int64_t rows,
+                                int64_t cols, float *restrict s) {
+  for (int64_t i = 0; i < rows; i += kTileRows)
+    for (int64_t j = 0; j < cols; j += kTileCols) {
+      v8f acc[kTileRows][2] = {{{0}}};
+      for (int64_t e = 0; e < d; ++e) {
+        v8f k0, k1;
+        LOAD8(k0, kt + e * kKeyBlock + j);
+        LOAD8(k1, kt + e * kKeyBlock + j + 8);
+        for (int r = 0; r < kTileRows; ++r) {
+          float qv = qs[(i + r) * d + e];
+          acc[r][0] += qv * k0;
+          acc[r][1] += qv * k1;
+        }
+      }
+      for (int r = 0; r < kTileRows; ++r) {
+        STORE8(s + (i + r) * kKeyBlock + j, acc[r][0]);
+        STORE8(s + (i + r) * kKeyBlock + j + 8, acc[r][1]);
+      }
+    }
+}
+
+/* acc[i][e0 + c] += sum_j s[i][j] * vr(j)[c] for c < kTileCols and the
+ * rows [i, i + kTileRows), vr(j) the row j of V from column e0. */
+#define SINTER_VALUES_TILE(vr_of_j)                                           \
+  do {                                                                       \
+    v8f a[kTileRows][2] = {{{0}}};                                           \
+    for (int64_t j = 0; j < cols; ++j) {                                     \
+      const float *vr = (vr_of_j);                                           \
+      v8f v0, v1;                                                            \
+      LOAD8(v0, vr);                                                         \
+      LOAD8(v1, vr + 8);                                                     \
+      for (int r = 0; r < kTileRows; ++r) {                                  \
+        float pj = s[(i + r) * kKeyBlock + j];                               \
+        a[r][0] += pj * v0;                                                  \
+        a[r][1] += pj * v1;                                                  \
+      }                                                                      \
+    }                                                                        \
+    for (int r = 0; r < kTileRows; ++r) {                                    \
+      float sums[kTileCols];                                                 \
+      STORE8(sums, a[r][0]);                                                 \
+      STORE8(sums + 8, a[r][1]);                                             \
+      for (int c = 0; c < width; ++c)                                        \
+        acc[(i + r) * dv + e0 + c] += sums[c];                               \
+    }                                                                        \
+  } while (0)
+
+/* acc[i][e0 + c] += sum_j s[i][j] * v[j][e0 + c] for c < width (at most
+ * kTileCols) and whole row tiles. V rows are read in place; a partial last
+ * tile reads them through a zero-padded copy, in a loop of its own so that
+ * the whole tiles keep their accumulators in registers. */
+SINTER_INLINE void values_tile(const float *restrict s, int64_t cols,
+                               const float *vbase, int64_t vstride,
+                               int64_t rows, int64_t e0, int width,
+                               float *restrict acc, int64_t dv) {
+  float padded[kKeyBlock * kTileCols];
+  if (width < kTileCols) {
+    memset(padded, 0, sizeof padded);
     for (int64_t j = 0; j < cols; ++j)
-      srow[j] = 0.0f;
-    for (int64_t e = 0; e < d; ++e) {
-      float qe = qr[e] * p->scale;
-      const float *restrict krow = kt + e * kKeyBlock;
-      for (int64_t j = 0; j < cols; ++j)
-        srow[j] += qe * krow[j];
-    }
-    if (p->has_mask) {
-      const memref4 *m = p->mask;
-      const float *mr = m->aligned + m->offset +
-                        (m->sizes[0] == 1 ? 0 : b * m->strides[0]) +
-                        (m->sizes[1] == 1 ? 0 : h * m->strides[1]) +
-                        (m->sizes[2] == 1 ? 0 : (i0 + i) * m->strides[2]);
-      int64_t ms = m->sizes[3] == 1 ? 0 : m->strides[3];
-      for (int64_t j = 0; j < cols; ++j)
-        srow[j] += mr[(j0 + j) * ms];
-    }
-    if (p->causal) {
-      int64_t last = i0 + i + p->offset; /* the last key this row sees */
-      for (int64_t j = last + 1 - j0; j < cols; ++j)
-        if (j >= 0)
-          srow[j] = -INFINITY;
-    }
+      memcpy(padded + j * kTileCols, vbase + j * vstride + e0,
+             sizeof(float) * (size_t)width);
+  }
+  for (int64_t i = 0; i < rows; i += kTileRows) {
+    if (width == kTileCols)
+      SINTER_VALUES_TILE(vbase + j * vstride + e0);
+    else
+      SINTER_VALUES_TILE(padded + j * kTileCols);
   }
 }
+#undef SINTER_VALUES_TILE
 
 /* One (b, h, query block): the online softmax over every key block.
  * Instantiated below for AVX-512, AVX2 and the baseline. */
@@ -128,16 +190,28 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
   int64_t b = index / (p->query_blocks * p->heads);
   int64_t i0 = qb * kQueryBlock;
   int64_t rows = p->sq - i0 < kQueryBlock ? p->sq - i0 : kQueryBlock;
-  int64_t dv = p->dv, kvh = h / p->group;
-  float *kt = scratch;                           /* d x kKeyBlock */
-  float *s = kt + kMaxHeadDim * kKeyBlock;       /* rows x kKeyBlock */
-  float *acc = s + kQueryBlock * kKeyBlock;      /* rows x dv */
+  int64_t tile_rows = round_up(rows, kTileRows);
+  int64_t d = p->d, dv = p->dv, kvh = h / p->group;
+  float *kt = scratch;                      /* d x kKeyBlock */
+  float *s = kt + kMaxHeadDim * kKeyBlock;  /* tile_rows x kKeyBlock */
+  float *acc = s + kQueryBlock * kKeyBlock; /* tile_rows x dv */
+  float *qs = acc + kQueryBlock * kMaxHeadDim; /* tile_rows x d, scaled */
   float row_max[kQueryBlock], row_sum[kQueryBlock];
   for (int64_t i = 0; i < rows; ++i) {
     row_max[i] = -INFINITY;
     row_sum[i] = 0.0f;
   }
-  memset(acc, 0, sizeof(float) * (size_t)(rows * dv));
+  memset(acc, 0, sizeof(float) * (size_t)(tile_rows * dv));
+
+  /* The block's queries, scaled once for all key blocks; rows past the
+   * end are zeros, so whole tiles can run over them. */
+  const memref4 *q = p->q, *k = p->k, *v = p->v, *m = p->mask;
+  for (int64_t i = 0; i < tile_rows; ++i) {
+    const float *qr = q->aligned + q->offset + b * q->strides[0] +
+                      h * q->strides[1] + (i0 + i) * q->strides[2];
+    for (int64_t e = 0; e < d; ++e)
+      qs[i * d + e] = i < rows ? qr[e] * p->scale : 0.0f;
+  }
 
   /* Causal: keys after the block's last row are hidden from all its rows. */
   int64_t end = p->sk;
@@ -145,42 +219,61 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
     int64_t last = i0 + rows - 1 + p->offset + 1;
     end = last < end ? last : end;
   }
-  const memref4 *v = p->v;
+  const float *kbase = k->aligned + k->offset + b * k->strides[0] +
+                       kvh * k->strides[1];
   for (int64_t j0 = 0; j0 < end; j0 += kKeyBlock) {
     int64_t cols = end - j0 < kKeyBlock ? end - j0 : kKeyBlock;
-    block_scores(p, b, h, i0, rows, j0, cols, kt, s);
-    const float *vbase = v->aligned + v->offset + b * v->strides[0] +
-                         kvh * v->strides[1] + j0 * v->strides[2];
+    int64_t tile_cols = round_up(cols, kTileCols);
+    /* K^T of the block, zero columns up to a whole tile. */
+    for (int64_t j = 0; j < tile_cols; ++j) {
+      const float *kr = kbase + (j0 + j) * k->strides[2];
+      for (int64_t e = 0; e < d; ++e)
+        kt[e * kKeyBlock + j] = j < cols ? kr[e] : 0.0f;
+    }
+    scores_tiles(qs, d, kt, tile_rows, tile_cols, s);
+
     for (int64_t i = 0; i < rows; ++i) {
       float *restrict srow = s + i * kKeyBlock;
+      if (p->has_mask) {
+        const float *mr = m->aligned + m->offset +
+                          (m->sizes[0] == 1 ? 0 : b * m->strides[0]) +
+                          (m->sizes[1] == 1 ? 0 : h * m->strides[1]) +
+                          (m->sizes[2] == 1 ? 0 : (i0 + i) * m->strides[2]);
+        int64_t ms = m->sizes[3] == 1 ? 0 : m->strides[3];
+        for (int64_t j = 0; j < cols; ++j)
+          srow[j] += mr[(j0 + j) * ms];
+      }
+      if (p->causal) /* hide the keys after i + offset */
+        for (int64_t j = i0 + i + p->offset + 1 - j0; j < cols; ++j)
+          if (j >= 0)
+            srow[j] = -INFINITY;
       float block_max = -INFINITY;
       for (int64_t j = 0; j < cols; ++j)
         block_max = srow[j] > block_max ? srow[j] : block_max;
       float new_max = block_max > row_max[i] ? block_max : row_max[i];
       /* Every key so far hidden: nothing to add (and no inf - inf). */
-      if (new_max == -INFINITY)
+      if (new_max == -INFINITY) {
+        memset(srow, 0, sizeof(float) * (size_t)cols);
         continue;
-      float correction = exp_nonpositive(row_max[i] - new_max);
-      float sum = 0.0f;
-      for (int64_t j = 0; j < cols; ++j) {
-        srow[j] = exp_nonpositive(srow[j] - new_max);
-        sum += srow[j];
       }
+      /* Once per row and key block: libm's expf. */
+      float correction = expf(row_max[i] - new_max);
+      float sum = exp_shifted_sum(srow, cols, new_max);
       row_sum[i] = row_sum[i] * correction + sum;
       row_max[i] = new_max;
-      float *restrict arow = acc + i * dv;
       if (correction != 1.0f)
         for (int64_t e = 0; e < dv; ++e)
-          arow[e] *= correction;
-      for (int64_t j = 0; j < cols; ++j) {
-        float pj = srow[j];
-        if (pj == 0.0f)
-          continue;
-        const float *restrict vr = vbase + j * v->strides[2];
-        for (int64_t e = 0; e < dv; ++e)
-          arow[e] += pj * vr[e];
-      }
+          acc[i * dv + e] *= correction;
     }
+    /* Padding rows weigh nothing. */
+    for (int64_t i = rows; i < tile_rows; ++i)
+      memset(s + i * kKeyBlock, 0, sizeof(float) * (size_t)cols);
+
+    const float *vbase = v->aligned + v->offset + b * v->strides[0] +
+                         kvh * v->strides[1] + j0 * v->strides[2];
+    for (int64_t e0 = 0; e0 < dv; e0 += kTileCols)
+      values_tile(s, cols, vbase, v->strides[2], tile_rows, e0,
+                  dv - e0 < kTileCols ? (int)(dv - e0) : kTileCols, acc, dv);
   }
   const memref4 *o = p->out;
   for (int64_t i = 0; i < rows; ++i) {
@@ -281,7 +374,7 @@ void _mlir_ciface_sinter_attention_f32(const memref4 *q, const memref4 *k,
 #endif
   {
     float scratch[kMaxHeadDim * kKeyBlock + kQueryBlock * kKeyBlock +
-                  kQueryBlock * kMaxHeadDim];
+                  2 * kQueryBlock * kMaxHeadDim];
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
