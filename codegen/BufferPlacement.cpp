@@ -179,8 +179,16 @@ struct LiveBuffer {
   int64_t size, alignment, first, last, offset = 0;
 };
 
+/// Whether a call may keep a reference to the memrefs it is given: unless
+/// its callee is declared sinter.no_capture.
+bool mayCapture(CallOpInterface call) {
+  Operation *callee = call.resolveCallable();
+  return !callee || !callee->hasAttr(kNoCaptureAttr);
+}
+
 /// The index of the last op of `block` that uses `root` or a view of it;
-/// nullopt when the buffer escapes (returned or passed to a call).
+/// nullopt when the buffer escapes (returned, or passed to a call that may
+/// keep it).
 std::optional<int64_t>
 lastUse(Value root, Block &block,
         const llvm::DenseMap<Operation *, int64_t> &position) {
@@ -191,7 +199,9 @@ lastUse(Value root, Block &block,
     Value value = worklist.pop_back_val();
     for (OpOperand &use : value.getUses()) {
       Operation *user = use.getOwner();
-      if (isa<func::ReturnOp, CallOpInterface>(user))
+      if (isa<func::ReturnOp>(user))
+        return std::nullopt;
+      if (auto call = dyn_cast<CallOpInterface>(user); call && mayCapture(call))
         return std::nullopt;
       Operation *top = block.findAncestorOpInBlock(*user);
       if (!top)

@@ -36,6 +36,10 @@ inline constexpr llvm::StringLiteral kArenaSizeAttr = "sinter.arena_size";
 /// sharing (the sum of their sizes), for --stats.
 inline constexpr llvm::StringLiteral kArenaUnsharedSizeAttr =
     "sinter.arena_unshared_size";
+/// On a function declaration: it keeps no reference to its memref
+/// arguments once it returns (the runtime's kernels), so a buffer passed to
+/// it does not escape and can live in the arena.
+inline constexpr llvm::StringLiteral kNoCaptureAttr = "sinter.no_capture";
 /// SINTER_WEIGHTS_ALIGNMENT of the runtime (static_assert in Artifact.cpp).
 inline constexpr int64_t kWeightsAlignment = 64;
 /// Offsets in the arena: a cache line, the widest vector.

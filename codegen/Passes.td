@@ -112,8 +112,9 @@ def PlanArena : Pass<"sinter-plan-arena", "::mlir::ModuleOp"> {
     largest size when its sizes have upper bounds (constants, the bounds of
     the arguments' dimensions in `sinter.max_shape`, and the arithmetic
     and buffer sizes between); other dynamic buffers, buffers allocated in
-    nested regions and buffers that escape (returned, passed to a call) keep
-    their heap allocations.
+    nested regions and buffers that escape (returned, or passed to a call
+    whose callee is not declared `sinter.no_capture`, as the runtime's
+    kernels are) keep their heap allocations.
 
     Before:
     ```mlir

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/BufferPlacement.h"
 #include "codegen/Passes.h"
 #include "ir/ShapeInference.h"
 #include "ir/SinterOps.h"
@@ -1332,6 +1333,8 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
       kernel.setPrivate();
       kernel->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                       rewriter.getUnitAttr());
+      // The result buffer can then live in the arena.
+      kernel->setAttr(kNoCaptureAttr, rewriter.getUnitAttr());
     }
     Value q = view(op.getQuery());
     int32_t flags = (op.getCausal() ? SINTER_ATTENTION_CAUSAL : 0) |

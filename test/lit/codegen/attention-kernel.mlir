@@ -5,7 +5,7 @@
 // place) and V, with the causal flag (1) and a fresh result buffer; no
 // scores tensor exists.
 // CHECK-LABEL: func.func private @sinter_attention_f32
-// CHECK-SAME: (memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, {{.*}}, f32, i32) attributes {llvm.emit_c_interface}
+// CHECK-SAME: (memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, {{.*}}, f32, i32) attributes {llvm.emit_c_interface, sinter.no_capture}
 // CHECK-LABEL: func @causal_gqa
 // CHECK-DAG: %[[Q:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x4x8x16xf32> to memref<1x4x8x16xf32, strided<[?, ?, ?, ?], offset: ?>>
 // CHECK-DAG: %[[K:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x2x8x16xf32>

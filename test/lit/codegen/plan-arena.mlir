@@ -99,3 +99,26 @@ func.func @main(%x: memref<?x4xf32> {sinter.max_shape = array<i64: 32, 4>}, %y: 
   memref.copy %b, %y : memref<?x4xf32> to memref<?x4xf32>
   return
 }
+
+// -----
+
+// A buffer passed to a call escapes (the callee may keep it) and stays on
+// the heap, unless the callee is declared sinter.no_capture, as the
+// runtime's kernels are: then the call is one more use.
+// CHECK-LABEL: func.func @main(
+// CHECK-SAME: sinter.arena_size = 1024 : i64
+// CHECK: %[[KEPT:.*]] = memref.alloc() : memref<256xf32>
+// CHECK: call @may_keep(%[[KEPT]])
+// CHECK: %[[PLANNED:.*]] = memref.view
+// CHECK: call @kernel(%[[PLANNED]])
+// CHECK: memref.copy %[[PLANNED]]
+func.func private @may_keep(memref<256xf32>)
+func.func private @kernel(memref<256xf32>) attributes {sinter.no_capture}
+func.func @main(%y: memref<256xf32>) {
+  %a = memref.alloc() : memref<256xf32>
+  call @may_keep(%a) : (memref<256xf32>) -> ()
+  %b = memref.alloc() : memref<256xf32>
+  call @kernel(%b) : (memref<256xf32>) -> ()
+  memref.copy %b, %y : memref<256xf32> to memref<256xf32>
+  return
+}
