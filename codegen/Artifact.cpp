@@ -410,7 +410,7 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
   prepareForLowering(module);
 
   std::string placement =
-      bufferizationPipeline(options.flashAttention) +
+      bufferizationPipeline(options.kernels) +
       ",buffer-results-to-out-params{modify-public-functions=true "
       "hoist-static-allocs=true}," +
       "sinter-externalize-weights{entry=" + entryName + "}," +

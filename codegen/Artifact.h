@@ -36,9 +36,8 @@ struct ArtifactOptions {
   /// Extra passes on linalg-on-buffers code before it is lowered further
   /// (a textual pipeline, e.g. from a plugin); empty for none.
   std::string extraPasses;
-  /// f32 attention as the runtime's flash-attention kernel (otherwise two
-  /// contractions around a softmax, which materialize the scores).
-  bool flashAttention = true;
+  /// Which ops run as the runtime's kernels.
+  RuntimeKernels kernels;
 };
 
 /// One input or output of the entry function, as the descriptor and the

@@ -18,10 +18,11 @@ using namespace mlir;
 
 namespace sinter {
 
-std::string bufferizationPipeline(bool flashAttention) {
-  return std::string(flashAttention
-                         ? "convert-sinter-to-linalg,"
-                         : "convert-sinter-to-linalg{flash-attention=false},") +
+std::string bufferizationPipeline(const RuntimeKernels &kernels) {
+  return std::string("convert-sinter-to-linalg{flash-attention=") +
+         (kernels.flashAttention ? "true" : "false") +
+         " norm-kernel=" + (kernels.norm ? "true" : "false") +
+         "},"
          "sinter-fuse-elementwise,"
          "sinter-interchange-contractions,"
          "one-shot-bufferize{bufferize-function-boundaries=true "
@@ -63,10 +64,10 @@ std::string bufferLoweringPipeline(bool threads) {
          "reconcile-unrealized-casts";
 }
 
-std::string cpuPipeline(bool flashAttention) {
+std::string cpuPipeline(const RuntimeKernels &kernels) {
   // Results become out parameters of private functions only: a public
   // entry keeps returning its buffers, for JIT callers such as mlir-runner.
-  return bufferizationPipeline(flashAttention) +
+  return bufferizationPipeline(kernels) +
          ",buffer-results-to-out-params," +
          bufferLoweringPipeline(/*threads=*/false);
 }
@@ -78,6 +79,11 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Lower f32 attention to the runtime's flash-attention "
                      "kernel (needs libsinter_rt at run time)"),
       llvm::cl::init(true)};
+  Option<bool> normKernel{
+      *this, "norm-kernel",
+      llvm::cl::desc("Lower f32 layer/RMS norms to the runtime's norm kernel "
+                     "(needs libsinter_rt at run time)"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -87,8 +93,10 @@ void registerCpuPipeline() {
       "Lower sinter ops to the LLVM dialect for the CPU (what sinterc "
       "compiles)",
       [](OpPassManager &pm, const CpuPipelineOptions &options) {
-        (void)parsePassPipeline(cpuPipeline(options.flashAttention), pm,
-                                llvm::errs());
+        RuntimeKernels kernels;
+        kernels.flashAttention = options.flashAttention;
+        kernels.norm = options.normKernel;
+        (void)parsePassPipeline(cpuPipeline(kernels), pm, llvm::errs());
       });
 }
 

@@ -28,14 +28,27 @@ struct CpuTarget {
   unsigned optLevel = 3;
 };
 
+/// Which sinter ops become calls of the runtime's hand-written kernels
+/// (runtime/src) rather than generated loops; code that calls them needs
+/// libsinter_rt (linked into every artifact), so a JIT without it turns
+/// them off.
+struct RuntimeKernels {
+  /// f32 attention as the flash-attention kernel (otherwise two
+  /// contractions around a softmax, which materialize the scores).
+  bool flashAttention = true;
+  /// f32 layer/RMS norms (and residual add + norm) as the norm kernel
+  /// (otherwise reductions and elementwise passes over the whole tensor).
+  bool norm = true;
+};
+
 /// The pass pipeline from sinter ops to the LLVM dialect, as the passes to
 /// nest in a builtin.module pass manager ("pass1,pass2,..."): the two
 /// stages below with function results turned into out parameters between
 /// them. The artifact writer places weights and intermediates in between
 /// instead (Artifact.cpp).
-std::string cpuPipeline(bool flashAttention = true);
+std::string cpuPipeline(const RuntimeKernels &kernels = {});
 /// From sinter ops on tensors to linalg on buffers.
-std::string bufferizationPipeline(bool flashAttention = true);
+std::string bufferizationPipeline(const RuntimeKernels &kernels = {});
 /// From linalg on buffers (allocations not yet freed) to the LLVM dialect;
 /// with `threads`, the large loops become OpenMP parallel loops (the code
 /// then needs libomp).

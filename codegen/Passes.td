@@ -42,10 +42,17 @@ def ConvertSinterToLinalg : Pass<"convert-sinter-to-linalg"> {
     on strided views of its operands (`bufferization.to_buffer`), which
     never forms the sequence x sequence scores; otherwise attention lowers
     to two contractions around a softmax.
+
+    With `norm-kernel` (the default), f32 `sinter.layer_norm`,
+    `sinter.rms_norm` and `sinter.add_norm` become calls of the runtime's
+    norm kernel on [rows, normalized elements] views; otherwise they lower
+    to reductions and elementwise passes.
   }];
   let options = [
     Option<"flashAttention", "flash-attention", "bool", /*default=*/"true",
-           "Lower f32 attention to the runtime's flash-attention kernel">
+           "Lower f32 attention to the runtime's flash-attention kernel">,
+    Option<"normKernel", "norm-kernel", "bool", /*default=*/"true",
+           "Lower f32 layer/RMS norms to the runtime's norm kernel">
   ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",

@@ -1265,6 +1265,41 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
   }
 };
 
+/// A view type of any sizes and strides of `rank` f32 dimensions: what the
+/// runtime kernels' C interfaces take.
+MemRefType anyF32View(OpBuilder &b, int64_t rank) {
+  return cast<MemRefType>(bufferization::getMemRefTypeWithFullyDynamicLayout(
+      RankedTensorType::get(SmallVector<int64_t>(rank, ShapedType::kDynamic),
+                            b.getF32Type())));
+}
+
+/// The buffer of an f32 tensor the kernel only reads, as anyF32View.
+Value kernelView(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<TensorType>(tensor.getType());
+  Value buffer = bufferization::ToBufferOp::create(
+      b, loc, bufferization::getMemRefTypeWithFullyDynamicLayout(type), tensor,
+      /*readOnly=*/true);
+  return memref::CastOp::create(b, loc, anyF32View(b, type.getRank()), buffer);
+}
+
+/// The declaration of runtime kernel `name` in the module, made on first
+/// use: private, called through its C interface, and known not to keep
+/// pointers to its arguments (so that its result buffers can live in the
+/// arena).
+func::FuncOp declareKernel(OpBuilder &b, ModuleOp module, Location loc,
+                           StringRef name, FunctionType type) {
+  if (auto kernel = module.lookupSymbol<func::FuncOp>(name))
+    return kernel;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto kernel = func::FuncOp::create(b, loc, name, type);
+  kernel.setPrivate();
+  kernel->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                  b.getUnitAttr());
+  kernel->setAttr(kNoCaptureAttr, b.getUnitAttr());
+  return kernel;
+}
+
 /// f32 attention as a call of the runtime's flash-attention kernel
 /// (runtime/src/attention.c): an online softmax over blocks of keys, so the
 /// Sq x Sk scores never exist (LowerAttention's contractions materialize
@@ -1292,20 +1327,8 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
         ShapedType::isDynamic(op.getKey().getType().getDimSize(1)) || !module)
       return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
 
-    // Every operand as a 4-D view of any sizes and strides, as the kernel's
-    // C interface takes it.
-    auto anyView = cast<MemRefType>(
-        bufferization::getMemRefTypeWithFullyDynamicLayout(
-            RankedTensorType::get(SmallVector<int64_t>(4, ShapedType::kDynamic),
-                                  f32)));
-    auto view = [&](Value tensor) -> Value {
-      Value buffer = bufferization::ToBufferOp::create(
-          rewriter, loc,
-          bufferization::getMemRefTypeWithFullyDynamicLayout(
-              cast<TensorType>(tensor.getType())),
-          tensor, /*readOnly=*/true);
-      return memref::CastOp::create(rewriter, loc, anyView, buffer);
-    };
+    MemRefType anyView = anyF32View(rewriter, 4);
+    auto view = [&](Value tensor) { return kernelView(rewriter, loc, tensor); };
     Value mask = op.getMask();
     if (mask && tensorType(mask).getRank() < 4) {
       // Leading 1s for a mask of lower rank (the kernel broadcasts them).
@@ -1321,21 +1344,11 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
         attentionResultSizes(rewriter, loc, op),
         rewriter.getI64IntegerAttr(64));
 
-    auto kernel = module.lookupSymbol<func::FuncOp>(SINTER_ATTENTION_KERNEL);
-    if (!kernel) {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(module.getBody());
-      kernel = func::FuncOp::create(
-          rewriter, loc, SINTER_ATTENTION_KERNEL,
-          rewriter.getFunctionType({anyView, anyView, anyView, anyView,
-                                    anyView, f32, rewriter.getI32Type()},
-                                   {}));
-      kernel.setPrivate();
-      kernel->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                      rewriter.getUnitAttr());
-      // The result buffer can then live in the arena.
-      kernel->setAttr(kNoCaptureAttr, rewriter.getUnitAttr());
-    }
+    func::FuncOp kernel = declareKernel(
+        rewriter, module, loc, SINTER_ATTENTION_KERNEL,
+        rewriter.getFunctionType({anyView, anyView, anyView, anyView, anyView,
+                                  f32, rewriter.getI32Type()},
+                                 {}));
     Value q = view(op.getQuery());
     int32_t flags = (op.getCausal() ? SINTER_ATTENTION_CAUSAL : 0) |
                     (mask ? SINTER_ATTENTION_HAS_MASK : 0);
@@ -1351,6 +1364,170 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
     func::CallOp::create(rewriter, loc, kernel, operands);
     rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
         op, result, out, /*restrict=*/true, /*writable=*/true);
+    return success();
+  }
+};
+
+/// add_norm, decomposed: the add, then the norm (which LowerNorm lowers).
+struct LowerAddNorm : OpRewritePattern<AddNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AddNormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value sum = AddOp::create(rewriter, loc, op.getInput(), op.getResidual());
+    Value normalized =
+        op.getKind() == NormKind::Rms
+            ? Value(RmsNormOp::create(rewriter, loc, sum, op.getScale(),
+                                      op.getAxis(), op.getEpsilon()))
+            : Value(LayerNormOp::create(rewriter, loc, sum, op.getScale(),
+                                        op.getBias(), op.getAxis(),
+                                        op.getEpsilon()));
+    rewriter.replaceOp(op, {sum, normalized});
+    return success();
+  }
+};
+
+/// `value` (rank r, normalized from `axis`) as the norm kernel's 2-D
+/// [rows, cols]: dimensions before `axis` flattened into rows, the others
+/// into cols. A leading 1 stands in for the rows when `axis` is 0.
+Value normRows(OpBuilder &b, Location loc, Value value, int64_t axis) {
+  RankedTensorType type = tensorType(value);
+  if (axis == 0) {
+    SmallVector<int64_t> shape = {1};
+    llvm::append_range(shape, type.getShape());
+    SmallVector<ReassociationIndices> groups = {{0, 1}};
+    for (int64_t d = 1; d < type.getRank(); ++d)
+      groups.push_back({d + 1});
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+    llvm::append_range(sizes, tensor::getMixedSizes(b, loc, value));
+    value = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+        groups, sizes);
+    axis = 1;
+  }
+  int64_t rank = tensorType(value).getRank();
+  if (rank == 2 && axis == 1)
+    return value;
+  SmallVector<ReassociationIndices> groups = {
+      llvm::to_vector(llvm::seq<int64_t>(0, axis)),
+      llvm::to_vector(llvm::seq<int64_t>(axis, rank))};
+  return tensor::CollapseShapeOp::create(b, loc, value, groups);
+}
+
+/// The inverse of normRows: `rows` [rows, cols] back in the shape of
+/// `like`.
+Value unflattenRows(OpBuilder &b, Location loc, Value rows, Value like,
+                    int64_t axis) {
+  RankedTensorType type = tensorType(like);
+  int64_t rank = type.getRank();
+  if (rank == 2 && axis == 1)
+    return rows;
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, like);
+  SmallVector<int64_t> shape(type.getShape());
+  if (axis == 0) {
+    sizes.insert(sizes.begin(), b.getIndexAttr(1));
+    shape.insert(shape.begin(), 1);
+    ++axis;
+    ++rank;
+  }
+  SmallVector<ReassociationIndices> groups = {
+      llvm::to_vector(llvm::seq<int64_t>(0, axis)),
+      llvm::to_vector(llvm::seq<int64_t>(axis, rank))};
+  Value result = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), rows,
+      groups, sizes);
+  if (rank == type.getRank())
+    return result;
+  SmallVector<ReassociationIndices> dropLeading = {{0, 1}};
+  for (int64_t d = 2; d < rank; ++d)
+    dropLeading.push_back({d});
+  return tensor::CollapseShapeOp::create(b, loc, result, dropLeading);
+}
+
+/// f32 layer_norm, rms_norm and add_norm as one call of the runtime's norm
+/// kernel (runtime/src/norm.c), which reads each row once where the
+/// decomposition makes a pass over the whole tensor per statistic.
+template <typename OpTy> struct LowerNormToKernel : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    auto module = op->template getParentOfType<ModuleOp>();
+    Value input = op.getInput(), residual, bias;
+    int32_t flags = 0;
+    if constexpr (std::is_same_v<OpTy, AddNormOp>) {
+      residual = op.getResidual();
+      bias = op.getBias();
+      flags |= SINTER_NORM_HAS_RESIDUAL;
+      if (op.getKind() == NormKind::Rms)
+        flags |= SINTER_NORM_RMS;
+    } else if constexpr (std::is_same_v<OpTy, LayerNormOp>) {
+      bias = op.getBias();
+    } else {
+      flags |= SINTER_NORM_RMS;
+    }
+    if (bias)
+      flags |= SINTER_NORM_HAS_BIAS;
+    if (getElementTypeOrSelf(input.getType()) != f32 || !module)
+      return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
+
+    int64_t axis = op.getAxis();
+    auto asVector = [&](Value weights) -> Value {
+      if (tensorType(weights).getRank() == 1)
+        return weights;
+      return tensor::CollapseShapeOp::create(
+          rewriter, loc, weights,
+          SmallVector<ReassociationIndices>{llvm::to_vector(
+              llvm::seq<int64_t>(0, tensorType(weights).getRank()))});
+    };
+    Value rows = normRows(rewriter, loc, input, axis);
+    RankedTensorType rowsType = tensorType(rows);
+    SmallVector<Value> rowsSizes;
+    for (int64_t d = 0; d < 2; ++d)
+      if (Value size = dynamicDim(rewriter, loc, rows, d))
+        rowsSizes.push_back(size);
+    auto allocRows = [&]() -> Value {
+      return memref::AllocOp::create(
+          rewriter, loc, MemRefType::get(rowsType.getShape(), f32), rowsSizes,
+          rewriter.getI64IntegerAttr(64));
+    };
+
+    MemRefType matrix = anyF32View(rewriter, 2), vector = anyF32View(rewriter, 1);
+    func::FuncOp kernel = declareKernel(
+        rewriter, module, loc, SINTER_NORM_KERNEL,
+        rewriter.getFunctionType(
+            {matrix, matrix, vector, vector, matrix, matrix, f32,
+             rewriter.getI32Type()},
+            {}));
+    Value x = kernelView(rewriter, loc, rows);
+    Value scale = kernelView(rewriter, loc, asVector(op.getScale()));
+    Value out = allocRows(), sum;
+    if (residual)
+      sum = allocRows();
+    SmallVector<Value> operands = {
+        x,
+        residual ? kernelView(rewriter, loc,
+                              normRows(rewriter, loc, residual, axis))
+                 : x,
+        scale,
+        bias ? kernelView(rewriter, loc, asVector(bias)) : scale,
+        memref::CastOp::create(rewriter, loc, matrix, out),
+        sum ? Value(memref::CastOp::create(rewriter, loc, matrix, sum)) : x,
+        scalar(rewriter, loc, f32, op.getEpsilon().convertToDouble()),
+        arith::ConstantOp::create(rewriter, loc,
+                                  rewriter.getI32IntegerAttr(flags))};
+    func::CallOp::create(rewriter, loc, kernel, operands);
+    auto result = [&](Value buffer) {
+      Value tensor = bufferization::ToTensorOp::create(
+          rewriter, loc, rowsType, buffer, /*restrict=*/true,
+          /*writable=*/true);
+      return unflattenRows(rewriter, loc, tensor, input, axis);
+    };
+    if (residual)
+      rewriter.replaceOp(op, {result(sum), result(out)});
+    else
+      rewriter.replaceOp(op, result(out));
     return success();
   }
 };
@@ -1829,8 +2006,12 @@ struct ConvertSinterToLinalgPass
              LowerAttention, LowerConv, LowerTopK, LowerGatherElements,
              LowerScatterElements, LowerRange, LowerTrilu, LowerCumSum,
              LowerRotaryEmbedding>(context);
+    patterns.add<LowerAddNorm>(context);
     if (flashAttention)
       patterns.add<LowerAttentionToKernel>(context, /*benefit=*/2);
+    if (normKernel)
+      patterns.add<LowerNormToKernel<LayerNormOp>, LowerNormToKernel<RmsNormOp>,
+                   LowerNormToKernel<AddNormOp>>(context, /*benefit=*/2);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

@@ -14,4 +14,12 @@ def Sinter_GeluApproximation : I32EnumAttr<"GeluApproximation",
   let cppNamespace = "::sinter";
 }
 
+def Sinter_NormKind : I32EnumAttr<"NormKind",
+    "which normalization `sinter.add_norm` applies", [
+      I32EnumAttrCase<"Layer", 0, "layer">,
+      I32EnumAttrCase<"Rms", 1, "rms">
+    ]> {
+  let cppNamespace = "::sinter";
+}
+
 #endif // SINTER_IR_SINTERATTRS_TD

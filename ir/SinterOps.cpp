@@ -13,6 +13,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 
@@ -711,6 +712,27 @@ LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
   return inferNormResult(loc, adaptor.getInput(), adaptor.getScale(),
                          /*bias=*/Value(), adaptor.getAxisAttr().getInt(),
                          adaptor.getEpsilonAttr().getValueAsDouble(), inferred);
+}
+
+LogicalResult AddNormOp::inferReturnTypes(MLIRContext *, OptionalLoc loc,
+                                          Adaptor adaptor, TypeList &inferred) {
+  RankedTensorType input = rankedType(adaptor.getInput());
+  RankedTensorType residual = rankedType(adaptor.getResidual());
+  if (!input || !residual)
+    return unrankedOperands(loc);
+  if (input.getRank() != residual.getRank() ||
+      failed(verifyCompatibleShape(input, residual)))
+    return emitOptionalError(loc, "input ", input, " and residual ", residual,
+                             " must have the same shape");
+  if (adaptor.getKind() == NormKind::Rms && adaptor.getBias())
+    return emitOptionalError(loc, "rms normalization takes no bias");
+  if (failed(inferNormResult(loc, adaptor.getInput(), adaptor.getScale(),
+                             adaptor.getBias(), adaptor.getAxisAttr().getInt(),
+                             adaptor.getEpsilonAttr().getValueAsDouble(),
+                             inferred)))
+    return failure();
+  inferred.push_back(inferred.back());
+  return success();
 }
 
 LogicalResult RotaryEmbeddingOp::inferReturnTypes(MLIRContext *,

@@ -716,6 +716,34 @@ def Sinter_RmsNormOp : Sinter_Op<"rms_norm", [Pure, InferTypeOpAdaptor,
   }];
 }
 
+def Sinter_AddNormOp : Sinter_Op<"add_norm", [Pure, InferTypeOpAdaptor,
+    AllElementTypesMatch<["input", "residual", "scale", "sum", "result"]>]> {
+  let summary = "Residual add followed by layer or RMS normalization";
+  let description = [{
+    `sum = input + residual` (same shapes), and `result` is `sum` normalized
+    as `sinter.layer_norm` (`kind layer`, with the optional `bias`) or
+    `sinter.rms_norm` (`kind rms`, no bias) would normalize it. Both results
+    are defined: transformer blocks carry `sum` on as the residual stream.
+    `sinter-fuse-residual-norm` forms it; the CPU lowering reads each row
+    once for both.
+
+    ```mlir
+    %s, %y = sinter.add_norm %x, %r, %g kind rms axis 2 epsilon 1.0e-06
+        : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<64xf32>)
+        -> (tensor<1x32x64xf32>, tensor<1x32x64xf32>)
+    ```
+  }];
+  let arguments = (ins Sinter_FloatTensor:$input, Sinter_FloatTensor:$residual,
+                   Sinter_FloatTensor:$scale,
+                   Optional<Sinter_FloatTensor>:$bias, Sinter_NormKind:$kind,
+                   I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs Sinter_FloatTensor:$sum, Sinter_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $scale (`,` $bias^)? `kind` $kind `axis` $axis
+    `epsilon` $epsilon attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def Sinter_GeluOp : Sinter_Op<"gelu", [Pure, SameOperandsAndResultType,
     DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
   let summary = "Gaussian error linear unit";

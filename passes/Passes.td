@@ -88,6 +88,28 @@ def FuseRmsNorm : Pass<"sinter-fuse-rms-norm"> {
   }];
 }
 
+def FuseResidualNorm : Pass<"sinter-fuse-residual-norm"> {
+  let summary = "Fold a residual add into the layer or RMS norm after it";
+  let description = [{
+    `layer_norm(a + b)` and `rms_norm(a + b)`, where `a`, `b` and the sum
+    have one type (a broadcasting bias add does not qualify), become
+    `sinter.add_norm`, whose first result replaces the sum everywhere else
+    it is used (the residual stream). Run it after `sinter-fuse-layer-norm`
+    and `sinter-fuse-rms-norm`.
+
+    Before:
+    ```mlir
+    %s = sinter.add %x, %r : ...
+    %y = sinter.layer_norm %s, %g, %b axis 2 epsilon 1.0e-05 : ...
+    ```
+    After:
+    ```mlir
+    %s, %y = sinter.add_norm %x, %r, %g, %b kind layer axis 2
+        epsilon 1.0e-05 : ...
+    ```
+  }];
+}
+
 def FuseGelu : Pass<"sinter-fuse-gelu"> {
   let summary = "Find GELU in its erf and tanh spellings";
   let description = [{

@@ -16,6 +16,7 @@ void buildTransformerFusionPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseLayerNorm());
   pm.addPass(createFuseRmsNorm());
+  pm.addPass(createFuseResidualNorm());
   pm.addPass(createFuseGelu());
   pm.addPass(createFuseSilu());
   pm.addPass(createFuseRotaryEmbedding());

@@ -19,9 +19,9 @@
  *===-----------------------------------------------------------------------===*/
 #include "sinter/runtime.h"
 
-#include <cpuid.h>
+#include "cpu.h"
+
 #include <math.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -36,9 +36,6 @@ enum {
   kMaxHeadDim = SINTER_ATTENTION_MAX_HEAD_DIM
 };
 
-/* Inlined into each instantiation of attend_block, so that it is compiled
- * for that instantiation's vector extension. */
-#define SINTER_INLINE static inline __attribute__((always_inline))
 
 typedef struct problem {
   const memref4 *q, *k, *v, *mask, *out;
@@ -286,12 +283,12 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
   }
 }
 
-__attribute__((target("avx512f,avx512vl,avx2,fma"))) static void
+SINTER_TARGET_AVX512 static void
 attend_block_avx512(const problem *p, int64_t index, float *scratch) {
   attend_block(p, index, scratch);
 }
 
-__attribute__((target("avx2,fma"))) static void
+SINTER_TARGET_AVX2 static void
 attend_block_avx2(const problem *p, int64_t index, float *scratch) {
   attend_block(p, index, scratch);
 }
@@ -302,44 +299,6 @@ static void attend_block_baseline(const problem *p, int64_t index,
 }
 
 typedef void (*block_fn)(const problem *, int64_t, float *);
-
-static block_fn detect_block_fn(void);
-
-/* Detected on the first call: CPUID traps to the hypervisor in a virtual
- * machine, which every layer of every run should not pay for. Threads that
- * race here store the same value. */
-static block_fn select_block_fn(void) {
-  static _Atomic(block_fn) selected;
-  block_fn fn = atomic_load_explicit(&selected, memory_order_relaxed);
-  if (!fn) {
-    fn = detect_block_fn();
-    atomic_store_explicit(&selected, fn, memory_order_relaxed);
-  }
-  return fn;
-}
-
-/* The widest instantiation this CPU and OS run: CPUID for the features,
- * XGETBV for the OS saving the vector registers. Read here rather than
- * with GCC's target_clones, whose resolver needs libgcc's __cpu_model,
- * which model.so does not link. */
-static block_fn detect_block_fn(void) {
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d))
-    return attend_block_baseline;
-  int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1;
-  if (!osxsave || !fma || __get_cpuid_max(0, 0) < 7)
-    return attend_block_baseline;
-  unsigned xcr0_lo, xcr0_hi;
-  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  __cpuid_count(7, 0, a, b, c, d);
-  int ymm = (xcr0_lo & 0x6) == 0x6, zmm = (xcr0_lo & 0xe6) == 0xe6;
-  int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512vl = (b >> 31) & 1;
-  if (zmm && avx512f && avx512vl && avx2)
-    return attend_block_avx512;
-  if (ymm && avx2)
-    return attend_block_avx2;
-  return attend_block_baseline;
-}
 
 void _mlir_ciface_sinter_attention_f32(const memref4 *q, const memref4 *k,
                                        const memref4 *v, const memref4 *mask,
@@ -366,7 +325,7 @@ void _mlir_ciface_sinter_attention_f32(const memref4 *q, const memref4 *k,
   int64_t blocks = p.batch * p.heads * p.query_blocks;
   if (blocks == 0 || p.d > kMaxHeadDim || p.dv > kMaxHeadDim)
     return;
-  block_fn attend = select_block_fn();
+  block_fn attend = SINTER_PICK_ISA(attend_block);
   /* Blocks late in a causal sequence see more keys: hand them out one at a
    * time. */
 #ifdef _OPENMP

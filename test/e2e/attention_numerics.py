@@ -7,19 +7,15 @@ masks, long sequences that span many key blocks, and rows whose keys are all
 masked, where the kernel must give zeros and no NaN (the unfused softmax
 divides 0 by 0 there, so that case checks the kernel alone).
 
-Tensors go to sinter-run as ONNX TensorProto files, as in the backend-test
-layout: with .npy files, LeakSanitizer's exit-time scan (GCC 12's, on this
-glibc) crashes in the sanitizer build now and then, whatever the model.
-
   attention_numerics.py --bin build/bin --work DIR
 """
 import argparse
 import os
-import subprocess
 import sys
 
 import numpy as np
-from onnx import numpy_helper
+
+from artifact_numerics import check_variants, mlir_type
 
 
 def reference(q, k, v, mask, causal, scale):
@@ -41,10 +37,6 @@ def reference(q, k, v, mask, causal, scale):
     return np.einsum("bhij,bhjd->bhid", p, v).astype(np.float32)
 
 
-def mlir_type(shape):
-    return "tensor<" + "x".join(str(d) for d in shape) + "xf32>"
-
-
 def module(q, k, v, mask, causal, scale):
     args = [f"%q: {mlir_type(q.shape)}", f"%k: {mlir_type(k.shape)}", f"%v: {mlir_type(v.shape)}"]
     operand_types = [mlir_type(q.shape), mlir_type(k.shape), mlir_type(v.shape)]
@@ -61,45 +53,14 @@ def module(q, k, v, mask, causal, scale):
 
 
 def run_case(args, name, q, k, v, mask, causal, scale, unfused_too):
-    work = os.path.join(args.work, name)
-    os.makedirs(work, exist_ok=True)
-    inputs = [q, k, v] + ([mask] if mask is not None else [])
-    files = []
-    def save(path, array):
-        with open(path, "wb") as f:
-            f.write(numpy_helper.from_array(array).SerializeToString())
-
-    for i, array in enumerate(inputs):
-        path = os.path.join(work, f"input_{i}.pb")
-        save(path, array)
-        files.append(path)
     expected = reference(q, k, v, mask, causal, scale)
     assert not np.isnan(expected).any()
-    ref_path = os.path.join(work, "output_0.pb")
-    save(ref_path, expected)
-    with open(os.path.join(work, "model.mlir"), "w") as f:
-        f.write(module(q, k, v, mask, causal, scale))
-    failures = 0
-    for flash in [True, False] if unfused_too else [True]:
-        stem = os.path.join(work, "flash" if flash else "unfused")
-        compile_ = subprocess.run(
-            [os.path.join(args.bin, "sinterc"), os.path.join(work, "model.mlir"), "-o", stem,
-             f"--flash-attention={'true' if flash else 'false'}"], capture_output=True, text=True)
-        if compile_.returncode != 0:
-            print(compile_.stderr)
-            failures += 1
-            continue
-        for threads in (1, 2):
-            run = subprocess.run(
-                [os.path.join(args.bin, "sinter-run"), stem + ".so", f"--num-threads={threads}"]
-                + [f"--input={p}" for p in files] + [f"--reference={ref_path}"],
-                capture_output=True, text=True)
-            verdict = "ok" if run.returncode == 0 else "FAIL"
-            lines = [l for l in run.stdout.splitlines() if "max abs error" in l]
-            print(f"{name} {'flash' if flash else 'unfused'} {threads} thread(s): {verdict} "
-                  f"{lines[0].split(':', 1)[1].strip() if lines else run.stderr.strip()}")
-            failures += run.returncode != 0
-    return failures
+    variants = [("flash", ["--flash-attention=true"])]
+    if unfused_too:
+        variants.append(("unfused", ["--flash-attention=false"]))
+    inputs = [q, k, v] + ([mask] if mask is not None else [])
+    return check_variants(args.bin, os.path.join(args.work, name), name,
+                          module(q, k, v, mask, causal, scale), inputs, [expected], variants)
 
 
 def main():

@@ -107,6 +107,12 @@ cl::opt<bool> flashAttention(
              "(default); =false lowers it to two contractions around a "
              "softmax, which materialize the scores"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> normKernel(
+    "norm-kernel",
+    cl::desc("Run f32 layer/RMS norms (and residual add + norm) as the "
+             "runtime's norm kernel (default); =false lowers them to "
+             "reductions and elementwise passes"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
                      cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
@@ -331,8 +337,9 @@ void printFusionStats(ModuleOp module, llvm::raw_ostream &os) {
       ++counts[op->getName().stripDialect()];
   });
   os << "fused ops:  ";
-  for (StringRef name : {"attention", "layer_norm", "rms_norm", "gelu", "silu",
-                         "swiglu", "rotary_embedding", "linear"})
+  for (StringRef name :
+       {"attention", "layer_norm", "rms_norm", "add_norm", "gelu", "silu",
+        "swiglu", "rotary_embedding", "linear"})
     os << " " << name << " " << counts.lookup(name);
   os << "\nunfused:    matmul " << counts.lookup("matmul") << " softmax "
      << counts.lookup("softmax") << "\n";
@@ -365,7 +372,8 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   options.sourceName = llvm::sys::path::filename(inputPath).str();
   options.target = {cpu, optLevel};
   options.extraPasses = extraPasses;
-  options.flashAttention = flashAttention;
+  options.kernels.flashAttention = flashAttention;
+  options.kernels.norm = normKernel;
   options.entry = entry;
 
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =

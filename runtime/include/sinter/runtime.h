@@ -112,6 +112,44 @@ SINTER_RT_API void _mlir_ciface_sinter_attention_f32(
     const sinter_memref4_f32 *v, const sinter_memref4_f32 *mask,
     const sinter_memref4_f32 *out, float scale, int32_t flags);
 
+/* Layer and RMS normalization on f32 (src/norm.c), what `sinter.layer_norm`,
+ * `sinter.rms_norm` and `sinter.add_norm` lower to, over the rows of a 2-D
+ * view [rows, cols] (the normalized dimensions flattened into cols):
+ *   s = x + residual          (with SINTER_NORM_HAS_RESIDUAL, stored in sum)
+ *   out = (s - mean(s)) / sqrt(mean((s - mean(s))^2) + epsilon) * scale + bias
+ * where SINTER_NORM_RMS drops the mean (out = s / sqrt(mean(s^2) + epsilon)
+ * * scale) and the bias is added only with SINTER_NORM_HAS_BIAS. scale and
+ * bias have cols elements. Descriptors that a flag leaves unused may be any
+ * descriptor. */
+#define SINTER_NORM_KERNEL "sinter_norm_f32"
+enum {
+  SINTER_NORM_RMS = 1,
+  SINTER_NORM_HAS_BIAS = 2,
+  SINTER_NORM_HAS_RESIDUAL = 4
+};
+
+typedef struct sinter_memref1_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} sinter_memref1_f32;
+
+typedef struct sinter_memref2_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} sinter_memref2_f32;
+
+SINTER_RT_API void _mlir_ciface_sinter_norm_f32(
+    const sinter_memref2_f32 *x, const sinter_memref2_f32 *residual,
+    const sinter_memref1_f32 *scale, const sinter_memref1_f32 *bias,
+    const sinter_memref2_f32 *out, const sinter_memref2_f32 *sum,
+    float epsilon, int32_t flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,4 @@
-// RUN: sinter-opt %s --convert-sinter-to-linalg="flash-attention=false" -split-input-file | FileCheck %s
+// RUN: sinter-opt %s --convert-sinter-to-linalg="flash-attention=false norm-kernel=false" -split-input-file | FileCheck %s
 
 // Tests that broadcasting becomes indexing maps: the bias reads only d1,
 // a static size-1 dimension reads index 0.
@@ -192,6 +192,22 @@ func.func @silu_swiglu(%g: tensor<4xf32>, %u: tensor<4xf32>) -> (tensor<4xf32>, 
 func.func @layer_norm(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<2x8xf32> {
   %0 = sinter.layer_norm %x, %g, %b axis 1 epsilon 1.0e-05 : (tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+// Tests that add_norm without the kernel is the add, then the norm's
+// decomposition over the sum: both results come from the sum's generic.
+// CHECK-LABEL: func @add_norm
+// CHECK: %[[SUM:.*]] = linalg.generic
+// CHECK: arith.addf
+// CHECK: %[[NORM:.*]] = linalg.generic {{.*}} ins(%[[SUM]],
+// CHECK: math.rsqrt
+// CHECK: return %[[SUM]], %[[NORM]]
+// CHECK-NOT: sinter.
+func.func @add_norm(%x: tensor<2x8xf32>, %r: tensor<2x8xf32>, %g: tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %s, %y = sinter.add_norm %x, %r, %g kind rms axis 1 epsilon 1.0e-05 : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>)
+  return %s, %y : tensor<2x8xf32>, tensor<2x8xf32>
 }
 
 // -----

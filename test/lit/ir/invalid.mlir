@@ -574,6 +574,33 @@ func.func @layer_norm_axis(%x: tensor<4x8xf32>, %g: tensor<8xf32>) {
 
 // -----
 
+func.func @add_norm_rms_bias(%x: tensor<4x8xf32>, %g: tensor<8xf32>) {
+  // expected-error @+2 {{rms normalization takes no bias}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:2 = sinter.add_norm %x, %x, %g, %g kind rms axis 1 epsilon 1.0e-05 : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @add_norm_broadcast(%x: tensor<4x8xf32>, %r: tensor<8xf32>, %g: tensor<8xf32>) {
+  // expected-error @+2 {{input 'tensor<4x8xf32>' and residual 'tensor<8xf32>' must have the same shape}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:2 = sinter.add_norm %x, %r, %g kind layer axis 1 epsilon 1.0e-05 : (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @add_norm_scale(%x: tensor<4x8xf32>, %g: tensor<4xf32>) {
+  // expected-error @+2 {{scale shape [4] does not match the normalized shape [8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:2 = sinter.add_norm %x, %x, %g kind layer axis 1 epsilon 1.0e-05 : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  return
+}
+
+// -----
+
 func.func @layer_norm_epsilon(%x: tensor<4x8xf32>, %g: tensor<8xf32>) {
   // expected-error @+2 {{epsilon must be finite and >= 0, got -1.000000e+00}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -209,6 +209,10 @@ func.func @composites(%q: tensor<1x8x32x16xf32>, %k: tensor<1x2x?x16xf32>,
   %3 = sinter.layer_norm %x, %g axis 2 epsilon 1.0e-05 : (tensor<1x32x64xf32>, tensor<64xf32>) -> tensor<1x32x64xf32>
   // CHECK: sinter.rms_norm %{{.*}}, %{{.*}} axis 2 epsilon 9.99999997E-7 : (tensor<1x32x64xf32>, tensor<64xf32>) -> tensor<1x32x64xf32>
   %4 = sinter.rms_norm %x, %g axis 2 epsilon 1.0e-06 : (tensor<1x32x64xf32>, tensor<64xf32>) -> tensor<1x32x64xf32>
+  // CHECK: sinter.add_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} kind layer axis 2 epsilon 9.99999974E-6 : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<1x32x64xf32>, tensor<1x32x64xf32>)
+  %s:2 = sinter.add_norm %x, %x, %g, %g kind layer axis 2 epsilon 1.0e-05 : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<1x32x64xf32>, tensor<1x32x64xf32>)
+  // CHECK: sinter.add_norm %{{.*}}, %{{.*}}, %{{.*}} kind rms axis 2 epsilon 9.99999997E-7 : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<64xf32>) -> (tensor<1x32x64xf32>, tensor<1x32x64xf32>)
+  %r:2 = sinter.add_norm %x, %x, %g kind rms axis 2 epsilon 1.0e-06 : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<64xf32>) -> (tensor<1x32x64xf32>, tensor<1x32x64xf32>)
   // CHECK: sinter.gelu %{{.*}} approximate none : tensor<1x32x64xf32>
   %5 = sinter.gelu %x approximate none : tensor<1x32x64xf32>
   // CHECK: sinter.gelu %{{.*}} approximate tanh : tensor<1x32x64xf32>
