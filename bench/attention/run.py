@@ -12,22 +12,13 @@ bench/limits/fma_peak.c (times the thread count), or given by --peak-gflops.
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import compile_mlir, core_peak_gflops, time_artifact  # noqa: E402
+
 HEADS, HEAD_DIM = 12, 64
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def core_peak_gflops(work):
-    """One core's fp32 FMA peak, from bench/limits/fma_peak.c."""
-    binary = os.path.join(work, "fma_peak")
-    subprocess.run(["cc", "-O3", "-march=native",
-                    os.path.join(HERE, "..", "limits", "fma_peak.c"), "-o", binary], check=True)
-    out = subprocess.run([binary], capture_output=True, text=True, check=True).stdout
-    return float(out.split()[0])
 
 
 def module(seq):
@@ -39,18 +30,9 @@ def module(seq):
 
 def measure(bin_dir, work, seq, flash, threads, runs):
     stem = os.path.join(work, f"attention_{seq}_{'flash' if flash else 'unfused'}")
-    src = stem + ".mlir"
-    with open(src, "w") as f:
-        f.write(module(seq))
-    subprocess.run([os.path.join(bin_dir, "sinterc"), src, "-o", stem,
-                    f"--flash-attention={'true' if flash else 'false'}"], check=True)
-    run = subprocess.run(
-        ["/usr/bin/time", "-f", "MAXRSS %M", os.path.join(bin_dir, "sinter-run"), stem + ".so",
-         f"--num-threads={threads}", f"--runs={runs}", "--warmup=1", "--json"],
-        capture_output=True, text=True, check=True)
-    report = json.loads(run.stdout)
-    rss_kib = int(re.search(r"MAXRSS (\d+)", run.stderr).group(1))
-    return report["median_ms"], rss_kib / 1024.0
+    artifact = compile_mlir(bin_dir, module(seq), stem,
+                            [f"--flash-attention={'true' if flash else 'false'}"])
+    return time_artifact(bin_dir, artifact, threads, runs)
 
 
 def main():
