@@ -22,6 +22,7 @@ std::string bufferizationPipeline(const RuntimeKernels &kernels) {
   return std::string("convert-sinter-to-linalg{flash-attention=") +
          (kernels.flashAttention ? "true" : "false") +
          " norm-kernel=" + (kernels.norm ? "true" : "false") +
+         " matmul-kernel=" + (kernels.matmul ? "true" : "false") +
          "},"
          "sinter-fuse-elementwise,"
          "sinter-interchange-contractions,"
@@ -84,6 +85,11 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Lower f32 layer/RMS norms to the runtime's norm kernel "
                      "(needs libsinter_rt at run time)"),
       llvm::cl::init(true)};
+  Option<bool> matmulKernel{
+      *this, "matmul-kernel",
+      llvm::cl::desc("Lower f32 matmul and linear to the runtime's matmul "
+                     "kernel (needs libsinter_rt at run time)"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -96,6 +102,7 @@ void registerCpuPipeline() {
         RuntimeKernels kernels;
         kernels.flashAttention = options.flashAttention;
         kernels.norm = options.normKernel;
+        kernels.matmul = options.matmulKernel;
         (void)parsePassPipeline(cpuPipeline(kernels), pm, llvm::errs());
       });
 }

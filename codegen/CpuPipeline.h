@@ -39,6 +39,9 @@ struct RuntimeKernels {
   /// f32 layer/RMS norms (and residual add + norm) as the norm kernel
   /// (otherwise reductions and elementwise passes over the whole tensor).
   bool norm = true;
+  /// f32 matmul and linear as the packed GEMM kernel (otherwise
+  /// contractions, vectorized by LLVM).
+  bool matmul = true;
 };
 
 /// The pass pipeline from sinter ops to the LLVM dialect, as the passes to

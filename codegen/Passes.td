@@ -47,12 +47,19 @@ def ConvertSinterToLinalg : Pass<"convert-sinter-to-linalg"> {
     `sinter.rms_norm` and `sinter.add_norm` become calls of the runtime's
     norm kernel on [rows, normalized elements] views; otherwise they lower
     to reductions and elementwise passes.
+
+    With `matmul-kernel` (the default), f32 `sinter.linear` and
+    `sinter.matmul` of matrices become calls of the runtime's packed GEMM
+    kernel on [batch, rows, cols] views; otherwise they lower to
+    contractions.
   }];
   let options = [
     Option<"flashAttention", "flash-attention", "bool", /*default=*/"true",
            "Lower f32 attention to the runtime's flash-attention kernel">,
     Option<"normKernel", "norm-kernel", "bool", /*default=*/"true",
-           "Lower f32 layer/RMS norms to the runtime's norm kernel">
+           "Lower f32 layer/RMS norms to the runtime's norm kernel">,
+    Option<"matmulKernel", "matmul-kernel", "bool", /*default=*/"true",
+           "Lower f32 matmul and linear to the runtime's matmul kernel">
   ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",

@@ -1532,6 +1532,220 @@ template <typename OpTy> struct LowerNormToKernel : OpRewritePattern<OpTy> {
   }
 };
 
+/// `value` with a leading dimension of 1.
+Value addLeadingUnit(OpBuilder &b, Location loc, Value value) {
+  RankedTensorType type = tensorType(value);
+  SmallVector<int64_t> shape = {1};
+  llvm::append_range(shape, type.getShape());
+  SmallVector<ReassociationIndices> groups = {{0, 1}};
+  for (int64_t d = 1; d < type.getRank(); ++d)
+    groups.push_back({d + 1});
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  llvm::append_range(sizes, tensor::getMixedSizes(b, loc, value));
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      groups, sizes);
+}
+
+/// `value` (rank >= 2) as [batch, rows, cols] for the matmul kernel: with
+/// `flattenRows`, every leading dimension is folded into the rows under a
+/// batch of 1; otherwise the leading dimensions are folded into the batch
+/// (a batch of 1 when there are none).
+Value asBatchedMatrix(OpBuilder &b, Location loc, Value value,
+                      bool flattenRows) {
+  int64_t rank = tensorType(value).getRank();
+  if (rank == 2)
+    return addLeadingUnit(b, loc, value);
+  if (flattenRows)
+    return addLeadingUnit(
+        b, loc,
+        tensor::CollapseShapeOp::create(
+            b, loc, value,
+            SmallVector<ReassociationIndices>{
+                llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)),
+                {rank - 1}}));
+  if (rank == 3)
+    return value;
+  return tensor::CollapseShapeOp::create(
+      b, loc, value,
+      SmallVector<ReassociationIndices>{
+          llvm::to_vector(llvm::seq<int64_t>(0, rank - 2)), {rank - 2},
+          {rank - 1}});
+}
+
+/// One call of the runtime's matmul kernel: C = A B (+ bias) on the
+/// [batch, rows, cols] views `a` and `b` (b read as [batch, N, K] with
+/// `transposeB`), returning C as a [batch, M, N] tensor; `batchFrom` is
+/// the view whose batch C has.
+Value callMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
+                       Value bMatrix, Value bias, bool transposeB,
+                       Value batchFrom) {
+  Type f32 = b.getF32Type();
+  RankedTensorType aType = tensorType(a), bType = tensorType(bMatrix);
+  int64_t nDim = transposeB ? 1 : 2;
+  SmallVector<int64_t> shape = {tensorType(batchFrom).getDimSize(0),
+                                aType.getDimSize(1), bType.getDimSize(nDim)};
+  SmallVector<Value> sizes;
+  for (auto [value, dim] : {std::make_pair(batchFrom, int64_t(0)),
+                            std::make_pair(a, int64_t(1)),
+                            std::make_pair(bMatrix, nDim)})
+    if (Value size = dynamicDim(b, loc, value, dim))
+      sizes.push_back(size);
+  Value out = memref::AllocOp::create(b, loc, MemRefType::get(shape, f32),
+                                      sizes, b.getI64IntegerAttr(64));
+  MemRefType matrices = anyF32View(b, 3), vector = anyF32View(b, 1);
+  func::FuncOp kernel = declareKernel(
+      b, module, loc, SINTER_MATMUL_KERNEL,
+      b.getFunctionType({matrices, matrices, vector, matrices, b.getI32Type()},
+                        {}));
+  Value aView = kernelView(b, loc, a);
+  Value biasView;
+  if (bias) {
+    biasView = kernelView(b, loc, bias);
+  } else {
+    // Any 1-D descriptor: the kernel does not read it without the flag.
+    biasView = memref::CastOp::create(
+        b, loc, vector,
+        memref::AllocaOp::create(b, loc, MemRefType::get({0}, f32)));
+  }
+  int32_t flags = (transposeB ? SINTER_MATMUL_TRANSPOSE_B : 0) |
+                  (bias ? SINTER_MATMUL_HAS_BIAS : 0);
+  func::CallOp::create(
+      b, loc, kernel,
+      ValueRange{aView, kernelView(b, loc, bMatrix), biasView,
+                 memref::CastOp::create(b, loc, matrices, out),
+                 arith::ConstantOp::create(b, loc,
+                                           b.getI32IntegerAttr(flags))});
+  return bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get(shape, f32), out, /*restrict=*/true,
+      /*writable=*/true);
+}
+
+/// The kernel's [batch, M, N] result in the op's result shape: either the
+/// rows unfolded (`flattenedRows`: [1, P, N] into [..., N]) or the batch.
+Value fromBatchedMatrix(OpBuilder &b, Location loc, Value c,
+                        RankedTensorType result, ValueRange likeDims,
+                        bool flattenedRows) {
+  int64_t rank = result.getRank();
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < rank; ++d)
+    sizes.push_back(result.isDynamicDim(d) ? OpFoldResult(likeDims[d])
+                                           : b.getIndexAttr(result.getDimSize(d)));
+  SmallVector<ReassociationIndices> groups;
+  if (flattenedRows) {
+    // [1, P, N] -> [P, N] -> result.
+    c = tensor::CollapseShapeOp::create(
+        b, loc, c, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    if (rank == 2)
+      return c;
+    groups = {llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)), {rank - 1}};
+  } else {
+    if (rank == 3)
+      return c;
+    if (rank == 2)
+      return tensor::CollapseShapeOp::create(
+          b, loc, c, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    groups = {llvm::to_vector(llvm::seq<int64_t>(0, rank - 2)), {rank - 2},
+              {rank - 1}};
+  }
+  return tensor::ExpandShapeOp::create(b, loc, result, c, groups, sizes);
+}
+
+/// The result's sizes as values (null where static), for fromBatchedMatrix.
+SmallVector<Value> resultDims(OpBuilder &b, Location loc,
+                              RankedTensorType result,
+                              function_ref<Value(int64_t)> dynamicSize) {
+  SmallVector<Value> dims;
+  for (int64_t d = 0; d < result.getRank(); ++d)
+    dims.push_back(result.isDynamicDim(d) ? dynamicSize(d) : Value());
+  return dims;
+}
+
+/// f32 linear as one call of the runtime's matmul kernel: the leading
+/// input dimensions are the rows, the weight read in place (transposed or
+/// not), the bias the kernel's starting value.
+struct LowerLinearToKernel : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    auto module = op->getParentOfType<ModuleOp>();
+    RankedTensorType result = op.getType();
+    if (result.getElementType() != f32 || result.getRank() < 2 || !module)
+      return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
+    Value a = asBatchedMatrix(rewriter, loc, op.getInput(), true);
+    Value w = addLeadingUnit(rewriter, loc, op.getWeight());
+    Value c = callMatmulKernel(rewriter, loc, module, a, w, op.getBias(),
+                               op.getTransposeWeight(), a);
+    SmallVector<Value> dims =
+        resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
+          if (d < result.getRank() - 1)
+            return tensor::DimOp::create(rewriter, loc, op.getInput(), d);
+          return tensor::DimOp::create(rewriter, loc, op.getWeight(),
+                                       op.getTransposeWeight() ? 0 : 1);
+        });
+    rewriter.replaceOp(
+        op, fromBatchedMatrix(rewriter, loc, c, result, dims, true));
+    return success();
+  }
+};
+
+/// f32 matmul of matrices (rank >= 2 both) as one call of the runtime's
+/// matmul kernel: by a 2-D right side, the left side's leading dimensions
+/// are rows; otherwise the batch dimensions, equal on both sides or all 1
+/// on one side (broadcast), fold into one batch. Vectors and other
+/// broadcasts keep the contraction.
+struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    auto module = op->getParentOfType<ModuleOp>();
+    RankedTensorType lhs = op.getLhs().getType(), rhs = op.getRhs().getType(),
+                     result = op.getType();
+    if (result.getElementType() != f32 || lhs.getElementType() != f32 ||
+        rhs.getElementType() != f32 || lhs.getRank() < 2 ||
+        rhs.getRank() < 2 || !module)
+      return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
+    bool byMatrix = rhs.getRank() == 2;
+    Value batchFrom;
+    if (!byMatrix) {
+      if (lhs.getRank() != rhs.getRank())
+        return rewriter.notifyMatchFailure(op, "batch ranks differ");
+      ArrayRef<int64_t> lb = lhs.getShape().drop_back(2),
+                        rb = rhs.getShape().drop_back(2);
+      auto allOnes = [](ArrayRef<int64_t> dims) {
+        return llvm::all_of(dims, [](int64_t d) { return d == 1; });
+      };
+      if (lb == rb || allOnes(rb))
+        batchFrom = op.getLhs();
+      else if (allOnes(lb))
+        batchFrom = op.getRhs();
+      else
+        return rewriter.notifyMatchFailure(op, "partly broadcast batch");
+    }
+    Value a = asBatchedMatrix(rewriter, loc, op.getLhs(), byMatrix);
+    Value b = asBatchedMatrix(rewriter, loc, op.getRhs(), false);
+    Value c = callMatmulKernel(rewriter, loc, module, a, b, Value(), false,
+                               byMatrix || batchFrom == op.getLhs() ? a : b);
+    int64_t rank = result.getRank();
+    SmallVector<Value> dims =
+        resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
+          if (d == rank - 1)
+            return tensor::DimOp::create(rewriter, loc, op.getRhs(),
+                                         rhs.getRank() - 1);
+          if (d == rank - 2 || byMatrix)
+            return tensor::DimOp::create(rewriter, loc, op.getLhs(), d);
+          return tensor::DimOp::create(rewriter, loc, batchFrom, d);
+        });
+    rewriter.replaceOp(
+        op, fromBatchedMatrix(rewriter, loc, c, result, dims, byMatrix));
+    return success();
+  }
+};
+
 /// conv (N-d, grouped): zero-pad the input, then one contraction over the
 /// input channels of the group and the kernel window.
 struct LowerConv : OpRewritePattern<ConvOp> {
@@ -2012,6 +2226,9 @@ struct ConvertSinterToLinalgPass
     if (normKernel)
       patterns.add<LowerNormToKernel<LayerNormOp>, LowerNormToKernel<RmsNormOp>,
                    LowerNormToKernel<AddNormOp>>(context, /*benefit=*/2);
+    if (matmulKernel)
+      patterns.add<LowerMatmulToKernel, LowerLinearToKernel>(context,
+                                                             /*benefit=*/2);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

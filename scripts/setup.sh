@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package that sinter's build, tests, benchmarks and docs need.
 # Idempotent: when everything is already present it only checks and returns in a second.
+#   scripts/setup.sh           what the build and tests need
+#   scripts/setup.sh --bench   also the peers of bench/models (PyTorch, Node.js for
+#                              ONNX Runtime, which bench/models/run.py installs from npm)
 set -euo pipefail
 
 packages=(
@@ -19,6 +22,13 @@ packages=(
   # Test and benchmark scripts (Debian's own interpreter: /usr/bin/python3).
   python3 python3-numpy python3-onnx
 )
+if [[ "${1:-}" == --bench ]]; then
+  packages+=(python3-torch)
+  # A Node.js from elsewhere (with its own npm) serves as well as Debian's.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
+  fi
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -25,10 +25,11 @@ from onnx import numpy_helper
 LLVM_BIN = "/usr/lib/llvm-22/bin"
 LLVM_LIB = "/usr/lib/llvm-22/lib"
 # sinterc's CPU pipeline (codegen/CpuPipeline.cpp) without the runtime's
-# kernels: attention as contractions, norms as reductions. The JIT has no
-# runtime to give it the flash-attention and norm kernels (artifacts test
-# those, test/e2e/attention_numerics.py and kernel_numerics.py).
-PIPELINE = ["--sinter-cpu-pipeline=flash-attention=false norm-kernel=false"]
+# kernels: attention and matmuls as contractions, norms as reductions. The
+# JIT has no runtime to give it the kernels (artifacts test those,
+# test/e2e/attention_numerics.py, norm_numerics.py, matmul_numerics.py).
+PIPELINE = ["--sinter-cpu-pipeline=flash-attention=false norm-kernel=false "
+            "matmul-kernel=false"]
 MLIR_TYPES = {np.float32: "f32", np.float16: "f16", np.float64: "f64",
               np.int64: "i64", np.int32: "i32", np.int16: "i16", np.int8: "i8",
               np.bool_: "i1"}

@@ -58,9 +58,18 @@ descriptorFor(const std::vector<char> &weights,
          "\narena 256\n" + inputs + "outputs 1\noutput y 1 1 ?seq:8\nend\n";
 }
 
+/// A path of its own for each test and process: ctest runs the tests of
+/// this binary as concurrent processes, and some of them corrupt the file.
+std::string testFile(const std::string &name) {
+  const testing::TestInfo *test =
+      testing::UnitTest::GetInstance()->current_test_info();
+  return testing::TempDir() + std::to_string(getpid()) + "-" +
+         (test ? test->name() : "none") + "-" + name;
+}
+
 std::string writeWeights(const std::vector<char> &data,
                          const char *name = "scale.weights") {
-  std::string path = testing::TempDir() + name;
+  std::string path = testFile(name);
   sinter_weights_header header = {};
   memcpy(header.magic, SINTER_WEIGHTS_MAGIC, 8);
   header.version = SINTER_WEIGHTS_VERSION;
@@ -207,7 +216,7 @@ TEST_F(RuntimeTest, ReportsMissingAndDamagedWeights) {
   EXPECT_NE(error().find("is truncated"), std::string::npos) << error();
 
   // Not a weights file at all.
-  path = testing::TempDir() + "text.weights";
+  path = testFile("text.weights");
   std::ofstream(path) << std::string(100, 'x');
   EXPECT_EQ(load(path), SINTER_CORRUPT_WEIGHTS);
   EXPECT_NE(error().find("is not a sinter weights file (bad magic)"),

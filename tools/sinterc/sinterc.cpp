@@ -113,6 +113,11 @@ cl::opt<bool> normKernel(
              "runtime's norm kernel (default); =false lowers them to "
              "reductions and elementwise passes"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> matmulKernel(
+    "matmul-kernel",
+    cl::desc("Run f32 matmul and linear layers as the runtime's packed GEMM "
+             "kernel (default); =false lowers them to contractions"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
                      cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
@@ -374,6 +379,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   options.extraPasses = extraPasses;
   options.kernels.flashAttention = flashAttention;
   options.kernels.norm = normKernel;
+  options.kernels.matmul = matmulKernel;
   options.entry = entry;
 
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =

@@ -150,6 +150,29 @@ SINTER_RT_API void _mlir_ciface_sinter_norm_f32(
     const sinter_memref2_f32 *out, const sinter_memref2_f32 *sum,
     float epsilon, int32_t flags);
 
+/* Batched matrix product on f32 (src/matmul.c), what `sinter.matmul` and
+ * `sinter.linear` lower to: for each b of C's batch,
+ *   C[b] = A[b] B[b] (+ bias broadcast over the rows)
+ * with A [batch or 1, M, K], B [batch or 1, K, N] (or [.., N, K] read
+ * transposed with SINTER_MATMUL_TRANSPOSE_B), bias [N] (used with
+ * SINTER_MATMUL_HAS_BIAS; otherwise any descriptor) and C [batch, M, N],
+ * whose last dimension is contiguous. A and B take any strides. */
+#define SINTER_MATMUL_KERNEL "sinter_matmul_f32"
+enum { SINTER_MATMUL_TRANSPOSE_B = 1, SINTER_MATMUL_HAS_BIAS = 2 };
+
+typedef struct sinter_memref3_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[3];
+  int64_t strides[3];
+} sinter_memref3_f32;
+
+SINTER_RT_API void _mlir_ciface_sinter_matmul_f32(
+    const sinter_memref3_f32 *a, const sinter_memref3_f32 *b,
+    const sinter_memref1_f32 *bias, const sinter_memref3_f32 *c,
+    int32_t flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""The runtime's matmul kernel against the machine's limits, measured in
+the same run: the large products (1024^3, 4096 x 4096 x 1024) and the
+shapes of the models' linear layers as a fraction of the fp32 FMA peak
+(bench/limits/fma_peak.c, times the thread count); batch-1 products by a
+weight larger than the L2 cache (GEMV, both weight layouts) as a fraction
+of the memory bandwidth (bench/limits/bandwidth.c, STREAM triad), the
+floor being the weight's bytes over it.
+
+  bench/gemm/run.py --build build [--threads 1,2]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import bandwidth_gbs, core_peak_gflops  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+# (name, M, N, K, B transposed, bound by)
+SHAPES = [
+    ("1024^3", 1024, 1024, 1024, False, "flops"),
+    ("4096x4096x1024", 4096, 4096, 1024, False, "flops"),
+    ("gpt-base qkv 128x2304x768", 128, 2304, 768, True, "flops"),
+    ("gpt-base mlp 128x3072x768", 128, 3072, 768, True, "flops"),
+    ("gpt-base mlp 128x768x3072", 128, 768, 3072, True, "flops"),
+    ("llama-base 256x2816x1024", 256, 2816, 1024, True, "flops"),
+    ("gemv 1x4096x4096", 1, 4096, 4096, False, "bytes"),
+    ("gemv 1x4096x4096 (N x K weight)", 1, 4096, 4096, True, "bytes"),
+    ("gemv 1x3072x768 (N x K weight)", 1, 3072, 768, True, "bytes"),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", required=True)
+    parser.add_argument("--threads", default="1,2")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        binary = os.path.join(work, "gemm")
+        subprocess.run(["cc", "-O2", "-fopenmp", "-I", os.path.join(ROOT, "runtime", "include"),
+                        os.path.join(HERE, "gemm.c"),
+                        os.path.join(args.build, "lib", "libsinter_rt_embedded.a"), "-lm",
+                        "-o", binary], check=True)
+        peak = core_peak_gflops(work)
+        threads_list = [int(t) for t in args.threads.split(",")]
+        bandwidth = {t: bandwidth_gbs(work, t) for t in threads_list}
+        print(f"fp32 FMA peak {peak:.1f} GFLOP/s per core; bandwidth (triad) " +
+              ", ".join(f"{bandwidth[t]:.1f} GB/s at {t} thread(s)" for t in threads_list))
+        for name, m, n, k, transposed, bound in SHAPES:
+            for threads in threads_list:
+                runs = "3" if m * n * k > 4e9 else "10"
+                out = subprocess.run([binary, str(m), str(n), str(k), str(int(transposed)), runs],
+                                     capture_output=True, text=True, check=True,
+                                     env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+                ms, gflops, error = (float(x) for x in out.stdout.split())
+                if bound == "flops":
+                    floor = 2.0 * m * n * k / (peak * threads * 1e9) * 1e3
+                else:
+                    floor = 4.0 * n * k / (bandwidth[threads] * 1e9) * 1e3
+                rows.append(dict(shape=name, threads=threads, ms=ms, gflops=gflops,
+                                 floor_ms=floor, fraction=floor / ms, bound=bound, error=error))
+                limit = "FMA peak" if bound == "flops" else "bandwidth"
+                print(f"{name:34s} t={threads} {ms:9.3f} ms {gflops:7.1f} GFLOP/s "
+                      f"{floor / ms:5.0%} of {limit} (floor {floor:.3f} ms)", flush=True)
+    print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

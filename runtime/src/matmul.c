@@ -1,0 +1,378 @@
+/*===- matmul.c - Matrix products for generated code ------------------------===*
+ *
+ * The kernel that f32 `sinter.matmul` and `sinter.linear` lower to on the
+ * CPU: C[b] = A[b] B[b] (+ bias), batched, with any strides on A and B (a
+ * transposed weight is a view, not a copy).
+ *
+ * Products with enough rows take the GotoBLAS route: blocks of KC x NC of B
+ * and MC x KC of A are packed into panels in the order the microkernel
+ * reads them (B in KC x NR slivers, A in MR x KC slivers, zero-padded to
+ * whole slivers), and the microkernel keeps an MR x NR block of C in
+ * registers across the whole KC loop: per step one broadcast of A per row
+ * and NR / 8 loads of B feed MR * NR / 8 FMAs. The block sizes keep a B
+ * sliver (16 KiB) and an A sliver in L1, the packed A block (72 KiB) in
+ * L2 and the packed B block (512 KiB) in L2 and L3. Tiles of (batch, a range of rows, NC columns) run on the
+ * OpenMP threads, each packing its own blocks.
+ *
+ * Products of one to three rows (batch-1 decoding: a vector times a weight
+ * matrix) are bound by reading B once; packing would read it twice. They
+ * stream B directly: rows of B scaled and added (B's rows contiguous), or
+ * dot products (B's columns contiguous, the transposed weight layout).
+ *
+ *===-----------------------------------------------------------------------===*/
+#include "sinter/runtime.h"
+
+#include "cpu.h"
+
+#include <stdint.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef sinter_memref1_f32 memref1;
+typedef sinter_memref3_f32 memref3;
+
+enum {
+  kMR = 6,   /* rows of the register block */
+  kNR = 16,  /* columns of the register block: two 8-float vectors */
+  kKC = 256, /* depth of a packed block */
+  kMC = 72,  /* rows of a packed block of A (a multiple of kMR) */
+  kNC = 512, /* columns of a packed block of B (a multiple of kNR) */
+  /* Below this many rows a product streams B (see above). */
+  kStreamRows = 4,
+};
+
+/* Below this many multiply-adds the product runs on the calling thread:
+ * waking the team costs more than the work saves. */
+#define PARALLEL_WORK (1 << 18)
+
+typedef float v8f __attribute__((vector_size(32)));
+#define LOAD8(vector, floats) memcpy(&(vector), (floats), sizeof(v8f))
+#define STORE8(floats, vector) memcpy((floats), &(vector), sizeof(v8f))
+
+typedef struct problem {
+  const memref3 *a, *b, *c;
+  const memref1 *bias;
+  int transpose_b, has_bias;
+  int64_t batch, m, n, k;
+  /* B[k][n] is at b + k * bk + n * bn in the batch's matrix. */
+  int64_t bk, bn;
+} problem;
+
+static inline const float *a_matrix(const problem *p, int64_t batch) {
+  const memref3 *a = p->a;
+  return a->aligned + a->offset + (a->sizes[0] == 1 ? 0 : batch * a->strides[0]);
+}
+
+static inline const float *b_matrix(const problem *p, int64_t batch) {
+  const memref3 *b = p->b;
+  return b->aligned + b->offset + (b->sizes[0] == 1 ? 0 : batch * b->strides[0]);
+}
+
+static inline float *c_matrix(const problem *p, int64_t batch) {
+  return p->c->aligned + p->c->offset + batch * p->c->strides[0];
+}
+
+/* C starts as the bias broadcast over the rows, or zeros; the products
+ * then accumulate into it. */
+static void initialize_c(const problem *p, int64_t batch) {
+  float *c = c_matrix(p, batch);
+  const int64_t ldc = p->c->strides[1];
+  for (int64_t i = 0; i < p->m; ++i) {
+    float *row = c + i * ldc;
+    if (p->has_bias) {
+      const float *bias = p->bias->aligned + p->bias->offset;
+      for (int64_t j = 0; j < p->n; ++j)
+        row[j] = bias[j * p->bias->strides[0]];
+    } else {
+      memset(row, 0, sizeof(float) * (size_t)p->n);
+    }
+  }
+}
+
+/* Packs rows [i0, i0 + rows) x depth [k0, k0 + kc) of A as slivers of kMR
+ * rows: sliver s holds a[i0 + s kMR + r][k0 + k] at s kMR kc + k kMR + r.
+ * Rows of A contiguous along k (the usual case) are read as kMR streams. */
+SINTER_INLINE void pack_a(const problem *p, const float *a, int64_t i0,
+                          int64_t rows, int64_t k0, int64_t kc,
+                          float *restrict packed) {
+  const int64_t am = p->a->strides[1], ak = p->a->strides[2];
+  for (int64_t s = 0; s < rows; s += kMR) {
+    int64_t height = rows - s < kMR ? rows - s : kMR;
+    float *restrict out = packed + s * kc;
+    const float *row[kMR];
+    for (int r = 0; r < kMR; ++r)
+      row[r] = a + (i0 + s + (r < height ? r : 0)) * am + k0 * ak;
+    if (ak == 1 && height == kMR) {
+      for (int64_t k = 0; k < kc; ++k)
+        for (int r = 0; r < kMR; ++r)
+          out[k * kMR + r] = row[r][k];
+      continue;
+    }
+    for (int64_t k = 0; k < kc; ++k)
+      for (int r = 0; r < kMR; ++r)
+        out[k * kMR + r] = r < height ? row[r][k * ak] : 0.0f;
+  }
+}
+
+/* Packs depth [k0, k0 + kc) x columns [j0, j0 + cols) of B as slivers of
+ * kNR columns: sliver s holds b[k0 + k][j0 + s kNR + c] at s kNR kc + k kNR
+ * + c. Rows of B contiguous (a K x N weight) are copied kNR floats at a
+ * time; columns contiguous (an N x K weight, read transposed) are read as
+ * kNR streams. */
+SINTER_INLINE void pack_b(const problem *p, const float *b, int64_t k0,
+                          int64_t kc, int64_t j0, int64_t cols,
+                          float *restrict packed) {
+  const int64_t bk = p->bk, bn = p->bn;
+  for (int64_t s = 0; s < cols; s += kNR) {
+    int64_t width = cols - s < kNR ? cols - s : kNR;
+    float *restrict out = packed + s * kc;
+    const float *base = b + k0 * bk + (j0 + s) * bn;
+    if (bn == 1 && width == kNR) {
+      for (int64_t k = 0; k < kc; ++k)
+        memcpy(out + k * kNR, base + k * bk, sizeof(float) * kNR);
+    } else if (bk == 1) {
+      for (int64_t c = 0; c < kNR; ++c) {
+        const float *column = base + (c < width ? c : 0) * bn;
+        for (int64_t k = 0; k < kc; ++k)
+          out[k * kNR + c] = c < width ? column[k] : 0.0f;
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t c = 0; c < kNR; ++c)
+          out[k * kNR + c] = c < width ? base[k * bk + c * bn] : 0.0f;
+    }
+  }
+}
+
+/* C[0..rows) x [0..cols) += (packed A sliver) x (packed B sliver) over kc:
+ * the kMR x kNR accumulators stay in registers for the whole depth. */
+SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
+                               const float *restrict b, float *c,
+                               int64_t ldc, int64_t rows, int64_t cols) {
+  v8f acc[kMR][2];
+  const v8f zero = {0};
+  for (int r = 0; r < kMR; ++r)
+    acc[r][0] = acc[r][1] = zero;
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    v8f b0, b1;
+    LOAD8(b0, b + k * kNR);
+    LOAD8(b1, b + k * kNR + 8);
+    for (int r = 0; r < kMR; ++r) {
+      v8f ar = zero + a[k * kMR + r];
+      acc[r][0] += ar * b0;
+      acc[r][1] += ar * b1;
+    }
+  }
+  if (rows == kMR && cols == kNR) {
+    for (int r = 0; r < kMR; ++r) {
+      v8f c0, c1;
+      LOAD8(c0, c + r * ldc);
+      LOAD8(c1, c + r * ldc + 8);
+      c0 += acc[r][0];
+      c1 += acc[r][1];
+      STORE8(c + r * ldc, c0);
+      STORE8(c + r * ldc + 8, c1);
+    }
+    return;
+  }
+  float block[kMR][kNR];
+  for (int r = 0; r < kMR; ++r) {
+    STORE8(block[r], acc[r][0]);
+    STORE8(block[r] + 8, acc[r][1]);
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j)
+      c[r * ldc + j] += block[r][j];
+}
+
+/* One tile: rows [i0, i1) and columns [j0, j0 + width) of one batch's C
+ * (width at most kNC).
+ * Each block of kKC x kNC of B is packed once and serves every block of
+ * kMC rows of A (GotoBLAS's loop order), so B is read from memory once per
+ * tile. */
+SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
+                             int64_t i1, int64_t j0, int64_t width,
+                             float *restrict packed_a,
+                             float *restrict packed_b) {
+  const float *a = a_matrix(p, batch), *b = b_matrix(p, batch);
+  float *c = c_matrix(p, batch);
+  const int64_t ldc = p->c->strides[1];
+  const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
+  for (int64_t k0 = 0; k0 < p->k; k0 += kKC) {
+    const int64_t kc = p->k - k0 < kKC ? p->k - k0 : kKC;
+    pack_b(p, b, k0, kc, j0, cols, packed_b);
+    for (int64_t ic = i0; ic < i1; ic += kMC) {
+      const int64_t rows = i1 - ic < kMC ? i1 - ic : kMC;
+      pack_a(p, a, ic, rows, k0, kc, packed_a);
+      /* The B sliver stays in L1 while the A slivers stream from L2. */
+      for (int64_t jr = 0; jr < cols; jr += kNR)
+        for (int64_t ir = 0; ir < rows; ir += kMR)
+          microkernel(kc, packed_a + ir * kc, packed_b + jr * kc,
+                      c + (ic + ir) * ldc + j0 + jr, ldc,
+                      rows - ir < kMR ? rows - ir : kMR,
+                      cols - jr < kNR ? cols - jr : kNR);
+    }
+  }
+}
+
+/* Rows [0, m) of one batch's C, columns [j0, j1), by streaming B once for
+ * all the rows. */
+SINTER_INLINE void stream_rows(const problem *p, int64_t batch, int64_t j0,
+                               int64_t j1) {
+  const float *a = a_matrix(p, batch), *b = b_matrix(p, batch);
+  float *c = c_matrix(p, batch);
+  const int64_t am = p->a->strides[1], ak = p->a->strides[2];
+  const int64_t ldc = p->c->strides[1];
+  if (p->bn == 1) {
+    /* C[i][:] += a[i][k] * B[k][:] for each k: B's rows, contiguous. */
+    for (int64_t k = 0; k < p->k; ++k) {
+      const float *restrict row = b + k * p->bk;
+      for (int64_t i = 0; i < p->m; ++i) {
+        const float scale = a[i * am + k * ak];
+        float *restrict out = c + i * ldc;
+        for (int64_t j = j0; j < j1; ++j)
+          out[j] += scale * row[j];
+      }
+    }
+    return;
+  }
+  for (int64_t j = j0; j < j1; ++j) {
+    const float *restrict column = b + j * p->bn;
+    for (int64_t i = 0; i < p->m; ++i) {
+      float total = 0.0f;
+      if (p->bk == 1 && ak == 1) {
+        /* Dot products along k, both contiguous (a transposed weight). */
+        const float *restrict x = a + i * am;
+        for (int64_t k = 0; k < p->k; ++k)
+          total += x[k] * column[k];
+      } else {
+        for (int64_t k = 0; k < p->k; ++k)
+          total += a[i * am + k * ak] * column[k * p->bk];
+      }
+      c[i * ldc + j] += total;
+    }
+  }
+}
+
+typedef struct tile_scratch {
+  float *a, *b;
+} tile_scratch;
+
+/* The work is cut into tiles of (batch, a range of rows, up to kNC
+ * columns);
+ * the rows are split only as far as needed for every thread to have a few
+ * tiles, since each split packs its B blocks again. */
+typedef struct tiling {
+  int64_t column_width, column_blocks, row_splits, rows_per_split, count;
+} tiling;
+
+static tiling plan_tiles(const problem *p, int threads) {
+  tiling t;
+  /* Streaming B: one long column range per thread, so that each row of B
+   * is read in long runs. */
+  /* Packing: blocks of at most kNC columns, of equal widths so that the
+   * threads' shares balance. */
+  int64_t blocks = p->m < kStreamRows ? threads : (p->n + kNC - 1) / kNC;
+  t.column_width = (p->n + blocks - 1) / blocks;
+  t.column_width = (t.column_width + kNR - 1) / kNR * kNR;
+  t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
+  int64_t row_blocks = p->m < kStreamRows ? 1 : (p->m + kMC - 1) / kMC;
+  int64_t wanted = 4 * (int64_t)threads, have = p->batch * t.column_blocks;
+  t.row_splits = have >= wanted ? 1 : (wanted + have - 1) / have;
+  if (t.row_splits > row_blocks)
+    t.row_splits = row_blocks;
+  /* Whole blocks of kMC rows per split. */
+  t.rows_per_split = (row_blocks + t.row_splits - 1) / t.row_splits * kMC;
+  t.row_splits = (p->m + t.rows_per_split - 1) / t.rows_per_split;
+  if (t.row_splits < 1)
+    t.row_splits = 1;
+  t.count = p->batch * t.column_blocks * t.row_splits;
+  return t;
+}
+
+SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
+                            tile_scratch scratch) {
+  int64_t batch = index / (t->column_blocks * t->row_splits);
+  int64_t rest = index % (t->column_blocks * t->row_splits);
+  int64_t j0 = rest / t->row_splits * t->column_width;
+  if (p->m < kStreamRows) {
+    stream_rows(p, batch, j0,
+                p->n - j0 < t->column_width ? p->n : j0 + t->column_width);
+    return;
+  }
+  int64_t i0 = rest % t->row_splits * t->rows_per_split;
+  int64_t i1 = p->m - i0 < t->rows_per_split ? p->m : i0 + t->rows_per_split;
+  gemm_tile(p, batch, i0, i1, j0, t->column_width, scratch.a, scratch.b);
+}
+
+SINTER_TARGET_AVX512 static void
+run_tile_avx512(const problem *p, const tiling *t, int64_t index,
+                tile_scratch scratch) {
+  run_tile(p, t, index, scratch);
+}
+
+SINTER_TARGET_AVX2 static void run_tile_avx2(const problem *p,
+                                             const tiling *t, int64_t index,
+                                             tile_scratch scratch) {
+  run_tile(p, t, index, scratch);
+}
+
+static void run_tile_baseline(const problem *p, const tiling *t,
+                              int64_t index, tile_scratch scratch) {
+  run_tile(p, t, index, scratch);
+}
+
+typedef void (*tile_fn)(const problem *, const tiling *, int64_t,
+                        tile_scratch);
+
+void _mlir_ciface_sinter_matmul_f32(const memref3 *a, const memref3 *b,
+                                    const memref1 *bias, const memref3 *c,
+                                    int32_t flags) {
+  problem p;
+  p.a = a;
+  p.b = b;
+  p.c = c;
+  p.bias = bias;
+  p.transpose_b = (flags & SINTER_MATMUL_TRANSPOSE_B) != 0;
+  p.has_bias = (flags & SINTER_MATMUL_HAS_BIAS) != 0;
+  p.batch = c->sizes[0];
+  p.m = c->sizes[1];
+  p.n = c->sizes[2];
+  p.k = a->sizes[2];
+  /* B is [batch, K, N], or [batch, N, K] read transposed. */
+  p.bk = p.transpose_b ? b->strides[2] : b->strides[1];
+  p.bn = p.transpose_b ? b->strides[1] : b->strides[2];
+  if (p.batch == 0 || p.m == 0 || p.n == 0)
+    return;
+  for (int64_t batch = 0; batch < p.batch; ++batch)
+    initialize_c(&p, batch);
+  if (p.k == 0)
+    return;
+  int parallel = p.batch * p.m * p.n * p.k >= PARALLEL_WORK;
+  int threads = 1;
+#ifdef _OPENMP
+  if (parallel)
+    threads = omp_get_max_threads();
+#endif
+  tiling t = plan_tiles(&p, threads);
+  parallel = parallel && threads > 1 && t.count > 1;
+  tile_fn run = SINTER_PICK_ISA(run_tile);
+#ifdef _OPENMP
+#pragma omp parallel if (parallel)
+#endif
+  {
+    /* 72 KiB of A and 512 KiB of B per thread, on its stack (libomp gives
+     * its threads 4 MiB); aligned for the vector loads. */
+    float packed_a[kMC * kKC] __attribute__((aligned(64)));
+    float packed_b[kKC * kNC] __attribute__((aligned(64)));
+    tile_scratch scratch = {packed_a, packed_b};
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (int64_t index = 0; index < t.count; ++index)
+      run(&p, &t, index, scratch);
+  }
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Numerics of sinter.linear and sinter.matmul compiled both ways: the
+runtime's packed GEMM kernel (sinterc's default) and the contractions
+(--matmul-kernel=false), each against a float64 numpy reference, on random
+inputs whose sizes straddle the kernel's blocks (6 x 16 registers, depth
+256, 72-row and 512-column packed blocks): a linear layer with the PyTorch
+weight layout and bias, one with a K x N weight, batch-1 decoding rows
+(which stream the weight), batched products with a broadcast side, and a
+dynamic sequence length.
+
+  matmul_numerics.py --bin build/bin --work DIR
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from artifact_numerics import check_variants, mlir_type
+
+VARIANTS = [("kernel", ["--matmul-kernel=true"]), ("contraction", ["--matmul-kernel=false"])]
+
+
+def linear_case(args, name, x, w, bias, transpose):
+    out_shape = x.shape[:-1] + (w.shape[0] if transpose else w.shape[1],)
+    params = [f"%x: {mlir_type(x.shape)}", f"%w: {mlir_type(w.shape)}"]
+    operands, types = ["%x", "%w"], [mlir_type(x.shape), mlir_type(w.shape)]
+    if bias is not None:
+        params.append(f"%b: {mlir_type(bias.shape)}")
+        operands.append("%b")
+        types.append(mlir_type(bias.shape))
+    t = mlir_type(out_shape)
+    text = (f"func.func @main({', '.join(params)}) -> {t} {{\n"
+            f"  %y = sinter.linear {', '.join(operands)}{' transpose_weight' if transpose else ''} "
+            f": ({', '.join(types)}) -> {t}\n  return %y : {t}\n}}\n")
+    weight = w.T if transpose else w
+    expected = x.astype(np.float64) @ weight.astype(np.float64)
+    if bias is not None:
+        expected = expected + bias
+    inputs = [x, w] + ([bias] if bias is not None else [])
+    return check_variants(args.bin, os.path.join(args.work, name), name, text, inputs,
+                          [expected.astype(np.float32)], VARIANTS)
+
+
+def matmul_case(args, name, a, b):
+    expected = np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.float32)
+    ta, tb, t = mlir_type(a.shape), mlir_type(b.shape), mlir_type(expected.shape)
+    text = (f"func.func @main(%a: {ta}, %b: {tb}) -> {t} {{\n"
+            f"  %y = sinter.matmul %a, %b : ({ta}, {tb}) -> {t}\n  return %y : {t}\n}}\n")
+    return check_variants(args.bin, os.path.join(args.work, name), name, text, [a, b],
+                          [expected], VARIANTS)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    args = parser.parse_args()
+    rng = np.random.default_rng(5)
+
+    def rand(*shape, fan_in=1):
+        # Weights scaled as initializers scale them (1 / sqrt(fan-in)), so that
+        # outputs are O(1) like the inputs and the default tolerances
+        # (atol 1e-5, rtol 1e-4) measure the summation, not the magnitude.
+        return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+
+    failures = 0
+    # GPT-2's MLP input projection in the PyTorch layout, 2 row blocks, 2
+    # column blocks, depth over two blocks.
+    failures += linear_case(args, "linear-nk-1x130x300", rand(1, 130, 300), rand(700, 300, fan_in=300),
+                            rand(700), True)
+    # A K x N weight without bias; rows, columns and depth all partial.
+    failures += linear_case(args, "linear-kn-77x70x45", rand(77, 70), rand(70, 45, fan_in=70), None, False)
+    # Decoding: one row, then three, streaming the weight both layouts.
+    failures += linear_case(args, "decode-1x1x520", rand(1, 1, 520), rand(1030, 520, fan_in=520), rand(1030),
+                            True)
+    failures += linear_case(args, "decode-3x520", rand(3, 520), rand(520, 1030, fan_in=520), None, False)
+    # Batched (attention-like) products, equal batches and a broadcast side.
+    failures += matmul_case(args, "bmm-2x3x33x40x17", rand(2, 3, 33, 40), rand(2, 3, 40, 17, fan_in=40))
+    failures += matmul_case(args, "bmm-broadcast", rand(4, 20, 64), rand(1, 64, 96, fan_in=64))
+    # A matrix times a matrix of another rank's rows (the rows flatten).
+    failures += matmul_case(args, "rows-by-matrix", rand(2, 5, 9, 31), rand(31, 8, fan_in=31))
+    print("matmul numerics:", "FAIL" if failures else "all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+// RUN: sinter-opt %s --convert-sinter-to-linalg -split-input-file | FileCheck %s
+// RUN: sinter-opt %s --convert-sinter-to-linalg="matmul-kernel=false" -split-input-file | FileCheck %s --check-prefix=OFF
+
+// Tests that f32 linear becomes one call of the runtime's matmul kernel: the
+// batch and sequence fold into the rows of a [1, rows, K] view, the weight
+// is read in place as [1, N, K] with the transposed flag and the bias flag
+// (3), and the result is unfolded back to [2, S, 256].
+// CHECK-LABEL: func.func private @sinter_matmul_f32
+// CHECK-SAME: (memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i32) attributes {llvm.emit_c_interface, sinter.no_capture}
+// CHECK-LABEL: func @linear
+// CHECK-SAME: (%[[X:.*]]: tensor<2x?x64xf32>, %[[W:.*]]: tensor<256x64xf32>, %[[B:.*]]: tensor<256xf32>)
+// CHECK-DAG: %[[FLAGS:.*]] = arith.constant 3 : i32
+// CHECK-DAG: %[[ROWS:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x?x64xf32> into tensor<?x64xf32>
+// CHECK-DAG: %[[A:.*]] = tensor.expand_shape %[[ROWS]] {{\[\[}}0, 1], [2]] output_shape [1, %{{.*}}, 64] : tensor<?x64xf32> into tensor<1x?x64xf32>
+// CHECK-DAG: tensor.expand_shape %[[W]] {{\[\[}}0, 1], [2]] output_shape [1, 256, 64] : tensor<256x64xf32> into tensor<1x256x64xf32>
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<1x?x256xf32>
+// CHECK-DAG: bufferization.to_buffer %[[B]] read_only
+// CHECK: call @sinter_matmul_f32({{.*}}, %[[FLAGS]])
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[T]] {{\[\[}}0, 1], [2]] : tensor<1x?x256xf32> into tensor<?x256xf32>
+// CHECK: %[[R:.*]] = tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2]] output_shape [2, %{{.*}}, 256]
+// CHECK: return %[[R]]
+// CHECK-NOT: linalg.generic
+// OFF-LABEL: func @linear
+// OFF-NOT: call
+// OFF: linalg.generic
+func.func @linear(%x: tensor<2x?x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf32>) -> tensor<2x?x256xf32> {
+  %0 = sinter.linear %x, %w, %b transpose_weight : (tensor<2x?x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<2x?x256xf32>
+  return %0 : tensor<2x?x256xf32>
+}
+
+// -----
+
+// Tests a batched matmul (batch 2 x heads 4): the batch dimensions fold into
+// one, no flags, no bias (an empty descriptor in its place).
+// CHECK-LABEL: func @batched
+// CHECK-DAG: %[[FLAGS:.*]] = arith.constant 0 : i32
+// CHECK-DAG: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] : tensor<2x4x8x16xf32> into tensor<8x8x16xf32>
+// CHECK-DAG: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] : tensor<2x4x16x32xf32> into tensor<8x16x32xf32>
+// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<8x8x32xf32>
+// CHECK-DAG: memref.alloca() : memref<0xf32>
+// CHECK: call @sinter_matmul_f32({{.*}}, %[[FLAGS]])
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 4, 8, 32] : tensor<8x8x32xf32> into tensor<2x4x8x32xf32>
+func.func @batched(%a: tensor<2x4x8x16xf32>, %b: tensor<2x4x16x32xf32>) -> tensor<2x4x8x32xf32> {
+  %0 = sinter.matmul %a, %b : (tensor<2x4x8x16xf32>, tensor<2x4x16x32xf32>) -> tensor<2x4x8x32xf32>
+  return %0 : tensor<2x4x8x32xf32>
+}
+
+// -----
+
+// Tests a broadcast left side ([1, M, K] against [3, K, N]): the result's
+// batch comes from the right side.
+// CHECK-LABEL: func @broadcast_lhs
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<3x5x7xf32>
+// CHECK: call @sinter_matmul_f32
+func.func @broadcast_lhs(%a: tensor<1x5x6xf32>, %b: tensor<3x6x7xf32>) -> tensor<3x5x7xf32> {
+  %0 = sinter.matmul %a, %b : (tensor<1x5x6xf32>, tensor<3x6x7xf32>) -> tensor<3x5x7xf32>
+  return %0 : tensor<3x5x7xf32>
+}
+
+// -----
+
+// Tests what stays a contraction: a vector operand, batches that broadcast
+// only in part, and other element types.
+// CHECK-LABEL: func @not_for_the_kernel
+// CHECK-NOT: call
+// CHECK-COUNT-3: linalg.generic {{.*}}"reduction"
+func.func @not_for_the_kernel(%m: tensor<5x6xf32>, %v: tensor<6xf32>, %a: tensor<2x1x5x6xf32>, %b: tensor<1x3x6x7xf32>, %h: tensor<5x6xf16>, %g: tensor<6x7xf16>) -> (tensor<5xf32>, tensor<2x3x5x7xf32>, tensor<5x7xf16>) {
+  %0 = sinter.matmul %m, %v : (tensor<5x6xf32>, tensor<6xf32>) -> tensor<5xf32>
+  %1 = sinter.matmul %a, %b : (tensor<2x1x5x6xf32>, tensor<1x3x6x7xf32>) -> tensor<2x3x5x7xf32>
+  %2 = sinter.matmul %h, %g : (tensor<5x6xf16>, tensor<6x7xf16>) -> tensor<5x7xf16>
+  return %0, %1, %2 : tensor<5xf32>, tensor<2x3x5x7xf32>, tensor<5x7xf16>
+}
