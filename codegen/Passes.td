@@ -48,9 +48,10 @@ def ConvertSinterToLinalg : Pass<"convert-sinter-to-linalg"> {
     norm kernel on [rows, normalized elements] views; otherwise they lower
     to reductions and elementwise passes.
 
-    With `matmul-kernel` (the default), f32 `sinter.linear` and
-    `sinter.matmul` of matrices become calls of the runtime's packed GEMM
-    kernel on [batch, rows, cols] views; otherwise they lower to
+    With `matmul-kernel` (the default), f32 `sinter.linear`,
+    `sinter.matmul` of matrices and `sinter.conv` with one group (after
+    copying its windows out as rows) become calls of the runtime's packed
+    GEMM kernel on [batch, rows, cols] views; otherwise they lower to
     contractions.
   }];
   let options = [

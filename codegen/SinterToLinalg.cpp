@@ -1694,8 +1694,8 @@ struct LowerLinearToKernel : OpRewritePattern<LinearOp> {
 /// f32 matmul of matrices (rank >= 2 both) as one call of the runtime's
 /// matmul kernel: by a 2-D right side, the left side's leading dimensions
 /// are rows; otherwise the batch dimensions, equal on both sides or all 1
-/// on one side (broadcast), fold into one batch. Vectors and other
-/// broadcasts keep the contraction.
+/// on one side (broadcast; a 2-D left side broadcasts too), fold into one
+/// batch. Vectors and other broadcasts keep the contraction.
 struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatmulOp op,
@@ -1711,7 +1711,11 @@ struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
       return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
     bool byMatrix = rhs.getRank() == 2;
     Value batchFrom;
-    if (!byMatrix) {
+    if (!byMatrix && lhs.getRank() == 2) {
+      // One matrix against a batch of them (all experts of an MoE layer on
+      // the same tokens): the left side broadcasts.
+      batchFrom = op.getRhs();
+    } else if (!byMatrix) {
       if (lhs.getRank() != rhs.getRank())
         return rewriter.notifyMatchFailure(op, "batch ranks differ");
       ArrayRef<int64_t> lb = lhs.getShape().drop_back(2),
@@ -1736,12 +1740,123 @@ struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
           if (d == rank - 1)
             return tensor::DimOp::create(rewriter, loc, op.getRhs(),
                                          rhs.getRank() - 1);
-          if (d == rank - 2 || byMatrix)
+          if (d == rank - 2)
+            return tensor::DimOp::create(rewriter, loc, op.getLhs(),
+                                         lhs.getRank() - 2);
+          if (byMatrix)
             return tensor::DimOp::create(rewriter, loc, op.getLhs(), d);
           return tensor::DimOp::create(rewriter, loc, batchFrom, d);
         });
     rewriter.replaceOp(
         op, fromBatchedMatrix(rewriter, loc, c, result, dims, byMatrix));
+    return success();
+  }
+};
+
+/// conv's input with its pads applied (zeros), or the input itself.
+Value paddedConvInput(OpBuilder &rewriter, Location loc, ConvOp op) {
+  RankedTensorType input = op.getInput().getType();
+  int64_t spatial = input.getRank() - 2;
+  Type elementType = input.getElementType();
+  ArrayRef<int64_t> pads = op.getPads();
+  Value padded = op.getInput();
+  if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+    SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)),
+        high(2, rewriter.getIndexAttr(0));
+    SmallVector<int64_t> shape(input.getShape());
+    for (int64_t i = 0; i < spatial; ++i) {
+      low.push_back(rewriter.getIndexAttr(pads[i]));
+      high.push_back(rewriter.getIndexAttr(pads[spatial + i]));
+      shape[2 + i] += pads[i] + pads[spatial + i];
+    }
+    padded = tensor::PadOp::create(
+        rewriter, loc, RankedTensorType::get(shape, elementType),
+        op.getInput(), low, high, scalar(rewriter, loc, elementType, 0.0));
+  }
+  return padded;
+}
+
+/// f32 conv with one group as a GEMM on the runtime's matmul kernel: the
+/// padded input's windows laid out as rows (im2col: [N, output positions,
+/// C x window]), times the weight read as [M, C x window] transposed, with
+/// the bias as the kernel's starting value; then [N, positions, M] back to
+/// N x M x spatial. The copy of the windows costs window-size times the
+/// input, against a contraction that LLVM vectorizes poorly.
+struct LowerConvToKernel : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Type f32 = rewriter.getF32Type();
+    auto module = op->getParentOfType<ModuleOp>();
+    RankedTensorType input = op.getInput().getType(),
+                     weight = op.getWeight().getType(), result = op.getType();
+    if (result.getElementType() != f32 || op.getGroup() != 1 ||
+        !input.hasStaticShape() || !weight.hasStaticShape() ||
+        !result.hasStaticShape() || !module)
+      return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
+    int64_t spatial = input.getRank() - 2;
+    int64_t batch = input.getDimSize(0), channels = input.getDimSize(1),
+            outputs = weight.getDimSize(0);
+    Value padded = paddedConvInput(rewriter, loc, op);
+
+    // windows[n, o..., c, k...] = padded[n, c, o * stride + k * dilation]
+    int64_t loops = 2 + 2 * spatial;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
+    SmallVector<int64_t> windowShape = {batch};
+    SmallVector<AffineExpr> inputExprs = {d(0), d(1 + spatial)};
+    for (int64_t i = 0; i < spatial; ++i) {
+      windowShape.push_back(result.getDimSize(2 + i));
+      inputExprs.push_back(d(1 + i) * op.getStrides()[i] +
+                           d(2 + spatial + i) * op.getDilations()[i]);
+    }
+    windowShape.push_back(channels);
+    for (int64_t i = 0; i < spatial; ++i)
+      windowShape.push_back(weight.getDimSize(2 + i));
+    auto windowType = RankedTensorType::get(windowShape, f32);
+    Value windows =
+        linalg::GenericOp::create(
+            rewriter, loc, windowType, padded,
+            emptyTensor(rewriter, loc, windowType, {}),
+            SmallVector<AffineMap>{
+                AffineMap::get(loops, 0, inputExprs, context),
+                rewriter.getMultiDimIdentityMap(loops)},
+            SmallVector<utils::IteratorType>(loops,
+                                             utils::IteratorType::parallel),
+            [](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(b, l, args[0]);
+            })
+            .getResult(0);
+    Value rows = tensor::CollapseShapeOp::create(
+        rewriter, loc, windows,
+        SmallVector<ReassociationIndices>{
+            {0},
+            llvm::to_vector(llvm::seq<int64_t>(1, 1 + spatial)),
+            llvm::to_vector(llvm::seq<int64_t>(1 + spatial, loops))});
+    Value filters = addLeadingUnit(
+        rewriter, loc,
+        tensor::CollapseShapeOp::create(
+            rewriter, loc, op.getWeight(),
+            SmallVector<ReassociationIndices>{
+                {0}, llvm::to_vector(llvm::seq<int64_t>(1, 2 + spatial))}));
+    Value products = callMatmulKernel(rewriter, loc, module, rows, filters,
+                                      op.getBias(), /*transposeB=*/true, rows);
+
+    // [N, positions, M] -> [N, M, positions] -> N x M x spatial.
+    int64_t positions = tensorType(rows).getDimSize(1);
+    auto channelsFirst =
+        RankedTensorType::get({batch, outputs, positions}, f32);
+    Value transposed =
+        linalg::TransposeOp::create(
+            rewriter, loc, products,
+            emptyTensor(rewriter, loc, channelsFirst, {}),
+            ArrayRef<int64_t>{0, 2, 1})
+            .getResult()[0];
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+        op, result, transposed,
+        SmallVector<ReassociationIndices>{
+            {0}, {1}, llvm::to_vector(llvm::seq<int64_t>(2, 2 + spatial))});
     return success();
   }
 };
@@ -1762,21 +1877,7 @@ struct LowerConv : OpRewritePattern<ConvOp> {
     int64_t groupChannels = weight.getDimSize(1),
             groupOutputs = weight.getDimSize(0) / group;
     Type elementType = result.getElementType();
-    ArrayRef<int64_t> pads = op.getPads();
-    Value padded = op.getInput();
-    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)),
-          high(2, rewriter.getIndexAttr(0));
-      SmallVector<int64_t> shape(input.getShape());
-      for (int64_t i = 0; i < spatial; ++i) {
-        low.push_back(rewriter.getIndexAttr(pads[i]));
-        high.push_back(rewriter.getIndexAttr(pads[spatial + i]));
-        shape[2 + i] += pads[i] + pads[spatial + i];
-      }
-      padded = tensor::PadOp::create(
-          rewriter, loc, RankedTensorType::get(shape, elementType),
-          op.getInput(), low, high, scalar(rewriter, loc, elementType, 0.0));
-    }
+    Value padded = paddedConvInput(rewriter, loc, op);
     // Iteration space: n, m, out spatial..., c, kernel spatial...
     int64_t loops = 2 + spatial + 1 + spatial;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
@@ -2227,8 +2328,8 @@ struct ConvertSinterToLinalgPass
       patterns.add<LowerNormToKernel<LayerNormOp>, LowerNormToKernel<RmsNormOp>,
                    LowerNormToKernel<AddNormOp>>(context, /*benefit=*/2);
     if (matmulKernel)
-      patterns.add<LowerMatmulToKernel, LowerLinearToKernel>(context,
-                                                             /*benefit=*/2);
+      patterns.add<LowerMatmulToKernel, LowerLinearToKernel, LowerConvToKernel>(
+          context, /*benefit=*/2);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

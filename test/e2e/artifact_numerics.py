@@ -4,8 +4,7 @@ option sets and check the artifact with sinter-run against references, at 1
 and 2 threads.
 
 Tensors go to sinter-run as ONNX TensorProto files, as in the backend-test
-layout: with .npy files, LeakSanitizer's exit-time scan (GCC 12's, on this
-glibc) crashes in the sanitizer build now and then, whatever the model.
+layout.
 """
 import os
 import subprocess

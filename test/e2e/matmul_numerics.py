@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Numerics of sinter.linear and sinter.matmul compiled both ways: the
-runtime's packed GEMM kernel (sinterc's default) and the contractions
+"""Numerics of sinter.linear, sinter.matmul and sinter.conv compiled both
+ways: the runtime's packed GEMM kernel (sinterc's default) and the contractions
 (--matmul-kernel=false), each against a float64 numpy reference, on random
 inputs whose sizes straddle the kernel's blocks (6 x 16 registers, depth
 256, 72-row and 512-column packed blocks): a linear layer with the PyTorch
 weight layout and bias, one with a K x N weight, batch-1 decoding rows
-(which stream the weight), batched products with a broadcast side, and a
-dynamic sequence length.
+(which stream the weight), batched products with a broadcast side (the
+experts of an MoE layer), and convolutions (GEMMs over their windows).
 
   matmul_numerics.py --bin build/bin --work DIR
 """
@@ -51,6 +51,42 @@ def matmul_case(args, name, a, b):
                           [expected], VARIANTS)
 
 
+def conv_reference(x, w, bias, strides, pads, dilations):
+    """N-d convolution (one group) in float64, as ONNX Conv defines it."""
+    spatial = x.ndim - 2
+    x = np.pad(x.astype(np.float64),
+               [(0, 0), (0, 0)] + [(pads[i], pads[spatial + i]) for i in range(spatial)])
+    out_sizes = [(x.shape[2 + i] - dilations[i] * (w.shape[2 + i] - 1) - 1) // strides[i] + 1
+                 for i in range(spatial)]
+    out = np.zeros((x.shape[0], w.shape[0], *out_sizes))
+    for window in np.ndindex(*w.shape[2:]):
+        patch = x[(slice(None), slice(None)) + tuple(
+            slice(window[i] * dilations[i],
+                  window[i] * dilations[i] + strides[i] * (out_sizes[i] - 1) + 1, strides[i])
+            for i in range(spatial))]
+        out += np.einsum("nc...,mc->nm...", patch, w[(slice(None), slice(None)) + window])
+    if bias is not None:
+        out += bias.reshape((1, -1) + (1,) * spatial)
+    return out.astype(np.float32)
+
+
+def conv_case(args, name, x, w, bias, strides, pads, dilations):
+    expected = conv_reference(x, w, bias, strides, pads, dilations)
+    tx, tw, t = mlir_type(x.shape), mlir_type(w.shape), mlir_type(expected.shape)
+    operands, types, params = ["%x", "%w"], [tx, tw], [f"%x: {tx}", f"%w: {tw}"]
+    if bias is not None:
+        operands.append("%b")
+        types.append(mlir_type(bias.shape))
+        params.append(f"%b: {mlir_type(bias.shape)}")
+    text = (f"func.func @main({', '.join(params)}) -> {t} {{\n"
+            f"  %y = sinter.conv {', '.join(operands)} strides {list(strides)} pads {list(pads)} "
+            f"dilations {list(dilations)} group 1 : ({', '.join(types)}) -> {t}\n"
+            f"  return %y : {t}\n}}\n")
+    inputs = [x, w] + ([bias] if bias is not None else [])
+    return check_variants(args.bin, os.path.join(args.work, name), name, text, inputs,
+                          [expected], VARIANTS)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -78,8 +114,18 @@ def main():
     # Batched (attention-like) products, equal batches and a broadcast side.
     failures += matmul_case(args, "bmm-2x3x33x40x17", rand(2, 3, 33, 40), rand(2, 3, 40, 17, fan_in=40))
     failures += matmul_case(args, "bmm-broadcast", rand(4, 20, 64), rand(1, 64, 96, fan_in=64))
+    # All experts of an MoE layer on the same tokens: [T, D] x [E, D, H].
+    failures += matmul_case(args, "experts", rand(37, 64), rand(8, 64, 80, fan_in=64))
     # A matrix times a matrix of another rank's rows (the rows flatten).
     failures += matmul_case(args, "rows-by-matrix", rand(2, 5, 9, 31), rand(31, 8, fan_in=31))
+    # Convolutions as GEMMs: ViT's patch embedding (stride = window), a
+    # padded, strided, dilated 3 x 3 without bias, batch 2, and a 1-D one.
+    failures += conv_case(args, "conv-patches", rand(1, 3, 32, 32), rand(48, 3, 8, 8, fan_in=192),
+                          rand(48), [8, 8], [0, 0, 0, 0], [1, 1])
+    failures += conv_case(args, "conv-3x3", rand(2, 5, 13, 11), rand(7, 5, 3, 3, fan_in=45),
+                          None, [2, 1], [1, 2, 0, 1], [1, 2])
+    failures += conv_case(args, "conv-1d", rand(1, 4, 50), rand(6, 4, 5, fan_in=20), rand(6),
+                          [1], [2, 2], [1])
     print("matmul numerics:", "FAIL" if failures else "all passed")
     return 1 if failures else 0
 

@@ -60,14 +60,50 @@ func.func @broadcast_lhs(%a: tensor<1x5x6xf32>, %b: tensor<3x6x7xf32>) -> tensor
 
 // -----
 
+// Tests one matrix against a batch of matrices (an MoE layer's experts on
+// the same tokens): the left side is a batch of 1 that the kernel
+// broadcasts, the batch of 8 comes from the right side.
+// CHECK-LABEL: func @experts
+// CHECK-DAG: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [1, %{{.*}}, 64] : tensor<?x64xf32> into tensor<1x?x64xf32>
+// CHECK-DAG: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<8x?x128xf32>
+// CHECK: call @sinter_matmul_f32
+func.func @experts(%x: tensor<?x64xf32>, %w: tensor<8x64x128xf32>) -> tensor<8x?x128xf32> {
+  %0 = sinter.matmul %x, %w : (tensor<?x64xf32>, tensor<8x64x128xf32>) -> tensor<8x?x128xf32>
+  return %0 : tensor<8x?x128xf32>
+}
+
+// -----
+
+// Tests a convolution as a GEMM: the padded input's 3 x 3 windows copied out
+// as rows ([2, 6 x 5 positions, 4 x 3 x 3]), the weight read as [1, 8, 36]
+// transposed with its bias (flags 3), the product [2, 30, 8] transposed to
+// channels first and expanded to 2 x 8 x 6 x 5.
+// CHECK-LABEL: func @conv
+// CHECK-DAG: %[[FLAGS:.*]] = arith.constant 3 : i32
+// CHECK-DAG: %[[P:.*]] = tensor.pad
+// CHECK-DAG: %[[W:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<2x4x14x11xf32>) outs(%{{.*}} : tensor<2x6x5x4x3x3xf32>)
+// CHECK-DAG: tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2], [3, 4, 5]] : tensor<2x6x5x4x3x3xf32> into tensor<2x30x36xf32>
+// CHECK-DAG: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] : tensor<8x4x3x3xf32> into tensor<8x36xf32>
+// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<2x30x8xf32>
+// CHECK: call @sinter_matmul_f32({{.*}}, %[[FLAGS]])
+// CHECK: linalg.transpose {{.*}} permutation = [0, 2, 1]
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] output_shape [2, 8, 6, 5]
+func.func @conv(%x: tensor<2x4x12x10xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<2x8x6x5xf32> {
+  %0 = sinter.conv %x, %w, %b strides [2, 2] pads [1, 0, 1, 1] dilations [1, 1] group 1 : (tensor<2x4x12x10xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x6x5xf32>
+  return %0 : tensor<2x8x6x5xf32>
+}
+
+// -----
+
 // Tests what stays a contraction: a vector operand, batches that broadcast
-// only in part, and other element types.
+// only in part, other element types, and grouped convolutions.
 // CHECK-LABEL: func @not_for_the_kernel
 // CHECK-NOT: call
-// CHECK-COUNT-3: linalg.generic {{.*}}"reduction"
-func.func @not_for_the_kernel(%m: tensor<5x6xf32>, %v: tensor<6xf32>, %a: tensor<2x1x5x6xf32>, %b: tensor<1x3x6x7xf32>, %h: tensor<5x6xf16>, %g: tensor<6x7xf16>) -> (tensor<5xf32>, tensor<2x3x5x7xf32>, tensor<5x7xf16>) {
+// CHECK-COUNT-4: linalg.generic {{.*}}"reduction"
+func.func @not_for_the_kernel(%m: tensor<5x6xf32>, %v: tensor<6xf32>, %a: tensor<2x1x5x6xf32>, %b: tensor<1x3x6x7xf32>, %h: tensor<5x6xf16>, %g: tensor<6x7xf16>, %x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> (tensor<5xf32>, tensor<2x3x5x7xf32>, tensor<5x7xf16>, tensor<1x4x6x6xf32>) {
   %0 = sinter.matmul %m, %v : (tensor<5x6xf32>, tensor<6xf32>) -> tensor<5xf32>
   %1 = sinter.matmul %a, %b : (tensor<2x1x5x6xf32>, tensor<1x3x6x7xf32>) -> tensor<2x3x5x7xf32>
   %2 = sinter.matmul %h, %g : (tensor<5x6xf16>, tensor<6x7xf16>) -> tensor<5x7xf16>
-  return %0, %1, %2 : tensor<5xf32>, tensor<2x3x5x7xf32>, tensor<5x7xf16>
+  %3 = sinter.conv %x, %w strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] group 2 : (tensor<1x4x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %0, %1, %2, %3 : tensor<5xf32>, tensor<2x3x5x7xf32>, tensor<5x7xf16>, tensor<1x4x6x6xf32>
 }
