@@ -184,7 +184,7 @@ def DistributeLoops : Pass<"sinter-distribute-loops", "::mlir::func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+    Option<"minWork", "min-work", "int64_t", /*default=*/"262144",
            "Loops with less estimated work (ops executed) run on one thread">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];

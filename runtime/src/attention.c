@@ -31,6 +31,8 @@ typedef sinter_memref4_f32 memref4;
  * queries) lives on its stack: 208 KiB at the largest head size, well
  * inside the 4 MiB that libomp gives its threads. */
 enum {
+  /* Below this many multiply-adds the blocks run on the calling thread. */
+  kParallelWork = 1 << 18,
   kQueryBlock = 32,
   kKeyBlock = 128,
   kMaxHeadDim = SINTER_ATTENTION_MAX_HEAD_DIM
@@ -326,10 +328,15 @@ void _mlir_ciface_sinter_attention_f32(const memref4 *q, const memref4 *k,
   if (blocks == 0 || p.d > kMaxHeadDim || p.dv > kMaxHeadDim)
     return;
   block_fn attend = SINTER_PICK_ISA(attend_block);
+  /* Small problems (the heads of a tiny model) run on the calling thread:
+   * waking the team costs more than the blocks take. */
+  int parallel = p.batch * p.heads * p.sq * p.sk * (p.d + p.dv) >=
+                 kParallelWork;
+  (void)parallel;
   /* Blocks late in a causal sequence see more keys: hand them out one at a
    * time. */
 #ifdef _OPENMP
-#pragma omp parallel
+#pragma omp parallel if (parallel)
 #endif
   {
     float scratch[kMaxHeadDim * kKeyBlock + kQueryBlock * kKeyBlock +
