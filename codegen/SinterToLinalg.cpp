@@ -23,10 +23,14 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cstring>
 #include <limits>
 
 namespace sinter {
@@ -1573,13 +1577,71 @@ Value asBatchedMatrix(OpBuilder &b, Location loc, Value value,
           {rank - 1}});
 }
 
+/// The f32 elements of a constant, from a dense attribute or a resource.
+std::optional<std::vector<float>> f32Elements(Value value) {
+  Attribute attr;
+  if (auto constant = value.getDefiningOp<ConstantOp>())
+    attr = constant.getValue();
+  else if (auto constant = value.getDefiningOp<arith::ConstantOp>())
+    attr = constant.getValue();
+  auto elements = dyn_cast_if_present<ElementsAttr>(attr);
+  if (!elements || !elements.getElementType().isF32())
+    return std::nullopt;
+  std::vector<float> values;
+  values.reserve(elements.getNumElements());
+  if (auto dense = dyn_cast<DenseElementsAttr>(elements)) {
+    llvm::append_range(values, dense.getValues<float>());
+    return values;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(elements);
+  const AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob || int64_t(blob->getData().size()) !=
+                   elements.getNumElements() * int64_t(sizeof(float)))
+    return std::nullopt;
+  values.resize(elements.getNumElements());
+  std::memcpy(values.data(), blob->getData().data(), blob->getData().size());
+  return values;
+}
+
+/// A constant weight packed at compile time into the matmul kernel's layout
+/// for B (SINTER_MATMUL_PACKED_B in runtime.h): for each of the `batch`
+/// matrices, ceil(N / 16) slivers of K x 16, zero-padded. `weight` holds
+/// the matrices as [batch, K, N], or [batch, N, K] with `transposed`. Null
+/// when the weight is not a constant.
+Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t batch,
+                   int64_t k, int64_t n, bool transposed) {
+  std::optional<std::vector<float>> values = f32Elements(weight);
+  if (!values || int64_t(values->size()) != batch * k * n)
+    return Value();
+  const int64_t width = SINTER_MATMUL_PACK_WIDTH;
+  int64_t slivers = (n + width - 1) / width;
+  std::vector<float> packed(batch * slivers * k * width, 0.0f);
+  for (int64_t p = 0; p < batch; ++p) {
+    const float *matrix = values->data() + p * k * n;
+    float *out = packed.data() + p * slivers * k * width;
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t i = 0; i < k; ++i)
+        out[(j / width) * k * width + i * width + j % width] =
+            transposed ? matrix[j * k + i] : matrix[i * n + j];
+  }
+  auto type = RankedTensorType::get({batch, slivers, k * width}, b.getF32Type());
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(packed.data()),
+                       packed.size() * sizeof(float));
+  auto attr = DenseResourceElementsAttr::get(
+      type, "sinter_packed_weight",
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(float)));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
 /// One call of the runtime's matmul kernel: C = A B (+ bias) on the
 /// [batch, rows, cols] views `a` and `b` (b read as [batch, N, K] with
 /// `transposeB`), returning C as a [batch, M, N] tensor; `batchFrom` is
-/// the view whose batch C has.
+/// the view whose batch C has. With `packedB` (packedWeight of b), the
+/// kernel reads that instead and b only gives the shapes.
 Value callMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
                        Value bMatrix, Value bias, bool transposeB,
-                       Value batchFrom) {
+                       Value batchFrom, Value packedB = Value()) {
   Type f32 = b.getF32Type();
   RankedTensorType aType = tensorType(a), bType = tensorType(bMatrix);
   int64_t nDim = transposeB ? 1 : 2;
@@ -1609,10 +1671,12 @@ Value callMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
         memref::AllocaOp::create(b, loc, MemRefType::get({0}, f32)));
   }
   int32_t flags = (transposeB ? SINTER_MATMUL_TRANSPOSE_B : 0) |
-                  (bias ? SINTER_MATMUL_HAS_BIAS : 0);
+                  (bias ? SINTER_MATMUL_HAS_BIAS : 0) |
+                  (packedB ? SINTER_MATMUL_PACKED_B : 0);
   func::CallOp::create(
       b, loc, kernel,
-      ValueRange{aView, kernelView(b, loc, bMatrix), biasView,
+      ValueRange{aView, kernelView(b, loc, packedB ? packedB : bMatrix),
+                 biasView,
                  memref::CastOp::create(b, loc, matrices, out),
                  arith::ConstantOp::create(b, loc,
                                            b.getI32IntegerAttr(flags))});
@@ -1676,8 +1740,15 @@ struct LowerLinearToKernel : OpRewritePattern<LinearOp> {
       return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
     Value a = asBatchedMatrix(rewriter, loc, op.getInput(), true);
     Value w = addLeadingUnit(rewriter, loc, op.getWeight());
+    RankedTensorType weight = op.getWeight().getType();
+    bool transposed = op.getTransposeWeight();
+    Value packed;
+    if (weight.hasStaticShape())
+      packed = packedWeight(rewriter, loc, op.getWeight(), 1,
+                            weight.getDimSize(transposed ? 1 : 0),
+                            weight.getDimSize(transposed ? 0 : 1), transposed);
     Value c = callMatmulKernel(rewriter, loc, module, a, w, op.getBias(),
-                               op.getTransposeWeight(), a);
+                               transposed, a, packed);
     SmallVector<Value> dims =
         resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
           if (d < result.getRank() - 1)
@@ -1732,8 +1803,14 @@ struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
     }
     Value a = asBatchedMatrix(rewriter, loc, op.getLhs(), byMatrix);
     Value b = asBatchedMatrix(rewriter, loc, op.getRhs(), false);
+    RankedTensorType bType = tensorType(b);
+    Value packed;
+    if (bType.hasStaticShape())
+      packed = packedWeight(rewriter, loc, op.getRhs(), bType.getDimSize(0),
+                            bType.getDimSize(1), bType.getDimSize(2), false);
     Value c = callMatmulKernel(rewriter, loc, module, a, b, Value(), false,
-                               byMatrix || batchFrom == op.getLhs() ? a : b);
+                               byMatrix || batchFrom == op.getLhs() ? a : b,
+                               packed);
     int64_t rank = result.getRank();
     SmallVector<Value> dims =
         resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
@@ -1840,8 +1917,11 @@ struct LowerConvToKernel : OpRewritePattern<ConvOp> {
             rewriter, loc, op.getWeight(),
             SmallVector<ReassociationIndices>{
                 {0}, llvm::to_vector(llvm::seq<int64_t>(1, 2 + spatial))}));
-    Value products = callMatmulKernel(rewriter, loc, module, rows, filters,
-                                      op.getBias(), /*transposeB=*/true, rows);
+    int64_t depth = tensorType(filters).getDimSize(2);
+    Value products = callMatmulKernel(
+        rewriter, loc, module, rows, filters, op.getBias(),
+        /*transposeB=*/true, rows,
+        packedWeight(rewriter, loc, op.getWeight(), 1, depth, outputs, true));
 
     // [N, positions, M] -> [N, M, positions] -> N x M x spatial.
     int64_t positions = tensorType(rows).getDimSize(1);

@@ -34,8 +34,8 @@ typedef sinter_memref1_f32 memref1;
 typedef sinter_memref3_f32 memref3;
 
 enum {
-  kMR = 6,   /* rows of the register block */
-  kNR = 16,  /* columns of the register block: two 8-float vectors */
+  kMR = 6,                        /* rows of the register block */
+  kNR = SINTER_MATMUL_PACK_WIDTH, /* its columns: two 8-float vectors */
   kKC = 256, /* depth of a packed block */
   kMC = 72,  /* rows of a packed block of A (a multiple of kMR) */
   kNC = 512, /* columns of a packed block of B (a multiple of kNR) */
@@ -54,7 +54,7 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef struct problem {
   const memref3 *a, *b, *c;
   const memref1 *bias;
-  int transpose_b, has_bias;
+  int transpose_b, has_bias, packed_b;
   int64_t batch, m, n, k;
   /* B[k][n] is at b + k * bk + n * bn in the batch's matrix. */
   int64_t bk, bn;
@@ -203,14 +203,24 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
   const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
   for (int64_t k0 = 0; k0 < p->k; k0 += kKC) {
     const int64_t kc = p->k - k0 < kKC ? p->k - k0 : kKC;
-    pack_b(p, b, k0, kc, j0, cols, packed_b);
+    /* Slivers of B for this depth block: packed now, or where the
+     * compiler packed them (sliver s of the whole matrix at s K kNR). */
+    const float *slivers = packed_b;
+    int64_t sliver_stride = kc * kNR;
+    if (p->packed_b) {
+      slivers = b + j0 * p->k + k0 * kNR;
+      sliver_stride = p->k * kNR;
+    } else {
+      pack_b(p, b, k0, kc, j0, cols, packed_b);
+    }
     for (int64_t ic = i0; ic < i1; ic += kMC) {
       const int64_t rows = i1 - ic < kMC ? i1 - ic : kMC;
       pack_a(p, a, ic, rows, k0, kc, packed_a);
       /* The B sliver stays in L1 while the A slivers stream from L2. */
       for (int64_t jr = 0; jr < cols; jr += kNR)
         for (int64_t ir = 0; ir < rows; ir += kMR)
-          microkernel(kc, packed_a + ir * kc, packed_b + jr * kc,
+          microkernel(kc, packed_a + ir * kc,
+                      slivers + jr / kNR * sliver_stride,
                       c + (ic + ir) * ldc + j0 + jr, ldc,
                       rows - ir < kMR ? rows - ir : kMR,
                       cols - jr < kNR ? cols - jr : kNR);
@@ -257,6 +267,42 @@ SINTER_INLINE void stream_rows(const problem *p, int64_t batch, int64_t j0,
   }
 }
 
+/* Rows [0, m) (m < kStreamRows) of one batch's C, columns [j0, j1), from
+ * a B the compiler packed: each sliver is K x kNR contiguous floats, read
+ * once for all the rows. */
+SINTER_INLINE void stream_packed(const problem *p, int64_t batch, int64_t j0,
+                                 int64_t j1) {
+  const float *a = a_matrix(p, batch), *b = b_matrix(p, batch);
+  float *c = c_matrix(p, batch);
+  const int64_t am = p->a->strides[1], ak = p->a->strides[2];
+  const int64_t ldc = p->c->strides[1], rows = p->m;
+  const v8f zero = {0};
+  for (int64_t j = j0; j < j1; j += kNR) {
+    const float *restrict sliver = b + j * p->k;
+    v8f acc[kStreamRows][2];
+    for (int r = 0; r < kStreamRows; ++r)
+      acc[r][0] = acc[r][1] = zero;
+    for (int64_t k = 0; k < p->k; ++k) {
+      v8f b0, b1;
+      LOAD8(b0, sliver + k * kNR);
+      LOAD8(b1, sliver + k * kNR + 8);
+      for (int64_t r = 0; r < rows; ++r) {
+        v8f ar = zero + a[r * am + k * ak];
+        acc[r][0] += ar * b0;
+        acc[r][1] += ar * b1;
+      }
+    }
+    int64_t width = j1 - j < kNR ? j1 - j : kNR;
+    for (int64_t r = 0; r < rows; ++r) {
+      float block[kNR];
+      STORE8(block, acc[r][0]);
+      STORE8(block + 8, acc[r][1]);
+      for (int64_t e = 0; e < width; ++e)
+        c[r * ldc + j + e] += block[e];
+    }
+  }
+}
+
 typedef struct tile_scratch {
   float *a, *b;
 } tile_scratch;
@@ -299,8 +345,11 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
   int64_t rest = index % (t->column_blocks * t->row_splits);
   int64_t j0 = rest / t->row_splits * t->column_width;
   if (p->m < kStreamRows) {
-    stream_rows(p, batch, j0,
-                p->n - j0 < t->column_width ? p->n : j0 + t->column_width);
+    int64_t j1 = p->n - j0 < t->column_width ? p->n : j0 + t->column_width;
+    if (p->packed_b)
+      stream_packed(p, batch, j0, j1);
+    else
+      stream_rows(p, batch, j0, j1);
     return;
   }
   int64_t i0 = rest % t->row_splits * t->rows_per_split;
@@ -338,11 +387,13 @@ void _mlir_ciface_sinter_matmul_f32(const memref3 *a, const memref3 *b,
   p.bias = bias;
   p.transpose_b = (flags & SINTER_MATMUL_TRANSPOSE_B) != 0;
   p.has_bias = (flags & SINTER_MATMUL_HAS_BIAS) != 0;
+  p.packed_b = (flags & SINTER_MATMUL_PACKED_B) != 0;
   p.batch = c->sizes[0];
   p.m = c->sizes[1];
   p.n = c->sizes[2];
   p.k = a->sizes[2];
-  /* B is [batch, K, N], or [batch, N, K] read transposed. */
+  /* B is [batch, K, N], or [batch, N, K] read transposed (or packed, where
+   * these strides are unused). */
   p.bk = p.transpose_b ? b->strides[2] : b->strides[1];
   p.bn = p.transpose_b ? b->strides[1] : b->strides[2];
   if (p.batch == 0 || p.m == 0 || p.n == 0)

@@ -42,6 +42,32 @@ def linear_case(args, name, x, w, bias, transpose):
                           [expected.astype(np.float32)], VARIANTS)
 
 
+def dense_literal(array):
+    """An MLIR dense attribute of `array` (f32, little-endian hex)."""
+    return f'dense<"0x{array.astype("<f4").tobytes().hex().upper()}"> : {mlir_type(array.shape)}'
+
+
+def constant_weight_case(args, name, x, w, bias, transpose):
+    """linear with its weight a constant of the module, which sinterc packs
+    into the kernel's layout at compile time."""
+    out_shape = x.shape[:-1] + (w.shape[0] if transpose else w.shape[1],)
+    t, tx = mlir_type(out_shape), mlir_type(x.shape)
+    operands, types = ["%x", "%w"], [tx, mlir_type(w.shape)]
+    if bias is not None:
+        operands.append("%b")
+        types.append(mlir_type(bias.shape))
+    text = (f"func.func @main(%x: {tx}) -> {t} {{\n"
+            f"  %w = sinter.constant {dense_literal(w)}\n"
+            + (f"  %b = sinter.constant {dense_literal(bias)}\n" if bias is not None else "")
+            + f"  %y = sinter.linear {', '.join(operands)}{' transpose_weight' if transpose else ''} "
+            f": ({', '.join(types)}) -> {t}\n  return %y : {t}\n}}\n")
+    expected = x.astype(np.float64) @ (w.T if transpose else w).astype(np.float64)
+    if bias is not None:
+        expected = expected + bias
+    return check_variants(args.bin, os.path.join(args.work, name), name, text, [x],
+                          [expected.astype(np.float32)], VARIANTS)
+
+
 def matmul_case(args, name, a, b):
     expected = np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.float32)
     ta, tb, t = mlir_type(a.shape), mlir_type(b.shape), mlir_type(expected.shape)
@@ -118,6 +144,17 @@ def main():
     failures += matmul_case(args, "experts", rand(37, 64), rand(8, 64, 80, fan_in=64))
     # A matrix times a matrix of another rank's rows (the rows flatten).
     failures += matmul_case(args, "rows-by-matrix", rand(2, 5, 9, 31), rand(31, 8, fan_in=31))
+    # Constant weights, packed at compile time: both layouts, partial
+    # slivers (N not a multiple of 16), depth over two blocks, and the
+    # streaming path for one and three rows.
+    failures += constant_weight_case(args, "packed-nk-70x300", rand(70, 300),
+                                     rand(45, 300, fan_in=300), rand(45), True)
+    failures += constant_weight_case(args, "packed-kn-2x9x100", rand(2, 9, 100),
+                                     rand(100, 530, fan_in=100), None, False)
+    failures += constant_weight_case(args, "packed-decode-1", rand(1, 1, 260),
+                                     rand(260, 77, fan_in=260), rand(77), False)
+    failures += constant_weight_case(args, "packed-decode-3", rand(3, 260),
+                                     rand(77, 260, fan_in=260), None, True)
     # Convolutions as GEMMs: ViT's patch embedding (stride = window), a
     # padded, strided, dilated 3 x 3 without bias, batch 2, and a 1-D one.
     failures += conv_case(args, "conv-patches", rand(1, 3, 32, 32), rand(48, 3, 8, 8, fan_in=192),

@@ -122,6 +122,53 @@ std::vector<Case> cases() {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, MatmulKernel, ::testing::ValuesIn(cases()));
 
+/// B [K, N] in the layout of SINTER_MATMUL_PACKED_B (what sinterc writes
+/// for constant weights): slivers of K x 16, zero-padded.
+std::vector<float> packB(const Tensor3 &b, int64_t k, int64_t n) {
+  const int64_t width = SINTER_MATMUL_PACK_WIDTH;
+  int64_t slivers = (n + width - 1) / width;
+  std::vector<float> packed(slivers * k * width, 0.0f);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < k; ++i)
+      packed[(j / width) * k * width + i * width + j % width] = b.at(0, i, j);
+  return packed;
+}
+
+class PackedMatmulKernel
+    : public ::testing::TestWithParam<std::array<int64_t, 3>> {};
+
+TEST_P(PackedMatmulKernel, MatchesUnpacked) {
+  auto [m, n, k] = GetParam();
+  std::mt19937 rng(m * 7 + n * 13 + k);
+  Tensor3 a(1, m, k), b(1, k, n), packedOut(1, m, n), plainOut(1, m, n);
+  a.fill(rng, 1.0f);
+  b.fill(rng, 1.0f / std::sqrt(float(k)));
+  std::vector<float> packed = packB(b, k, n);
+  int64_t slivers = (n + SINTER_MATMUL_PACK_WIDTH - 1) / SINTER_MATMUL_PACK_WIDTH;
+  sinter_memref3_f32 packedView = {
+      packed.data(), packed.data(), 0,
+      {1, slivers, k * SINTER_MATMUL_PACK_WIDTH},
+      {slivers * k * SINTER_MATMUL_PACK_WIDTH, k * SINTER_MATMUL_PACK_WIDTH,
+       1}};
+  sinter_memref1_f32 none = {nullptr, nullptr, 0, {0}, {1}};
+  _mlir_ciface_sinter_matmul_f32(&a.view, &packedView, &none,
+                                 &packedOut.view, SINTER_MATMUL_PACKED_B);
+  _mlir_ciface_sinter_matmul_f32(&a.view, &b.view, &none, &plainOut.view, 0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      ASSERT_NEAR(packedOut.at(0, i, j), plainOut.at(0, i, j),
+                  1e-5 + 1e-5 * std::fabs(plainOut.at(0, i, j)))
+          << "row " << i << " column " << j;
+}
+
+// The streaming path (1 to 3 rows), and the packed path across its blocks.
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, PackedMatmulKernel,
+    ::testing::Values(std::array<int64_t, 3>{1, 77, 260},
+                      std::array<int64_t, 3>{3, 16, 5},
+                      std::array<int64_t, 3>{6, 33, 257},
+                      std::array<int64_t, 3>{80, 530, 300}));
+
 TEST(MatmulKernelEdges, EmptyDepthGivesTheBias) {
   Tensor3 a(1, 5, 0), b(1, 0, 7), out(1, 5, 7);
   std::vector<float> bias = {1, 2, 3, 4, 5, 6, 7};

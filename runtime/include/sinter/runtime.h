@@ -156,9 +156,20 @@ SINTER_RT_API void _mlir_ciface_sinter_norm_f32(
  * with A [batch or 1, M, K], B [batch or 1, K, N] (or [.., N, K] read
  * transposed with SINTER_MATMUL_TRANSPOSE_B), bias [N] (used with
  * SINTER_MATMUL_HAS_BIAS; otherwise any descriptor) and C [batch, M, N],
- * whose last dimension is contiguous. A and B take any strides. */
+ * whose last dimension is contiguous. A and B take any strides.
+ *
+ * With SINTER_MATMUL_PACKED_B, B is a constant weight that sinterc packed
+ * into the kernel's layout at compile time: each matrix of the batch is
+ * ceil(N / 16) slivers of K x 16 floats, column j of sliver s at
+ * s * K * 16 + k * 16 + (j - 16 s), zero beyond N; B's descriptor then only
+ * gives the matrices' start and batch stride (sizes[0], strides[0]). */
 #define SINTER_MATMUL_KERNEL "sinter_matmul_f32"
-enum { SINTER_MATMUL_TRANSPOSE_B = 1, SINTER_MATMUL_HAS_BIAS = 2 };
+#define SINTER_MATMUL_PACK_WIDTH 16
+enum {
+  SINTER_MATMUL_TRANSPOSE_B = 1,
+  SINTER_MATMUL_HAS_BIAS = 2,
+  SINTER_MATMUL_PACKED_B = 4
+};
 
 typedef struct sinter_memref3_f32 {
   float *allocated;

@@ -31,6 +31,22 @@ func.func @linear(%x: tensor<2x?x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256
 
 // -----
 
+// Tests a constant weight: packed at compile time into the kernel's layout
+// (20 columns in 2 slivers of 4 x 16, zero-padded) and passed with the
+// packed flag (4 | transposed 1 = 5); the original constant is left dead.
+// CHECK-LABEL: func @constant_weight
+// CHECK-DAG: %[[FLAGS:.*]] = arith.constant 5 : i32
+// CHECK-DAG: %[[PACKED:.*]] = arith.constant dense_resource<sinter_packed_weight> : tensor<1x2x64xf32>
+// CHECK-DAG: bufferization.to_buffer %[[PACKED]] read_only
+// CHECK: call @sinter_matmul_f32({{.*}}, %[[FLAGS]])
+func.func @constant_weight(%x: tensor<3x4xf32>) -> tensor<3x20xf32> {
+  %w = sinter.constant dense<1.0> : tensor<20x4xf32>
+  %0 = sinter.linear %x, %w transpose_weight : (tensor<3x4xf32>, tensor<20x4xf32>) -> tensor<3x20xf32>
+  return %0 : tensor<3x20xf32>
+}
+
+// -----
+
 // Tests a batched matmul (batch 2 x heads 4): the batch dimensions fold into
 // one, no flags, no bias (an empty descriptor in its place).
 // CHECK-LABEL: func @batched
