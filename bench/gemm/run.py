@@ -21,17 +21,21 @@ from harness import bandwidth_gbs, core_peak_gflops  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-# (name, M, N, K, B transposed, bound by)
+# (name, M, N, K, B transposed, B packed as sinterc packs constant weights,
+#  bound by)
 SHAPES = [
-    ("1024^3", 1024, 1024, 1024, False, "flops"),
-    ("4096x4096x1024", 4096, 4096, 1024, False, "flops"),
-    ("gpt-base qkv 128x2304x768", 128, 2304, 768, True, "flops"),
-    ("gpt-base mlp 128x3072x768", 128, 3072, 768, True, "flops"),
-    ("gpt-base mlp 128x768x3072", 128, 768, 3072, True, "flops"),
-    ("llama-base 256x2816x1024", 256, 2816, 1024, True, "flops"),
-    ("gemv 1x4096x4096", 1, 4096, 4096, False, "bytes"),
-    ("gemv 1x4096x4096 (N x K weight)", 1, 4096, 4096, True, "bytes"),
-    ("gemv 1x3072x768 (N x K weight)", 1, 3072, 768, True, "bytes"),
+    ("1024^3", 1024, 1024, 1024, False, False, "flops"),
+    ("1024^3 (packed weight)", 1024, 1024, 1024, False, True, "flops"),
+    ("4096x4096x1024", 4096, 4096, 1024, False, False, "flops"),
+    ("4096x4096x1024 (packed weight)", 4096, 4096, 1024, False, True, "flops"),
+    ("gpt-base qkv 128x2304x768 (packed)", 128, 2304, 768, True, True, "flops"),
+    ("gpt-base mlp 128x3072x768 (packed)", 128, 3072, 768, True, True, "flops"),
+    ("gpt-base mlp 128x768x3072 (packed)", 128, 768, 3072, True, True, "flops"),
+    ("llama-base 256x2816x1024 (packed)", 256, 2816, 1024, True, True, "flops"),
+    ("gemv 1x4096x4096", 1, 4096, 4096, False, False, "bytes"),
+    ("gemv 1x4096x4096 (N x K weight)", 1, 4096, 4096, True, False, "bytes"),
+    ("gemv 1x4096x4096 (packed weight)", 1, 4096, 4096, True, True, "bytes"),
+    ("gemv 1x3072x768 (packed weight)", 1, 3072, 768, True, True, "bytes"),
 ]
 
 
@@ -52,10 +56,11 @@ def main():
         bandwidth = {t: bandwidth_gbs(work, t) for t in threads_list}
         print(f"fp32 FMA peak {peak:.1f} GFLOP/s per core; bandwidth (triad) " +
               ", ".join(f"{bandwidth[t]:.1f} GB/s at {t} thread(s)" for t in threads_list))
-        for name, m, n, k, transposed, bound in SHAPES:
+        for name, m, n, k, transposed, packed, bound in SHAPES:
             for threads in threads_list:
                 runs = "3" if m * n * k > 4e9 else "10"
-                out = subprocess.run([binary, str(m), str(n), str(k), str(int(transposed)), runs],
+                out = subprocess.run([binary, str(m), str(n), str(k), str(int(transposed)), runs,
+                                      str(int(packed))],
                                      capture_output=True, text=True, check=True,
                                      env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
                 ms, gflops, error = (float(x) for x in out.stdout.split())
@@ -63,7 +68,7 @@ def main():
                     floor = 2.0 * m * n * k / (peak * threads * 1e9) * 1e3
                 else:
                     floor = 4.0 * n * k / (bandwidth[threads] * 1e9) * 1e3
-                rows.append(dict(shape=name, threads=threads, ms=ms, gflops=gflops,
+                rows.append(dict(shape=name, threads=threads, packed=packed, ms=ms, gflops=gflops,
                                  floor_ms=floor, fraction=floor / ms, bound=bound, error=error))
                 limit = "FMA peak" if bound == "flops" else "bandwidth"
                 print(f"{name:34s} t={threads} {ms:9.3f} ms {gflops:7.1f} GFLOP/s "

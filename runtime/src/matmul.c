@@ -153,6 +153,12 @@ SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
                                int64_t ldc, int64_t rows, int64_t cols) {
   v8f acc[kMR][2];
   const v8f zero = {0};
+  /* The block of C is read and written after the depth loop: start
+   * fetching it now (its 16 floats may straddle two lines). */
+  for (int r = 0; r < kMR; ++r) {
+    __builtin_prefetch(c + r * ldc, 1, 3);
+    __builtin_prefetch(c + r * ldc + kNR - 1, 1, 3);
+  }
   for (int r = 0; r < kMR; ++r)
     acc[r][0] = acc[r][1] = zero;
 #pragma GCC unroll 4
@@ -269,34 +275,44 @@ SINTER_INLINE void stream_rows(const problem *p, int64_t batch, int64_t j0,
 
 /* Rows [0, m) (m < kStreamRows) of one batch's C, columns [j0, j1), from
  * a B the compiler packed: each sliver is K x kNR contiguous floats, read
- * once for all the rows. */
+ * once for all the rows. Two slivers at a time: one sequential stream per
+ * core leaves memory bandwidth unused (too few misses in flight). */
 SINTER_INLINE void stream_packed(const problem *p, int64_t batch, int64_t j0,
                                  int64_t j1) {
   const float *a = a_matrix(p, batch), *b = b_matrix(p, batch);
   float *c = c_matrix(p, batch);
   const int64_t am = p->a->strides[1], ak = p->a->strides[2];
-  const int64_t ldc = p->c->strides[1], rows = p->m;
+  const int64_t ldc = p->c->strides[1], rows = p->m, depth = p->k;
   const v8f zero = {0};
-  for (int64_t j = j0; j < j1; j += kNR) {
-    const float *restrict sliver = b + j * p->k;
-    v8f acc[kStreamRows][2];
+  for (int64_t j = j0; j < j1; j += 2 * kNR) {
+    const int pair = j + kNR < j1;
+    const float *restrict first = b + j * depth;
+    /* Without a second sliver, the first is read twice (and dropped). */
+    const float *restrict second = pair ? first + depth * kNR : first;
+    v8f acc[kStreamRows][4];
     for (int r = 0; r < kStreamRows; ++r)
-      acc[r][0] = acc[r][1] = zero;
-    for (int64_t k = 0; k < p->k; ++k) {
-      v8f b0, b1;
-      LOAD8(b0, sliver + k * kNR);
-      LOAD8(b1, sliver + k * kNR + 8);
+      acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = zero;
+    for (int64_t k = 0; k < depth; ++k) {
+      v8f b0, b1, b2, b3;
+      LOAD8(b0, first + k * kNR);
+      LOAD8(b1, first + k * kNR + 8);
+      LOAD8(b2, second + k * kNR);
+      LOAD8(b3, second + k * kNR + 8);
       for (int64_t r = 0; r < rows; ++r) {
         v8f ar = zero + a[r * am + k * ak];
         acc[r][0] += ar * b0;
         acc[r][1] += ar * b1;
+        acc[r][2] += ar * b2;
+        acc[r][3] += ar * b3;
       }
     }
-    int64_t width = j1 - j < kNR ? j1 - j : kNR;
+    int64_t width = j1 - j < 2 * kNR ? j1 - j : 2 * kNR;
     for (int64_t r = 0; r < rows; ++r) {
-      float block[kNR];
+      float block[2 * kNR];
       STORE8(block, acc[r][0]);
       STORE8(block + 8, acc[r][1]);
+      STORE8(block + 16, acc[r][2]);
+      STORE8(block + 24, acc[r][3]);
       for (int64_t e = 0; e < width; ++e)
         c[r * ldc + j + e] += block[e];
     }
