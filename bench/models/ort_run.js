@@ -1,8 +1,9 @@
 // ONNX Runtime (onnxruntime-node, CPU execution provider, graph optimization
 // level "all") on one model: reads the inputs that run.py wrote (inputs.json
 // naming raw little-endian files), runs `warmup` untimed and `runs` timed
-// inferences on `threads` intra-op threads, and prints one line of JSON:
-// {"median_ms", "min_ms", "max_ms", "outputs": {name: [first values]}}.
+// inferences on `threads` intra-op threads, writes each output's data beside
+// inputs.json (ort_output_K.bin) and prints one line of JSON:
+// {"median_ms", "min_ms", "max_ms", "outputs": {name: {file, dtype, dims}}}.
 //
 //   node ort_run.js MODEL.onnx INPUTS.json THREADS RUNS WARMUP
 'use strict';
@@ -42,9 +43,16 @@ async function main() {
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   times.sort((a, b) => a - b);
+  // Each output's raw little-endian data beside the inputs, for run.py to
+  // compare with the references.
   const outputs = {};
-  for (const [name, tensor] of Object.entries(results))
-    outputs[name] = Array.from(tensor.data.slice(0, 4), Number);
+  for (const [name, tensor] of Object.entries(results)) {
+    const file = `ort_output_${Object.keys(outputs).length}.bin`;
+    fs.writeFileSync(path.join(path.dirname(inputsJson), file),
+                     Buffer.from(tensor.data.buffer, tensor.data.byteOffset,
+                                 tensor.data.byteLength));
+    outputs[name] = {file, dtype: tensor.type, dims: tensor.dims};
+  }
   console.log(JSON.stringify({
     median_ms: times[Math.floor(times.length / 2)],
     min_ms: times[0], max_ms: times[times.length - 1], outputs,

@@ -341,13 +341,20 @@ static tiling plan_tiles(const problem *p, int threads) {
   t.column_width = (p->n + blocks - 1) / blocks;
   t.column_width = (t.column_width + kNR - 1) / kNR * kNR;
   t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
-  int64_t row_blocks = p->m < kStreamRows ? 1 : (p->m + kMC - 1) / kMC;
-  int64_t wanted = 4 * (int64_t)threads, have = p->batch * t.column_blocks;
+  /* Rows split in whole packed blocks of A, since each split packs its B
+   * blocks again; a packed weight costs nothing to share, so its rows split
+   * finer (two register blocks), into enough tiles (8 per thread) for the
+   * threads' shares to even out. */
+  int64_t row_unit = p->packed_b ? 2 * kMR : kMC;
+  int64_t row_blocks =
+      p->m < kStreamRows ? 1 : (p->m + row_unit - 1) / row_unit;
+  int64_t wanted = (p->packed_b ? 8 : 4) * (int64_t)threads,
+          have = p->batch * t.column_blocks;
   t.row_splits = have >= wanted ? 1 : (wanted + have - 1) / have;
   if (t.row_splits > row_blocks)
     t.row_splits = row_blocks;
-  /* Whole blocks of kMC rows per split. */
-  t.rows_per_split = (row_blocks + t.row_splits - 1) / t.row_splits * kMC;
+  t.rows_per_split =
+      (row_blocks + t.row_splits - 1) / t.row_splits * row_unit;
   t.row_splits = (p->m + t.rows_per_split - 1) / t.rows_per_split;
   if (t.row_splits < 1)
     t.row_splits = 1;
@@ -437,7 +444,7 @@ void _mlir_ciface_sinter_matmul_f32(const memref3 *a, const memref3 *b,
     float packed_b[kKC * kNC] __attribute__((aligned(64)));
     tile_scratch scratch = {packed_a, packed_b};
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
 #endif
     for (int64_t index = 0; index < t.count; ++index)
       run(&p, &t, index, scratch);

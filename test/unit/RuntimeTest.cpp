@@ -13,6 +13,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "gtest/gtest.h"
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -286,6 +287,62 @@ TEST(ChecksumTest, DependsOnEveryByteAndTheLength) {
   }
   EXPECT_NE(sinter_checksum64(data.data(), 999), base);
   EXPECT_NE(sinter_checksum64(nullptr, 0), base);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// memrefCopy: strided copies between buffers that generated code makes
+//===----------------------------------------------------------------------===//
+
+extern "C" void memrefCopy(int64_t elementSize, void *src, void *dst);
+
+namespace {
+
+/// A rank-2 MLIR memref descriptor and the unranked one pointing to it, as
+/// generated code passes them to memrefCopy.
+struct View2 {
+  struct {
+    float *allocated, *aligned;
+    int64_t offset, sizes[2], strides[2];
+  } descriptor;
+  struct {
+    int64_t rank;
+    void *descriptor;
+  } unranked;
+  View2(float *data, int64_t offset, std::array<int64_t, 2> sizes,
+        std::array<int64_t, 2> strides) {
+    descriptor = {data, data, offset, {sizes[0], sizes[1]},
+                  {strides[0], strides[1]}};
+    unranked = {2, &descriptor};
+  }
+};
+
+TEST(MemrefCopyTest, CopiesSlicesRowsAndTransposes) {
+  std::vector<float> source(4 * 8);
+  for (size_t i = 0; i < source.size(); ++i)
+    source[i] = float(i);
+  // A 3 x 5 slice at (1, 2) of a 4 x 8 matrix into a contiguous 3 x 5: the
+  // rows are contiguous on both sides (one copy per row).
+  std::vector<float> slice(15, -1.0f);
+  View2 from(source.data(), 1 * 8 + 2, {3, 5}, {8, 1});
+  View2 to(slice.data(), 0, {3, 5}, {5, 1});
+  memrefCopy(sizeof(float), &from.unranked, &to.unranked);
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 5; ++j)
+      EXPECT_EQ(slice[i * 5 + j], source[(1 + i) * 8 + 2 + j]) << i << "," << j;
+  // The same slice written transposed (the destination's rows are not
+  // contiguous: element by element).
+  std::vector<float> transposed(15, -1.0f);
+  View2 columns(transposed.data(), 0, {3, 5}, {1, 3});
+  memrefCopy(sizeof(float), &from.unranked, &columns.unranked);
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 5; ++j)
+      EXPECT_EQ(transposed[j * 3 + i], source[(1 + i) * 8 + 2 + j]);
+  // Empty views copy nothing.
+  View2 empty(source.data(), 0, {0, 5}, {8, 1});
+  memrefCopy(sizeof(float), &empty.unranked, &to.unranked);
+  EXPECT_EQ(slice[0], source[10]);
 }
 
 } // namespace
