@@ -92,15 +92,18 @@ std::optional<int64_t> staticByteSize(MemRefType type) {
 }
 
 FailureOr<std::vector<char>> constantBytes(memref::GlobalOp global) {
-  auto type = global.getType();
-  std::optional<int64_t> size = staticByteSize(type);
+  std::optional<int64_t> size = staticByteSize(global.getType());
   auto value = dyn_cast_if_present<ElementsAttr>(global.getConstantInitValue());
   if (!size || !value)
     return failure();
-  std::vector<char> bytes(*size);
+  return elementBytes(value, *size);
+}
+
+FailureOr<std::vector<char>> elementBytes(ElementsAttr value, int64_t size) {
+  std::vector<char> bytes(size);
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
     const AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || (int64_t)blob->getData().size() != *size)
+    if (!blob || (int64_t)blob->getData().size() != size)
       return failure();
     llvm::copy(blob->getData(), bytes.begin());
     return bytes;
@@ -119,7 +122,7 @@ FailureOr<std::vector<char>> constantBytes(memref::GlobalOp global) {
       llvm::copy(raw, bytes.begin() + at);
     return bytes;
   }
-  if ((int64_t)raw.size() != *size)
+  if ((int64_t)raw.size() != size)
     return failure();
   llvm::copy(raw, bytes.begin());
   return bytes;

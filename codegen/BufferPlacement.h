@@ -57,6 +57,11 @@ std::optional<int64_t> staticByteSize(mlir::MemRefType type);
 /// The in-memory bytes of a constant global's initial value.
 mlir::FailureOr<std::vector<char>> constantBytes(mlir::memref::GlobalOp global);
 
+/// The in-memory bytes of `value` (dense, splat or resource; i1 one byte per
+/// element), which must come to `size` bytes.
+mlir::FailureOr<std::vector<char>> elementBytes(mlir::ElementsAttr value,
+                                                int64_t size);
+
 } // namespace sinter
 
 #endif // SINTER_CODEGEN_BUFFERPLACEMENT_H

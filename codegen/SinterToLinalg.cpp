@@ -24,8 +24,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
-#include "mlir/IR/BuiltinDialect.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -1391,22 +1389,27 @@ struct LowerAddNorm : OpRewritePattern<AddNormOp> {
   }
 };
 
+/// `value` with a leading dimension of 1.
+Value addLeadingUnit(OpBuilder &b, Location loc, Value value) {
+  RankedTensorType type = tensorType(value);
+  SmallVector<int64_t> shape = {1};
+  llvm::append_range(shape, type.getShape());
+  SmallVector<ReassociationIndices> groups = {{0, 1}};
+  for (int64_t d = 1; d < type.getRank(); ++d)
+    groups.push_back({d + 1});
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  llvm::append_range(sizes, tensor::getMixedSizes(b, loc, value));
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      groups, sizes);
+}
+
 /// `value` (rank r, normalized from `axis`) as the norm kernel's 2-D
 /// [rows, cols]: dimensions before `axis` flattened into rows, the others
 /// into cols. A leading 1 stands in for the rows when `axis` is 0.
 Value normRows(OpBuilder &b, Location loc, Value value, int64_t axis) {
-  RankedTensorType type = tensorType(value);
   if (axis == 0) {
-    SmallVector<int64_t> shape = {1};
-    llvm::append_range(shape, type.getShape());
-    SmallVector<ReassociationIndices> groups = {{0, 1}};
-    for (int64_t d = 1; d < type.getRank(); ++d)
-      groups.push_back({d + 1});
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
-    llvm::append_range(sizes, tensor::getMixedSizes(b, loc, value));
-    value = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(shape, type.getElementType()), value,
-        groups, sizes);
+    value = addLeadingUnit(b, loc, value);
     axis = 1;
   }
   int64_t rank = tensorType(value).getRank();
@@ -1536,20 +1539,6 @@ template <typename OpTy> struct LowerNormToKernel : OpRewritePattern<OpTy> {
   }
 };
 
-/// `value` with a leading dimension of 1.
-Value addLeadingUnit(OpBuilder &b, Location loc, Value value) {
-  RankedTensorType type = tensorType(value);
-  SmallVector<int64_t> shape = {1};
-  llvm::append_range(shape, type.getShape());
-  SmallVector<ReassociationIndices> groups = {{0, 1}};
-  for (int64_t d = 1; d < type.getRank(); ++d)
-    groups.push_back({d + 1});
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
-  llvm::append_range(sizes, tensor::getMixedSizes(b, loc, value));
-  return tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
-      groups, sizes);
-}
 
 /// `value` (rank >= 2) as [batch, rows, cols] for the matmul kernel: with
 /// `flattenRows`, every leading dimension is folded into the rows under a
@@ -1577,7 +1566,7 @@ Value asBatchedMatrix(OpBuilder &b, Location loc, Value value,
           {rank - 1}});
 }
 
-/// The f32 elements of a constant, from a dense attribute or a resource.
+/// The f32 elements of a constant (dense, splat or resource).
 std::optional<std::vector<float>> f32Elements(Value value) {
   Attribute attr;
   if (auto constant = value.getDefiningOp<ConstantOp>())
@@ -1587,20 +1576,13 @@ std::optional<std::vector<float>> f32Elements(Value value) {
   auto elements = dyn_cast_if_present<ElementsAttr>(attr);
   if (!elements || !elements.getElementType().isF32())
     return std::nullopt;
-  std::vector<float> values;
-  values.reserve(elements.getNumElements());
-  if (auto dense = dyn_cast<DenseElementsAttr>(elements)) {
-    llvm::append_range(values, dense.getValues<float>());
-    return values;
-  }
-  auto resource = dyn_cast<DenseResourceElementsAttr>(elements);
-  const AsmResourceBlob *blob =
-      resource ? resource.getRawHandle().getBlob() : nullptr;
-  if (!blob || int64_t(blob->getData().size()) !=
-                   elements.getNumElements() * int64_t(sizeof(float)))
+  int64_t count = elements.getNumElements();
+  FailureOr<std::vector<char>> bytes =
+      elementBytes(elements, count * int64_t(sizeof(float)));
+  if (failed(bytes))
     return std::nullopt;
-  values.resize(elements.getNumElements());
-  std::memcpy(values.data(), blob->getData().data(), blob->getData().size());
+  std::vector<float> values(count);
+  std::memcpy(values.data(), bytes->data(), bytes->size());
   return values;
 }
 

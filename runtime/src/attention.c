@@ -31,8 +31,6 @@ typedef sinter_memref4_f32 memref4;
  * queries) lives on its stack: 208 KiB at the largest head size, well
  * inside the 4 MiB that libomp gives its threads. */
 enum {
-  /* Below this many multiply-adds the blocks run on the calling thread. */
-  kParallelWork = 1 << 18,
   kQueryBlock = 32,
   kKeyBlock = 128,
   kMaxHeadDim = SINTER_ATTENTION_MAX_HEAD_DIM
@@ -285,20 +283,9 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
   }
 }
 
-SINTER_TARGET_AVX512 static void
-attend_block_avx512(const problem *p, int64_t index, float *scratch) {
-  attend_block(p, index, scratch);
-}
-
-SINTER_TARGET_AVX2 static void
-attend_block_avx2(const problem *p, int64_t index, float *scratch) {
-  attend_block(p, index, scratch);
-}
-
-static void attend_block_baseline(const problem *p, int64_t index,
-                                  float *scratch) {
-  attend_block(p, index, scratch);
-}
+SINTER_ISA_VARIANTS(attend_block,
+                    (const problem *p, int64_t index, float *scratch),
+                    (p, index, scratch))
 
 typedef void (*block_fn)(const problem *, int64_t, float *);
 
@@ -331,7 +318,7 @@ void _mlir_ciface_sinter_attention_f32(const memref4 *q, const memref4 *k,
   /* Small problems (the heads of a tiny model) run on the calling thread:
    * waking the team costs more than the blocks take. */
   int parallel = p.batch * p.heads * p.sq * p.sk * (p.d + p.dv) >=
-                 kParallelWork;
+                 SINTER_PARALLEL_WORK;
   (void)parallel;
   /* Blocks late in a causal sequence see more keys: hand them out one at a
    * time. */

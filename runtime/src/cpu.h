@@ -17,6 +17,19 @@ typedef enum sinter_isa {
 /* The widest extension usable here, detected on the first call. */
 sinter_isa sinter_detect_isa(void);
 
+/* Below this many multiply-adds a kernel runs on the calling thread:
+ * waking the OpenMP team (about 2.6 us at 2 threads) costs more than the
+ * work saves. */
+#define SINTER_PARALLEL_WORK (1 << 18)
+
+/* Defines name_avx512, name_avx2 and name_baseline, each a copy of the
+ * always-inlined `name` compiled for that extension: `params` is the
+ * parenthesized parameter list, `args` the same names as call arguments. */
+#define SINTER_ISA_VARIANTS(name, params, args)                                \
+  SINTER_TARGET_AVX512 static void name##_avx512 params { name args; }         \
+  SINTER_TARGET_AVX2 static void name##_avx2 params { name args; }             \
+  static void name##_baseline params { name args; }
+
 /* The instantiation of kernel `name` (name_avx512, name_avx2,
  * name_baseline) for this CPU. */
 #define SINTER_PICK_ISA(name)                                                  \

@@ -43,10 +43,6 @@ enum {
   kStreamRows = 4,
 };
 
-/* Below this many multiply-adds the product runs on the calling thread:
- * waking the team costs more than the work saves. */
-#define PARALLEL_WORK (1 << 18)
-
 typedef float v8f __attribute__((vector_size(32)));
 #define LOAD8(vector, floats) memcpy(&(vector), (floats), sizeof(v8f))
 #define STORE8(floats, vector) memcpy((floats), &(vector), sizeof(v8f))
@@ -74,19 +70,21 @@ static inline float *c_matrix(const problem *p, int64_t batch) {
   return p->c->aligned + p->c->offset + batch * p->c->strides[0];
 }
 
-/* C starts as the bias broadcast over the rows, or zeros; the products
- * then accumulate into it. */
-static void initialize_c(const problem *p, int64_t batch) {
+/* Rows [i0, i1) x columns [j0, j1) of C start as the bias broadcast over
+ * the rows, or zeros; the products then accumulate into them. Each tile
+ * initializes its own part, on its own thread. */
+static void initialize_c(const problem *p, int64_t batch, int64_t i0,
+                         int64_t i1, int64_t j0, int64_t j1) {
   float *c = c_matrix(p, batch);
   const int64_t ldc = p->c->strides[1];
-  for (int64_t i = 0; i < p->m; ++i) {
+  for (int64_t i = i0; i < i1; ++i) {
     float *row = c + i * ldc;
     if (p->has_bias) {
       const float *bias = p->bias->aligned + p->bias->offset;
-      for (int64_t j = 0; j < p->n; ++j)
+      for (int64_t j = j0; j < j1; ++j)
         row[j] = bias[j * p->bias->strides[0]];
     } else {
-      memset(row, 0, sizeof(float) * (size_t)p->n);
+      memset(row + j0, 0, sizeof(float) * (size_t)(j1 - j0));
     }
   }
 }
@@ -367,8 +365,9 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
   int64_t batch = index / (t->column_blocks * t->row_splits);
   int64_t rest = index % (t->column_blocks * t->row_splits);
   int64_t j0 = rest / t->row_splits * t->column_width;
+  int64_t j1 = p->n - j0 < t->column_width ? p->n : j0 + t->column_width;
   if (p->m < kStreamRows) {
-    int64_t j1 = p->n - j0 < t->column_width ? p->n : j0 + t->column_width;
+    initialize_c(p, batch, 0, p->m, j0, j1);
     if (p->packed_b)
       stream_packed(p, batch, j0, j1);
     else
@@ -377,25 +376,14 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
   }
   int64_t i0 = rest % t->row_splits * t->rows_per_split;
   int64_t i1 = p->m - i0 < t->rows_per_split ? p->m : i0 + t->rows_per_split;
+  initialize_c(p, batch, i0, i1, j0, j1);
   gemm_tile(p, batch, i0, i1, j0, t->column_width, scratch.a, scratch.b);
 }
 
-SINTER_TARGET_AVX512 static void
-run_tile_avx512(const problem *p, const tiling *t, int64_t index,
-                tile_scratch scratch) {
-  run_tile(p, t, index, scratch);
-}
-
-SINTER_TARGET_AVX2 static void run_tile_avx2(const problem *p,
-                                             const tiling *t, int64_t index,
-                                             tile_scratch scratch) {
-  run_tile(p, t, index, scratch);
-}
-
-static void run_tile_baseline(const problem *p, const tiling *t,
-                              int64_t index, tile_scratch scratch) {
-  run_tile(p, t, index, scratch);
-}
+SINTER_ISA_VARIANTS(run_tile,
+                    (const problem *p, const tiling *t, int64_t index,
+                     tile_scratch scratch),
+                    (p, t, index, scratch))
 
 typedef void (*tile_fn)(const problem *, const tiling *, int64_t,
                         tile_scratch);
@@ -421,11 +409,12 @@ void _mlir_ciface_sinter_matmul_f32(const memref3 *a, const memref3 *b,
   p.bn = p.transpose_b ? b->strides[1] : b->strides[2];
   if (p.batch == 0 || p.m == 0 || p.n == 0)
     return;
-  for (int64_t batch = 0; batch < p.batch; ++batch)
-    initialize_c(&p, batch);
-  if (p.k == 0)
+  if (p.k == 0) {
+    for (int64_t batch = 0; batch < p.batch; ++batch)
+      initialize_c(&p, batch, 0, p.m, 0, p.n);
     return;
-  int parallel = p.batch * p.m * p.n * p.k >= PARALLEL_WORK;
+  }
+  int parallel = p.batch * p.m * p.n * p.k >= SINTER_PARALLEL_WORK;
   int threads = 1;
 #ifdef _OPENMP
   if (parallel)

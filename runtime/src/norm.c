@@ -119,16 +119,7 @@ SINTER_INLINE void norm_row(const problem *p, int64_t i) {
     norm_row_strided(p, i);
 }
 
-SINTER_TARGET_AVX512 static void norm_row_avx512(const problem *p,
-                                                 int64_t i) {
-  norm_row(p, i);
-}
-
-SINTER_TARGET_AVX2 static void norm_row_avx2(const problem *p, int64_t i) {
-  norm_row(p, i);
-}
-
-static void norm_row_baseline(const problem *p, int64_t i) { norm_row(p, i); }
+SINTER_ISA_VARIANTS(norm_row, (const problem *p, int64_t i), (p, i))
 
 typedef void (*row_fn)(const problem *, int64_t);
 
