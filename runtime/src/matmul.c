@@ -19,10 +19,17 @@
  * stream B directly: rows of B scaled and added (B's rows contiguous), or
  * dot products (B's columns contiguous, the transposed weight layout).
  *
+ * A quantized weight (sinter_qmatmul_f32, layout in qweight.h) takes the
+ * same routes: its blocks are unpacked to f32 into the GEMM's B panels,
+ * and one to three rows stream its integers, converted in registers, one
+ * group of k at a time (per group: the integer dot product, then the
+ * scale and the zero point times the sum of the group's A elements).
+ *
  *===-----------------------------------------------------------------------===*/
 #include "sinter/runtime.h"
 
 #include "cpu.h"
+#include "qweight.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -44,6 +51,11 @@ enum {
 };
 
 typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef uint32_t v8u __attribute__((vector_size(32)));
+typedef int8_t v8i8 __attribute__((vector_size(8)));
+typedef uint8_t v8u8 __attribute__((vector_size(8)));
+typedef uint16_t v8u16 __attribute__((vector_size(16)));
 #define LOAD8(vector, floats) memcpy(&(vector), (floats), sizeof(v8f))
 #define STORE8(floats, vector) memcpy((floats), &(vector), sizeof(v8f))
 
@@ -54,6 +66,9 @@ typedef struct problem {
   int64_t batch, m, n, k;
   /* B[k][n] is at b + k * bk + n * bn in the batch's matrix. */
   int64_t bk, bn;
+  /* A quantized B (sinter_qmatmul_f32): its header, which the packed
+   * matrices follow; null for f32. */
+  const sinter_qweight_header *qw;
 } problem;
 
 static inline const float *a_matrix(const problem *p, int64_t batch) {
@@ -64,6 +79,12 @@ static inline const float *a_matrix(const problem *p, int64_t batch) {
 static inline const float *b_matrix(const problem *p, int64_t batch) {
   const memref3 *b = p->b;
   return b->aligned + b->offset + (b->sizes[0] == 1 ? 0 : batch * b->strides[0]);
+}
+
+static inline const int8_t *q_matrix(const problem *p, int64_t batch) {
+  const sinter_qweight_header *h = p->qw;
+  return (const int8_t *)h + SINTER_QWEIGHT_HEADER_SIZE +
+         (h->batch == 1 ? 0 : batch * h->matrix_bytes);
 }
 
 static inline float *c_matrix(const problem *p, int64_t batch) {
@@ -144,6 +165,86 @@ SINTER_INLINE void pack_b(const problem *p, const float *b, int64_t k0,
   }
 }
 
+/* The 16 columns of one packed quantized row (qweight.h) as floats,
+ * columns 0-7 in `lo` and 8-15 in `hi`: 8-bit rows are signed, 4-bit rows
+ * unsigned nibbles. `bits` is a constant after inlining. */
+SINTER_INLINE void load_q_row(const int8_t *row, int bits, v8f *lo, v8f *hi) {
+  if (bits == 8) {
+    v8i8 first, second;
+    memcpy(&first, row, sizeof(first));
+    memcpy(&second, row + 8, sizeof(second));
+    *lo = __builtin_convertvector(__builtin_convertvector(first, v8i), v8f);
+    *hi = __builtin_convertvector(__builtin_convertvector(second, v8i), v8f);
+    return;
+  }
+  v8u8 bytes;
+  memcpy(&bytes, row, sizeof(bytes));
+  v8i wide = __builtin_convertvector(bytes, v8i);
+  *lo = __builtin_convertvector(wide & 15, v8f);
+  *hi = __builtin_convertvector(wide >> 4, v8f);
+}
+
+/* Scales and zero points of block (sliver, group) `block` of a quantized
+ * matrix, as floats for its 16 columns (zero points 0 when there are
+ * none). A bfloat16 is the top half of a float. */
+SINTER_INLINE void load_q_block(const sinter_qweight_header *h,
+                                const int8_t *matrix, int64_t block, int bits,
+                                v8f scale[2], v8f zero_point[2]) {
+  if (h->flags & SINTER_QWEIGHT_SCALES_BF16) {
+    const int8_t *at = matrix + h->scales_offset + block * SINTER_QWEIGHT_WIDTH * 2;
+    for (int half = 0; half < 2; ++half) {
+      v8u16 raw;
+      memcpy(&raw, at + half * 16, sizeof(raw));
+      v8u wide = __builtin_convertvector(raw, v8u) << 16;
+      memcpy(&scale[half], &wide, sizeof(wide));
+    }
+  } else {
+    const int8_t *at = matrix + h->scales_offset + block * SINTER_QWEIGHT_WIDTH * 4;
+    memcpy(&scale[0], at, sizeof(v8f));
+    memcpy(&scale[1], at + 32, sizeof(v8f));
+  }
+  if (h->flags & SINTER_QWEIGHT_ZERO_POINTS) {
+    load_q_row(matrix + h->zero_points_offset +
+                   block * sinter_qweight_row_bytes(bits),
+               bits, &zero_point[0], &zero_point[1]);
+  } else {
+    const v8f zero = {0};
+    zero_point[0] = zero_point[1] = zero;
+  }
+}
+
+/* pack_b for a quantized B: depth [k0, k0 + kc) x columns [j0, j0 + cols)
+ * (j0 a multiple of 16) unpacked to f32, (q - zero point) * scale, into
+ * the same sliver layout. */
+SINTER_INLINE void pack_q_b(const problem *p, const int8_t *matrix, int bits,
+                            int64_t k0, int64_t kc, int64_t j0, int64_t cols,
+                            float *restrict packed) {
+  const sinter_qweight_header *h = p->qw;
+  const int64_t row = sinter_qweight_row_bytes(bits), group = h->group_size;
+  for (int64_t s = 0; s < cols; s += kNR) {
+    const int64_t sliver = (j0 + s) / kNR;
+    float *restrict out = packed + s * kc;
+    const int8_t *q = matrix + (sliver * h->k + k0) * row;
+    int64_t g = k0 / group, group_end = (g + 1) * group;
+    v8f scale[2], zero_point[2];
+    load_q_block(h, matrix, sliver * h->groups + g, bits, scale, zero_point);
+    for (int64_t k = 0; k < kc; ++k, q += row) {
+      if (k0 + k == group_end) {
+        ++g;
+        group_end += group;
+        load_q_block(h, matrix, sliver * h->groups + g, bits, scale,
+                     zero_point);
+      }
+      v8f lo, hi;
+      load_q_row(q, bits, &lo, &hi);
+      lo = (lo - zero_point[0]) * scale[0];
+      hi = (hi - zero_point[1]) * scale[1];
+      STORE8(out + k * kNR, lo);
+      STORE8(out + k * kNR + 8, hi);
+    }
+  }
+}
+
 /* C[0..rows) x [0..cols) += (packed A sliver) x (packed B sliver) over kc:
  * the kMR x kNR accumulators stay in registers for the whole depth. */
 SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
@@ -201,7 +302,8 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
                              int64_t i1, int64_t j0, int64_t width,
                              float *restrict packed_a,
                              float *restrict packed_b) {
-  const float *a = a_matrix(p, batch), *b = b_matrix(p, batch);
+  const float *a = a_matrix(p, batch);
+  const float *b = p->qw ? NULL : b_matrix(p, batch);
   float *c = c_matrix(p, batch);
   const int64_t ldc = p->c->strides[1];
   const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
@@ -211,7 +313,13 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
      * compiler packed them (sliver s of the whole matrix at s K kNR). */
     const float *slivers = packed_b;
     int64_t sliver_stride = kc * kNR;
-    if (p->packed_b) {
+    if (p->qw) {
+      const int8_t *matrix = q_matrix(p, batch);
+      if (p->qw->bits == 8)
+        pack_q_b(p, matrix, 8, k0, kc, j0, cols, packed_b);
+      else
+        pack_q_b(p, matrix, 4, k0, kc, j0, cols, packed_b);
+    } else if (p->packed_b) {
       slivers = b + j0 * p->k + k0 * kNR;
       sliver_stride = p->k * kNR;
     } else {
@@ -317,6 +425,62 @@ SINTER_INLINE void stream_packed(const problem *p, int64_t batch, int64_t j0,
   }
 }
 
+/* Rows [0, m) (m < kStreamRows) of one batch's C, columns [j0, j1) (j0 a
+ * multiple of 16), from a quantized B read once: per sliver and group of
+ * k, the dot products of the rows with the group's integers, then
+ * scale * (dot - zero point * sum of the rows' elements in the group). */
+SINTER_INLINE void stream_q(const problem *p, int64_t batch, int bits,
+                            int64_t j0, int64_t j1) {
+  const sinter_qweight_header *h = p->qw;
+  const float *a = a_matrix(p, batch);
+  const int8_t *matrix = q_matrix(p, batch);
+  float *c = c_matrix(p, batch);
+  const int64_t am = p->a->strides[1], ak = p->a->strides[2];
+  const int64_t ldc = p->c->strides[1], rows = p->m;
+  const int64_t row = sinter_qweight_row_bytes(bits), group = h->group_size;
+  const v8f zero = {0};
+  for (int64_t j = j0; j < j1; j += kNR) {
+    const int64_t sliver = j / kNR;
+    const int8_t *q = matrix + sliver * h->k * row;
+    v8f acc[kStreamRows][2];
+    for (int r = 0; r < kStreamRows; ++r)
+      acc[r][0] = acc[r][1] = zero;
+    for (int64_t g = 0; g < h->groups; ++g) {
+      const int64_t k0 = g * group, k1 = h->k - k0 < group ? h->k : k0 + group;
+      v8f dot[kStreamRows][2];
+      float sum[kStreamRows];
+      for (int r = 0; r < kStreamRows; ++r) {
+        dot[r][0] = dot[r][1] = zero;
+        sum[r] = 0.0f;
+      }
+      for (int64_t k = k0; k < k1; ++k, q += row) {
+        v8f lo, hi;
+        load_q_row(q, bits, &lo, &hi);
+        for (int64_t r = 0; r < rows; ++r) {
+          const float x = a[r * am + k * ak];
+          dot[r][0] += x * lo;
+          dot[r][1] += x * hi;
+          sum[r] += x;
+        }
+      }
+      v8f scale[2], zero_point[2];
+      load_q_block(h, matrix, sliver * h->groups + g, bits, scale, zero_point);
+      for (int64_t r = 0; r < rows; ++r) {
+        acc[r][0] += scale[0] * (dot[r][0] - zero_point[0] * sum[r]);
+        acc[r][1] += scale[1] * (dot[r][1] - zero_point[1] * sum[r]);
+      }
+    }
+    const int64_t width = j1 - j < kNR ? j1 - j : kNR;
+    for (int64_t r = 0; r < rows; ++r) {
+      float block[kNR];
+      STORE8(block, acc[r][0]);
+      STORE8(block + 8, acc[r][1]);
+      for (int64_t e = 0; e < width; ++e)
+        c[r * ldc + j + e] += block[e];
+    }
+  }
+}
+
 typedef struct tile_scratch {
   float *a, *b;
 } tile_scratch;
@@ -368,7 +532,11 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
   int64_t j1 = p->n - j0 < t->column_width ? p->n : j0 + t->column_width;
   if (p->m < kStreamRows) {
     initialize_c(p, batch, 0, p->m, j0, j1);
-    if (p->packed_b)
+    if (p->qw && p->qw->bits == 8)
+      stream_q(p, batch, 8, j0, j1);
+    else if (p->qw)
+      stream_q(p, batch, 4, j0, j1);
+    else if (p->packed_b)
       stream_packed(p, batch, j0, j1);
     else
       stream_rows(p, batch, j0, j1);
@@ -388,10 +556,13 @@ SINTER_ISA_VARIANTS(run_tile,
 typedef void (*tile_fn)(const problem *, const tiling *, int64_t,
                         tile_scratch);
 
+static void run_problem(problem p);
+
 void _mlir_ciface_sinter_matmul_f32(const memref3 *a, const memref3 *b,
                                     const memref1 *bias, const memref3 *c,
                                     int32_t flags) {
   problem p;
+  memset(&p, 0, sizeof(p));
   p.a = a;
   p.b = b;
   p.c = c;
@@ -407,6 +578,42 @@ void _mlir_ciface_sinter_matmul_f32(const memref3 *a, const memref3 *b,
    * these strides are unused). */
   p.bk = p.transpose_b ? b->strides[2] : b->strides[1];
   p.bn = p.transpose_b ? b->strides[1] : b->strides[2];
+  run_problem(p);
+}
+
+void _mlir_ciface_sinter_qmatmul_f32(const memref3 *a,
+                                     const sinter_memref1_i8 *weight,
+                                     const memref1 *bias, const memref3 *c,
+                                     int32_t flags) {
+  problem p;
+  memset(&p, 0, sizeof(p));
+  p.a = a;
+  p.c = c;
+  p.bias = bias;
+  p.has_bias = (flags & SINTER_QMATMUL_HAS_BIAS) != 0;
+  p.batch = c->sizes[0];
+  p.m = c->sizes[1];
+  p.n = c->sizes[2];
+  p.k = a->sizes[2];
+  p.qw = (const sinter_qweight_header *)(weight->aligned + weight->offset);
+  /* sinterc packs the weight for this product; a buffer that does not
+   * describe it (a mismatched weights file passes the checksum only when
+   * rebuilt with it) leaves C as NaN rather than read out of bounds. */
+  const sinter_qweight_header *h = p.qw;
+  if (weight->sizes[0] < SINTER_QWEIGHT_HEADER_SIZE ||
+      memcmp(h->magic, SINTER_QWEIGHT_MAGIC, 4) != 0 || h->n != p.n ||
+      h->k != p.k || (h->batch != 1 && h->batch != p.batch) ||
+      weight->sizes[0] < SINTER_QWEIGHT_HEADER_SIZE + h->batch * h->matrix_bytes) {
+    for (int64_t batch = 0; batch < p.batch; ++batch)
+      for (int64_t i = 0; i < p.m; ++i)
+        for (int64_t j = 0; j < p.n; ++j)
+          c_matrix(&p, batch)[i * c->strides[1] + j] = __builtin_nanf("");
+    return;
+  }
+  run_problem(p);
+}
+
+static void run_problem(problem p) {
   if (p.batch == 0 || p.m == 0 || p.n == 0)
     return;
   if (p.k == 0) {

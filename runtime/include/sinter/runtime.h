@@ -184,6 +184,63 @@ SINTER_RT_API void _mlir_ciface_sinter_matmul_f32(
     const sinter_memref1_f32 *bias, const sinter_memref3_f32 *c,
     int32_t flags);
 
+/* Weight-only quantized matrix product on f32 activations (src/matmul.c),
+ * what `sinter.linear` of a `sinter.dequantize`d constant weight lowers to:
+ * for each b of C's batch,
+ *   C[b][m][n] = sum_k A[b][m][k] W[b][n][k] (+ bias[n])
+ *   W[b][n][k] = (q[b][n][k] - zero_point[b][n][g]) * scale[b][n][g],
+ *                g = k / group_size
+ * with A [batch or 1, M, K] (any strides), C [batch, M, N] (last dimension
+ * contiguous) and the quantized weight packed by sinter_qweight_pack into an
+ * i8 buffer (its batch is 1 or C's). The weights never become f32 in memory:
+ * one to three rows of A (decoding) read them once, converting in registers;
+ * more rows unpack blocks of them into the f32 GEMM's panels. */
+#define SINTER_QMATMUL_KERNEL "sinter_qmatmul_f32"
+enum { SINTER_QMATMUL_HAS_BIAS = 2 };
+
+typedef struct sinter_memref1_i8 {
+  int8_t *allocated;
+  int8_t *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} sinter_memref1_i8;
+
+SINTER_RT_API void _mlir_ciface_sinter_qmatmul_f32(
+    const sinter_memref3_f32 *a, const sinter_memref1_i8 *weight,
+    const sinter_memref1_f32 *bias, const sinter_memref3_f32 *c,
+    int32_t flags);
+
+/* A quantized weight before packing: `batch` matrices of N x K integers, in
+ * groups of `group_size` consecutive k (the last group may be shorter)
+ * that share a scale and a zero point per n. `bits` is 8 (q and zero
+ * points in [-128, 127]) or 4 (q and zero points in [0, 15]). */
+enum {
+  /* Scales are stored as bfloat16 (rounded to nearest even; exact for the
+   * scales the quantization pass chooses, which it rounds so). */
+  SINTER_QWEIGHT_SCALES_BF16 = 1,
+  /* The weight has zero points: optional for 8 bits, required for 4. */
+  SINTER_QWEIGHT_ZERO_POINTS = 2
+};
+
+typedef struct sinter_qweight_desc {
+  int32_t bits;
+  int32_t flags;
+  int64_t batch, n, k, group_size;
+} sinter_qweight_desc;
+
+/* The packed size in bytes, or -1 when the description is invalid (bits
+ * not 4 or 8, a size below 1, zero points missing for 4 bits). */
+SINTER_RT_API int64_t sinter_qweight_packed_size(const sinter_qweight_desc *desc);
+
+/* Packs q [batch][n][k], scales [batch][n][groups] and zero_points
+ * [batch][n][groups] (NULL without SINTER_QWEIGHT_ZERO_POINTS)
+ * into `out` (sinter_qweight_packed_size bytes, 64-byte aligned). Returns
+ * 0, or -1 when the description is invalid or a value is out of range. */
+SINTER_RT_API int sinter_qweight_pack(const sinter_qweight_desc *desc,
+                                      const int8_t *q, const float *scales,
+                                      const int8_t *zero_points, void *out);
+
 #ifdef __cplusplus
 }
 #endif
