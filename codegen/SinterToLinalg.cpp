@@ -1057,16 +1057,294 @@ Value readableIndex(OpBuilder &b, Location loc, Value index, Value size) {
                                 arith::MinSIOp::create(b, loc, wrapped, last));
 }
 
+/// The f32 elements of a constant (dense, splat or resource).
+std::optional<std::vector<float>> f32Elements(Value value) {
+  Attribute attr;
+  if (auto constant = value.getDefiningOp<ConstantOp>())
+    attr = constant.getValue();
+  else if (auto constant = value.getDefiningOp<arith::ConstantOp>())
+    attr = constant.getValue();
+  auto elements = dyn_cast_if_present<ElementsAttr>(attr);
+  if (!elements || !elements.getElementType().isF32())
+    return std::nullopt;
+  int64_t count = elements.getNumElements();
+  FailureOr<std::vector<char>> bytes =
+      elementBytes(elements, count * int64_t(sizeof(float)));
+  if (failed(bytes))
+    return std::nullopt;
+  std::vector<float> values(count);
+  std::memcpy(values.data(), bytes->data(), bytes->size());
+  return values;
+}
+
+//===----------------------------------------------------------------------===//
+// Quantized weights
+//===----------------------------------------------------------------------===//
+
+/// The elements attribute of a constant (sinter or arith), or null.
+ElementsAttr constantElements(Value value) {
+  Attribute attr;
+  if (auto constant = value.getDefiningOp<ConstantOp>())
+    attr = constant.getValue();
+  else if (auto constant = value.getDefiningOp<arith::ConstantOp>())
+    attr = constant.getValue();
+  return dyn_cast_if_present<ElementsAttr>(attr);
+}
+
+/// The values of an integer constant with its element type's signedness.
+std::optional<std::vector<int64_t>> integerElements(Value value) {
+  ElementsAttr elements = constantElements(value);
+  auto type = elements ? dyn_cast<IntegerType>(elements.getElementType())
+                       : IntegerType();
+  if (!type)
+    return std::nullopt;
+  std::vector<int64_t> values;
+  values.reserve(elements.getNumElements());
+  if (auto dense = dyn_cast<DenseElementsAttr>(elements)) {
+    for (const APInt &v : dense.getValues<APInt>())
+      values.push_back(type.isUnsigned() ? int64_t(v.getZExtValue())
+                                         : v.getSExtValue());
+    return values;
+  }
+  if (type.getWidth() != 8)
+    return std::nullopt;
+  FailureOr<std::vector<char>> bytes =
+      elementBytes(elements, elements.getNumElements());
+  if (failed(bytes))
+    return std::nullopt;
+  for (char byte : *bytes)
+    values.push_back(type.isUnsigned() ? int64_t(uint8_t(byte))
+                                       : int64_t(int8_t(byte)));
+  return values;
+}
+
+/// The values of a float constant (any float type), as floats.
+std::optional<std::vector<float>> floatElements(Value value) {
+  ElementsAttr elements = constantElements(value);
+  if (!elements || !isa<FloatType>(elements.getElementType()))
+    return std::nullopt;
+  if (elements.getElementType().isF32())
+    return f32Elements(value);
+  auto dense = dyn_cast<DenseElementsAttr>(elements);
+  if (!dense)
+    return std::nullopt;
+  std::vector<float> values;
+  values.reserve(dense.getNumElements());
+  for (APFloat v : dense.getValues<APFloat>()) {
+    bool lost;
+    v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    values.push_back(v.convertToFloat());
+  }
+  return values;
+}
+
+/// Reads elements of a sinter.dequantize inside a linalg body, straight
+/// from its integers: what the generic lowering and the gather of a
+/// quantized table share. 4-bit constants are stored two to a byte (the
+/// tensor of i4 has no memory layout of its own); other integer widths
+/// are read as they are.
+class DequantizedReader {
+public:
+  /// Null when the op cannot be read this way (a 4-bit input that is not
+  /// a constant).
+  static std::optional<DequantizedReader> create(OpBuilder &b, Location loc,
+                                                 DequantizeOp op) {
+    DequantizedReader reader;
+    reader.op = op;
+    RankedTensorType input = op.getInput().getType();
+    auto intType = cast<IntegerType>(input.getElementType());
+    reader.isUnsigned = intType.isUnsigned();
+    reader.bits = intType.getWidth();
+    reader.scale = op.getScale();
+    if (reader.bits == 4) {
+      std::optional<std::vector<int64_t>> values =
+          integerElements(op.getInput());
+      if (!values || !input.hasStaticShape())
+        return std::nullopt;
+      std::vector<int8_t> packed((values->size() + 1) / 2, 0);
+      for (size_t i = 0; i < values->size(); ++i)
+        packed[i / 2] |= int8_t(((*values)[i] & 15) << (i % 2 ? 4 : 0));
+      reader.input = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::getFromRawBuffer(
+              RankedTensorType::get({int64_t(packed.size())},
+                                    b.getIntegerType(8)),
+              ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
+                             packed.size())));
+      if (Value zeroPoint = op.getZeroPoint()) {
+        std::optional<std::vector<int64_t>> zp = integerElements(zeroPoint);
+        if (!zp)
+          return std::nullopt;
+        std::vector<int8_t> widened(zp->begin(), zp->end());
+        reader.zeroPoint = arith::ConstantOp::create(
+            b, loc,
+            DenseElementsAttr::getFromRawBuffer(
+                RankedTensorType::get(tensorType(zeroPoint).getShape(),
+                                      b.getIntegerType(8)),
+                ArrayRef<char>(reinterpret_cast<const char *>(widened.data()),
+                               widened.size())));
+      }
+    } else {
+      reader.input = op.getInput();
+      reader.zeroPoint = op.getZeroPoint();
+    }
+    return reader;
+  }
+
+  /// The dequantized element at `coords` (index values, one per input
+  /// dimension).
+  Value read(OpBuilder &b, Location loc, ValueRange coords) const {
+    Type resultType = op.getType().getElementType();
+    Value value;
+    if (bits == 4) {
+      // flat index -> byte flat / 2, nibble flat % 2.
+      ArrayRef<int64_t> shape = op.getInput().getType().getShape();
+      Value flat = arith::ConstantIndexOp::create(b, loc, 0);
+      for (auto [coord, size] : llvm::zip(coords, shape))
+        flat = arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, flat,
+                                  arith::ConstantIndexOp::create(b, loc, size)),
+            coord);
+      Value two = arith::ConstantIndexOp::create(b, loc, 2);
+      Value byte = tensor::ExtractOp::create(
+          b, loc, input, ValueRange{arith::DivUIOp::create(b, loc, flat, two)});
+      Value odd = arith::IndexCastOp::create(
+          b, loc, b.getI8Type(), arith::RemUIOp::create(b, loc, flat, two));
+      Value shift = arith::MulIOp::create(
+          b, loc, odd, arith::ConstantIntOp::create(b, loc, b.getI8Type(), 4));
+      Value nibble = arith::AndIOp::create(
+          b, loc, arith::ShRUIOp::create(b, loc, byte, shift),
+          arith::ConstantIntOp::create(b, loc, b.getI8Type(), 15));
+      if (!isUnsigned) {
+        Value eight = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 8);
+        nibble = arith::SubIOp::create(
+            b, loc, arith::XOrIOp::create(b, loc, nibble, eight), eight);
+      }
+      value = arith::SIToFPOp::create(b, loc, resultType, nibble);
+    } else {
+      value = toFloat(b, loc, tensor::ExtractOp::create(b, loc, input, coords),
+                      resultType);
+    }
+    SmallVector<Value> scaleCoords = scaleIndex(b, loc, coords);
+    if (zeroPoint) {
+      Value zp = tensor::ExtractOp::create(b, loc, zeroPoint, scaleCoords);
+      value = arith::SubFOp::create(b, loc, value,
+                                    bits == 4 ? arith::SIToFPOp::create(
+                                                    b, loc, resultType, zp)
+                                                    .getResult()
+                                              : toFloat(b, loc, zp, resultType));
+    }
+    Value s = tensor::ExtractOp::create(b, loc, scale, scaleCoords);
+    return arith::MulFOp::create(b, loc, value, convertFloat(b, loc, s, resultType));
+  }
+
+private:
+  /// An extracted integer (unsigned ones cross to signless first) as a
+  /// float.
+  Value toFloat(OpBuilder &b, Location loc, Value integer, Type type) const {
+    integer = toSignless(b, loc, integer);
+    if (isUnsigned)
+      return arith::UIToFPOp::create(b, loc, type, integer);
+    return arith::SIToFPOp::create(b, loc, type, integer);
+  }
+
+  static Value convertFloat(OpBuilder &b, Location loc, Value x, Type type) {
+    unsigned from = x.getType().getIntOrFloatBitWidth(),
+             to = type.getIntOrFloatBitWidth();
+    if (x.getType() == type)
+      return x;
+    if (from == to) // bf16 <-> f16: through f32
+      x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+    if (x.getType().getIntOrFloatBitWidth() < to)
+      return arith::ExtFOp::create(b, loc, type, x);
+    return arith::TruncFOp::create(b, loc, type, x);
+  }
+
+  /// The scale's coordinates for the element at `coords`.
+  SmallVector<Value> scaleIndex(OpBuilder &b, Location loc,
+                                ValueRange coords) const {
+    RankedTensorType scaleType = op.getScale().getType();
+    int64_t axis = op.getAxis();
+    switch (op.getGranularity()) {
+    case DequantizeOp::Granularity::Tensor:
+      return SmallVector<Value>(scaleType.getRank(),
+                                arith::ConstantIndexOp::create(b, loc, 0));
+    case DequantizeOp::Granularity::Axis:
+      return {coords[axis]};
+    case DequantizeOp::Granularity::Block: {
+      SmallVector<Value> index(coords);
+      index[axis] = arith::DivUIOp::create(
+          b, loc, coords[axis],
+          arith::ConstantIndexOp::create(b, loc, op.getBlock()));
+      return index;
+    }
+    }
+    llvm_unreachable("granularity");
+  }
+
+  mutable DequantizeOp op;
+  Value input, scale, zeroPoint;
+  unsigned bits = 0;
+  bool isUnsigned = false;
+};
+
+/// dequantize on its own: one generic that reads each element through a
+/// DequantizedReader (a weight that feeds a kernel never gets here).
+struct LowerDequantize : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    std::optional<DequantizedReader> reader =
+        DequantizedReader::create(rewriter, loc, op);
+    if (!reader)
+      return rewriter.notifyMatchFailure(op, "4-bit values not a constant");
+    RankedTensorType result = op.getType();
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < result.getRank(); ++d)
+      if (result.isDynamicDim(d))
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d));
+    Value init = emptyTensor(rewriter, loc, result, sizes);
+    SmallVector<utils::IteratorType> iterators(result.getRank(),
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, result, ValueRange{}, init,
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(result.getRank())},
+        iterators, [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < result.getRank(); ++d)
+            coords.push_back(linalg::IndexOp::create(b, l, d));
+          linalg::YieldOp::create(b, l, reader->read(b, l, coords));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 /// gather: each result element reads data at the index from `indices`
 /// (negative indices count from the end of the axis; out-of-range ones are
 /// clamped, see readableIndex).
+///
+/// A table that is a sinter.dequantize (a quantized embedding) is read
+/// through its integers: only the gathered rows are dequantized. With
+/// `onlyQuantized`, the pattern takes only those gathers (the first round
+/// of the lowering, before dequantize ops are lowered on their own).
 struct LowerGather : OpRewritePattern<GatherOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerGather(MLIRContext *context, bool onlyQuantized = false)
+      : OpRewritePattern(context), onlyQuantized(onlyQuantized) {}
+  bool onlyQuantized;
+
   LogicalResult matchAndRewrite(GatherOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *context = rewriter.getContext();
     Value data = op.getData(), indices = op.getIndices();
+    std::optional<DequantizedReader> table;
+    if (auto dq = data.getDefiningOp<DequantizeOp>())
+      table = DequantizedReader::create(rewriter, loc, dq);
+    if (onlyQuantized && !table)
+      return rewriter.notifyMatchFailure(op, "table not quantized");
     RankedTensorType dataType = op.getData().getType(),
                      indexType = op.getIndices().getType(),
                      result = op.getType();
@@ -1109,7 +1387,9 @@ struct LowerGather : OpRewritePattern<GatherOp> {
                   linalg::IndexOp::create(b, l, d + indexRank - 1));
           }
           linalg::YieldOp::create(
-              b, l, Value(tensor::ExtractOp::create(b, l, data, coords)));
+              b, l,
+              table ? table->read(b, l, coords)
+                    : Value(tensor::ExtractOp::create(b, l, data, coords)));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -1267,21 +1547,26 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
   }
 };
 
-/// A view type of any sizes and strides of `rank` f32 dimensions: what the
+/// A view type of any sizes and strides of `rank` dimensions: what the
 /// runtime kernels' C interfaces take.
-MemRefType anyF32View(OpBuilder &b, int64_t rank) {
+MemRefType anyView(int64_t rank, Type elementType) {
   return cast<MemRefType>(bufferization::getMemRefTypeWithFullyDynamicLayout(
       RankedTensorType::get(SmallVector<int64_t>(rank, ShapedType::kDynamic),
-                            b.getF32Type())));
+                            elementType)));
 }
 
-/// The buffer of an f32 tensor the kernel only reads, as anyF32View.
+MemRefType anyF32View(OpBuilder &b, int64_t rank) {
+  return anyView(rank, b.getF32Type());
+}
+
+/// The buffer of a tensor the kernel only reads, as anyView.
 Value kernelView(OpBuilder &b, Location loc, Value tensor) {
   auto type = cast<TensorType>(tensor.getType());
   Value buffer = bufferization::ToBufferOp::create(
       b, loc, bufferization::getMemRefTypeWithFullyDynamicLayout(type), tensor,
       /*readOnly=*/true);
-  return memref::CastOp::create(b, loc, anyF32View(b, type.getRank()), buffer);
+  return memref::CastOp::create(
+      b, loc, anyView(type.getRank(), type.getElementType()), buffer);
 }
 
 /// The declaration of runtime kernel `name` in the module, made on first
@@ -1566,26 +1851,6 @@ Value asBatchedMatrix(OpBuilder &b, Location loc, Value value,
           {rank - 1}});
 }
 
-/// The f32 elements of a constant (dense, splat or resource).
-std::optional<std::vector<float>> f32Elements(Value value) {
-  Attribute attr;
-  if (auto constant = value.getDefiningOp<ConstantOp>())
-    attr = constant.getValue();
-  else if (auto constant = value.getDefiningOp<arith::ConstantOp>())
-    attr = constant.getValue();
-  auto elements = dyn_cast_if_present<ElementsAttr>(attr);
-  if (!elements || !elements.getElementType().isF32())
-    return std::nullopt;
-  int64_t count = elements.getNumElements();
-  FailureOr<std::vector<char>> bytes =
-      elementBytes(elements, count * int64_t(sizeof(float)));
-  if (failed(bytes))
-    return std::nullopt;
-  std::vector<float> values(count);
-  std::memcpy(values.data(), bytes->data(), bytes->size());
-  return values;
-}
-
 /// A constant weight packed at compile time into the matmul kernel's layout
 /// for B (SINTER_MATMUL_PACKED_B in runtime.h): for each of the `batch`
 /// matrices, ceil(N / 16) slivers of K x 16, zero-padded. `weight` holds
@@ -1616,6 +1881,16 @@ Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t batch,
   return arith::ConstantOp::create(b, loc, attr);
 }
 
+/// The view of an f32 bias for a kernel, or (without one) any 1-D
+/// descriptor, which the kernel does not read without its bias flag.
+Value biasOrEmpty(OpBuilder &b, Location loc, Value bias) {
+  if (bias)
+    return kernelView(b, loc, bias);
+  return memref::CastOp::create(
+      b, loc, anyF32View(b, 1),
+      memref::AllocaOp::create(b, loc, MemRefType::get({0}, b.getF32Type())));
+}
+
 /// One call of the runtime's matmul kernel: C = A B (+ bias) on the
 /// [batch, rows, cols] views `a` and `b` (b read as [batch, N, K] with
 /// `transposeB`), returning C as a [batch, M, N] tensor; `batchFrom` is
@@ -1643,22 +1918,13 @@ Value callMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
       b.getFunctionType({matrices, matrices, vector, matrices, b.getI32Type()},
                         {}));
   Value aView = kernelView(b, loc, a);
-  Value biasView;
-  if (bias) {
-    biasView = kernelView(b, loc, bias);
-  } else {
-    // Any 1-D descriptor: the kernel does not read it without the flag.
-    biasView = memref::CastOp::create(
-        b, loc, vector,
-        memref::AllocaOp::create(b, loc, MemRefType::get({0}, f32)));
-  }
   int32_t flags = (transposeB ? SINTER_MATMUL_TRANSPOSE_B : 0) |
                   (bias ? SINTER_MATMUL_HAS_BIAS : 0) |
                   (packedB ? SINTER_MATMUL_PACKED_B : 0);
   func::CallOp::create(
       b, loc, kernel,
       ValueRange{aView, kernelView(b, loc, packedB ? packedB : bMatrix),
-                 biasView,
+                 biasOrEmpty(b, loc, bias),
                  memref::CastOp::create(b, loc, matrices, out),
                  arith::ConstantOp::create(b, loc,
                                            b.getI32IntegerAttr(flags))});
@@ -1707,6 +1973,129 @@ SmallVector<Value> resultDims(OpBuilder &b, Location loc,
   return dims;
 }
 
+/// A linear layer's dequantized constant weight packed at compile time for
+/// the quantized kernel (sinter_qweight_pack): the integers, scales and
+/// zero points re-laid per output column n and group of k. Null when the
+/// weight is not one the kernel reads: its scales must be per output
+/// channel, per tensor or in blocks along k, its integers 4 or 8 bits.
+Value packedQuantizedWeight(OpBuilder &b, Location loc, DequantizeOp dq,
+                            bool transposed) {
+  RankedTensorType type = dq.getType(), input = dq.getInput().getType();
+  if (!type.getElementType().isF32() || !type.hasStaticShape() ||
+      type.getRank() != 2)
+    return Value();
+  const int64_t kAxis = transposed ? 1 : 0, nAxis = 1 - kAxis;
+  const int64_t n = type.getDimSize(nAxis), k = type.getDimSize(kAxis);
+  auto intType = cast<IntegerType>(input.getElementType());
+  const unsigned bits = intType.getWidth();
+  if (bits != 4 && bits != 8)
+    return Value();
+  int64_t group;
+  DequantizeOp::Granularity granularity = dq.getGranularity();
+  if (granularity == DequantizeOp::Granularity::Block && int64_t(dq.getAxis()) == kAxis)
+    group = dq.getBlock();
+  else if (granularity == DequantizeOp::Granularity::Axis &&
+           int64_t(dq.getAxis()) == nAxis)
+    group = k;
+  else if (granularity == DequantizeOp::Granularity::Tensor)
+    group = k;
+  else
+    return Value();
+  std::optional<std::vector<int64_t>> q = integerElements(dq.getInput());
+  std::optional<std::vector<float>> scales = floatElements(dq.getScale());
+  std::optional<std::vector<int64_t>> zeroPoints;
+  if (dq.getZeroPoint()) {
+    zeroPoints = integerElements(dq.getZeroPoint());
+    if (!zeroPoints)
+      return Value();
+  }
+  if (!q || !scales || int64_t(q->size()) != n * k)
+    return Value();
+  const int64_t groups = (k + group - 1) / group;
+  // Where (n, group g) finds its scale and zero point in dq's operands.
+  auto scaleAt = [&](int64_t j, int64_t g) -> int64_t {
+    switch (granularity) {
+    case DequantizeOp::Granularity::Tensor:
+      return 0;
+    case DequantizeOp::Granularity::Axis:
+      return j;
+    case DequantizeOp::Granularity::Block:
+      return transposed ? j * groups + g : g * n + j;
+    }
+    llvm_unreachable("granularity");
+  };
+  // The kernel's integers: 4 bits unsigned with zero points, 8 bits signed
+  // (unsigned ones shifted by 128, their zero points with them).
+  const int64_t shift =
+      bits == 4 ? (intType.isUnsigned() ? 0 : 8) : (intType.isUnsigned() ? -128 : 0);
+  std::vector<int8_t> kernelQ(n * k), kernelZeroPoints(n * groups);
+  std::vector<float> kernelScales(n * groups);
+  bool anyZeroPoint = bits == 4 || shift != 0;
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t i = 0; i < k; ++i)
+      kernelQ[j * k + i] =
+          int8_t((*q)[transposed ? j * k + i : i * n + j] + shift);
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t at = scaleAt(j, g);
+      kernelScales[j * groups + g] = (*scales)[at];
+      int64_t zp = (zeroPoints ? (*zeroPoints)[at] : 0) + shift;
+      kernelZeroPoints[j * groups + g] = int8_t(zp);
+      anyZeroPoint |= zp != 0;
+    }
+  }
+  sinter_qweight_desc desc = {
+      int32_t(bits),
+      (anyZeroPoint ? SINTER_QWEIGHT_ZERO_POINTS : 0) |
+          (dq.getScale().getType().getElementType().isBF16()
+               ? SINTER_QWEIGHT_SCALES_BF16
+               : 0),
+      1, n, k, group};
+  int64_t size = sinter_qweight_packed_size(&desc);
+  if (size < 0)
+    return Value();
+  std::vector<char> packed(size);
+  if (sinter_qweight_pack(&desc, kernelQ.data(), kernelScales.data(),
+                          anyZeroPoint ? kernelZeroPoints.data() : nullptr,
+                          packed.data()) != 0)
+    return Value();
+  auto attr = DenseResourceElementsAttr::get(
+      RankedTensorType::get({size}, b.getIntegerType(8)),
+      "sinter_packed_qweight",
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(packed, 64));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
+/// One call of the runtime's quantized matmul kernel: C = A W^T (+ bias)
+/// on the [1, M, K] view `a` and the packed weight (packedQuantizedWeight)
+/// of N output columns; returns C as a [1, M, N] tensor.
+Value callQMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
+                        Value packed, int64_t n, Value bias) {
+  Type f32 = b.getF32Type();
+  SmallVector<int64_t> shape = {1, tensorType(a).getDimSize(1), n};
+  SmallVector<Value> sizes;
+  if (Value rows = dynamicDim(b, loc, a, 1))
+    sizes.push_back(rows);
+  Value out = memref::AllocOp::create(b, loc, MemRefType::get(shape, f32),
+                                      sizes, b.getI64IntegerAttr(64));
+  MemRefType matrices = anyF32View(b, 3);
+  func::FuncOp kernel = declareKernel(
+      b, module, loc, SINTER_QMATMUL_KERNEL,
+      b.getFunctionType({matrices, anyView(1, b.getIntegerType(8)),
+                         anyF32View(b, 1), matrices, b.getI32Type()},
+                        {}));
+  func::CallOp::create(
+      b, loc, kernel,
+      ValueRange{kernelView(b, loc, a), kernelView(b, loc, packed),
+                 biasOrEmpty(b, loc, bias),
+                 memref::CastOp::create(b, loc, matrices, out),
+                 arith::ConstantOp::create(
+                     b, loc,
+                     b.getI32IntegerAttr(bias ? SINTER_QMATMUL_HAS_BIAS : 0))});
+  return bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get(shape, f32), out, /*restrict=*/true,
+      /*writable=*/true);
+}
+
 /// f32 linear as one call of the runtime's matmul kernel: the leading
 /// input dimensions are the rows, the weight read in place (transposed or
 /// not), the bias the kernel's starting value.
@@ -1737,6 +2126,40 @@ struct LowerLinearToKernel : OpRewritePattern<LinearOp> {
             return tensor::DimOp::create(rewriter, loc, op.getInput(), d);
           return tensor::DimOp::create(rewriter, loc, op.getWeight(),
                                        op.getTransposeWeight() ? 0 : 1);
+        });
+    rewriter.replaceOp(
+        op, fromBatchedMatrix(rewriter, loc, c, result, dims, true));
+    return success();
+  }
+};
+
+/// f32 linear by a dequantized constant weight as one call of the
+/// runtime's quantized kernel, which reads the integers packed at compile
+/// time (packedQuantizedWeight): the f32 weight never exists. Weights the
+/// kernel cannot read keep the dequantize + linear lowering.
+struct LowerQuantizedLinearToKernel : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto module = op->getParentOfType<ModuleOp>();
+    RankedTensorType result = op.getType();
+    auto dq = op.getWeight().getDefiningOp<DequantizeOp>();
+    if (!dq || !result.getElementType().isF32() || result.getRank() < 2 ||
+        !module)
+      return rewriter.notifyMatchFailure(op, "not a quantized f32 linear");
+    bool transposed = op.getTransposeWeight();
+    Value packed = packedQuantizedWeight(rewriter, loc, dq, transposed);
+    if (!packed)
+      return rewriter.notifyMatchFailure(op, "weight not for the kernel");
+    RankedTensorType weight = op.getWeight().getType();
+    int64_t n = weight.getDimSize(transposed ? 0 : 1);
+    Value a = asBatchedMatrix(rewriter, loc, op.getInput(), true);
+    Value c = callQMatmulKernel(rewriter, loc, module, a, packed, n,
+                                op.getBias());
+    SmallVector<Value> dims =
+        resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
+          return tensor::DimOp::create(rewriter, loc, op.getInput(), d);
         });
     rewriter.replaceOp(
         op, fromBatchedMatrix(rewriter, loc, c, result, dims, true));
@@ -2370,6 +2793,20 @@ struct ConvertSinterToLinalgPass
   using ConvertSinterToLinalgBase::ConvertSinterToLinalgBase;
   void runOnOperation() override {
     MLIRContext *context = &getContext();
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    // First the ops that read a quantized weight's integers in place, while
+    // its dequantize is still there to be read (the second round lowers
+    // what is left of them on their own).
+    {
+      RewritePatternSet quantized(context);
+      quantized.add<LowerGather>(context, /*onlyQuantized=*/true);
+      if (matmulKernel)
+        quantized.add<LowerQuantizedLinearToKernel>(context);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(quantized),
+                                       config)))
+        return signalPassFailure();
+    }
     RewritePatternSet patterns(context);
     patterns
         .add<LowerElementwise, LowerConstant, LowerCast, LowerMatmul,
@@ -2382,7 +2819,7 @@ struct ConvertSinterToLinalgPass
              LowerSoftmax<SoftmaxOp, false>, LowerSoftmax<LogSoftmaxOp, true>,
              LowerAttention, LowerConv, LowerTopK, LowerGatherElements,
              LowerScatterElements, LowerRange, LowerTrilu, LowerCumSum,
-             LowerRotaryEmbedding>(context);
+             LowerRotaryEmbedding, LowerDequantize>(context);
     patterns.add<LowerAddNorm>(context);
     if (flashAttention)
       patterns.add<LowerAttentionToKernel>(context, /*benefit=*/2);
@@ -2392,8 +2829,6 @@ struct ConvertSinterToLinalgPass
     if (matmulKernel)
       patterns.add<LowerMatmulToKernel, LowerLinearToKernel, LowerConvToKernel>(
           context, /*benefit=*/2);
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();

@@ -42,6 +42,9 @@ class Sinter_Op<string mnemonic, list<Trait> traits = []>
 def Sinter_Float : AnyTypeOf<[F16, BF16, F32, F64]>;
 def Sinter_Int : AnyTypeOf<[I8, I16, I32, I64, UI8, UI16, UI32, UI64]>;
 def Sinter_Bool : I<1>;
+// What quantized values are stored as: signless (signed) and unsigned
+// integers of 4, 8, 16 and 32 bits.
+def Sinter_QuantizedInt : AnyTypeOf<[I<4>, UI<4>, I8, UI8, I16, UI16, I32, UI32]>;
 
 def Sinter_Tensor : RankedTensorOf<[AnyType]>;
 def Sinter_FloatTensor : RankedTensorOf<[Sinter_Float]>;
@@ -49,5 +52,6 @@ def Sinter_NumericTensor : RankedTensorOf<[Sinter_Float, Sinter_Int]>;
 def Sinter_IntTensor : RankedTensorOf<[Sinter_Int]>;
 def Sinter_BoolTensor : RankedTensorOf<[Sinter_Bool]>;
 def Sinter_IndexTensor : RankedTensorOf<[I32, I64]>;
+def Sinter_QuantizedTensor : RankedTensorOf<[Sinter_QuantizedInt]>;
 
 #endif // SINTER_IR_SINTERBASE_TD

@@ -642,6 +642,75 @@ LogicalResult CumSumOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+DequantizeOp::Granularity DequantizeOp::getGranularity() {
+  RankedTensorType scale = getScale().getType();
+  if (getBlock() > 0)
+    return Granularity::Block;
+  if (scale.getRank() == 0 ||
+      (scale.getRank() == 1 && scale.getDimSize(0) == 1 &&
+       getInput().getType().getRank() != 1))
+    return Granularity::Tensor;
+  return Granularity::Axis;
+}
+
+LogicalResult DequantizeOp::verify() {
+  RankedTensorType input = getInput().getType(), scale = getScale().getType(),
+                   result = getType();
+  int64_t rank = input.getRank(), axis = int64_t(getAxis()),
+          block = int64_t(getBlock());
+  if (result.getRank() != rank ||
+      !llvm::all_of(llvm::zip(input.getShape(), result.getShape()),
+                    [](auto dims) {
+                      return compatibleSize(std::get<0>(dims),
+                                            std::get<1>(dims));
+                    }))
+    return emitOpError("result shape ") << formatShape(result.getShape())
+                                        << " differs from input shape "
+                                        << formatShape(input.getShape());
+  if (Value zeroPoint = getZeroPoint()) {
+    auto zp = cast<RankedTensorType>(zeroPoint.getType());
+    if (zp.getElementType() != input.getElementType())
+      return emitOpError("zero point element type ")
+             << zp.getElementType() << " differs from input's "
+             << input.getElementType();
+    if (zp.getShape() != scale.getShape())
+      return emitOpError("zero point shape ") << formatShape(zp.getShape())
+                                              << " differs from scale shape "
+                                              << formatShape(scale.getShape());
+  }
+  if (block < 0)
+    return emitOpError("block must be >= 0, got ") << block;
+  Granularity granularity = getGranularity();
+  if (granularity == Granularity::Tensor)
+    return success();
+  if (failed(checkAxis(getLoc(), axis, rank)))
+    return failure();
+  if (granularity == Granularity::Axis) {
+    if (scale.getRank() != 1 ||
+        !compatibleSize(scale.getDimSize(0), input.getDimSize(axis)))
+      return emitOpError("a per-axis scale must be 1-D with ")
+             << input.getDimSize(axis) << " elements (dimension " << axis
+             << " of the input), got " << formatShape(scale.getShape());
+    return success();
+  }
+  SmallVector<int64_t> expected(input.getShape());
+  if (!ShapedType::isDynamic(expected[axis]))
+    expected[axis] = (expected[axis] + block - 1) / block;
+  if (scale.getRank() != rank ||
+      !llvm::all_of(llvm::zip(expected, scale.getShape()), [](auto dims) {
+        return compatibleSize(std::get<0>(dims), std::get<1>(dims));
+      }))
+    return emitOpError("a blocked scale must have shape ")
+           << formatShape(expected) << " (blocks of " << block
+           << " along dimension " << axis << "), got "
+           << formatShape(scale.getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Composite ops
 //===----------------------------------------------------------------------===//
 

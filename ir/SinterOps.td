@@ -224,6 +224,53 @@ def Sinter_CastOp : Sinter_Op<"cast", [Pure, SameOperandsAndResultShape]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+def Sinter_DequantizeOp : Sinter_Op<"dequantize", [Pure]> {
+  let summary = "Integers to floats: (input - zero_point) * scale";
+  let description = [{
+    ONNX `DequantizeLinear`: each element becomes
+    `(input - zero_point) * scale`, computed in the result's float type, with
+    one of three granularities:
+    - per tensor: `scale` (and `zero_point`) hold one element;
+    - per axis: `scale` is 1-D, one element per index of dimension `axis`;
+    - blocked (`block` > 0): `scale` has the input's rank and the input's
+      sizes, except along `axis`, where it has one element per `block`
+      consecutive indices (the last block may be shorter).
+    `zero_point` has the input's element type and the scale's shape; without
+    one, the zero point is 0. Unsigned element types hold unsigned values.
+
+    A quantized weight is a constant of integers behind this op: the
+    quantization passes create it, the ONNX importer maps `DequantizeLinear`
+    and `MatMulNBits` to it, and code generation reads the integers directly
+    where the result feeds a contraction (the f32 weight never exists).
+
+    ```mlir
+    %w = sinter.dequantize %q, %s, %zp axis 1 block 32
+        : (tensor<256x64xui4>, tensor<256x2xbf16>, tensor<256x2xui4>)
+        -> tensor<256x64xf32>
+    ```
+  }];
+  let arguments = (ins Sinter_QuantizedTensor:$input,
+                   Sinter_FloatTensor:$scale,
+                   Optional<Sinter_QuantizedTensor>:$zero_point,
+                   DefaultValuedAttr<I64Attr, "0">:$axis,
+                   DefaultValuedAttr<I64Attr, "0">:$block);
+  let results = (outs Sinter_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $zero_point^)? (`axis` $axis^)? (`block` $block^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Which scale applies to each element.
+    enum class Granularity { Tensor, Axis, Block };
+    Granularity getGranularity();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//
 

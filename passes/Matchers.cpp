@@ -262,6 +262,16 @@ Value splatConstant(PatternRewriter &rewriter, Location loc,
   return ConstantOp::create(rewriter, loc, cast<ElementsAttr>(attr));
 }
 
+std::optional<ArrayRef<char>> resourceBytes(ElementsAttr attr) {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource)
+    return std::nullopt;
+  const AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return std::nullopt;
+  return blob->getData();
+}
+
 std::optional<SmallVector<double>> constantElements(Value value,
                                                     int64_t maxElements) {
   ElementsAttr attr = constantAttr(value);
@@ -277,13 +287,10 @@ std::optional<SmallVector<double>> constantElements(Value value,
       elements.push_back(asDouble(element));
     return elements;
   }
-  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
-  if (!resource)
-    return std::nullopt;
-  const AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  std::optional<ArrayRef<char>> blob = resourceBytes(attr);
   if (!blob)
     return std::nullopt;
-  ArrayRef<char> bytes = blob->getData();
+  ArrayRef<char> bytes = *blob;
   int64_t count = attr.getNumElements();
   auto read = [&](auto zero) -> bool {
     using T = decltype(zero);

@@ -92,6 +92,10 @@ mlir::Value reshapeTo(mlir::PatternRewriter &rewriter, mlir::Location loc,
 mlir::Value splatConstant(mlir::PatternRewriter &rewriter, mlir::Location loc,
                           mlir::RankedTensorType type, double value);
 
+/// The bytes of a `dense_resource` constant's blob; nullopt for other
+/// attributes and blobs that are not loaded.
+std::optional<llvm::ArrayRef<char>> resourceBytes(mlir::ElementsAttr attr);
+
 /// The elements of a constant of at most `maxElements` elements, as
 /// doubles, in row-major order (float, integer and boolean constants,
 /// inline or resources); nullopt for anything else.

@@ -14,6 +14,31 @@
 
 include "mlir/Pass/PassBase.td"
 
+def DeduplicateConstants : Pass<"sinter-dedupe-constants"> {
+  let summary = "Merge constants with equal contents; uniform ones become splats";
+  let description = [{
+    Exporters repeat constants under different names: the rotary cos/sin
+    tables once per layer and per use, zero-filled buffers per layer. CSE
+    only merges constants whose attributes are the same attribute, which
+    named `dense_resource` blobs never are. This pass compares contents
+    (type and bytes): each later constant of a block that equals an
+    earlier one is replaced by it, and a constant whose elements are all
+    equal becomes a `dense` splat, which takes no room in the weights file.
+
+    Before:
+    ```mlir
+    %c0 = sinter.constant dense_resource<layer0_cos> : tensor<32x16xf32>
+    %c1 = sinter.constant dense_resource<layer1_cos> : tensor<32x16xf32>
+    %z = sinter.constant dense_resource<zeros> : tensor<32x8xf32>
+    ```
+    After (when layer1_cos holds the same values):
+    ```mlir
+    %c0 = sinter.constant dense_resource<layer0_cos> : tensor<32x16xf32>
+    %z = sinter.constant dense<0.000000e+00> : tensor<32x8xf32>
+    ```
+  }];
+}
+
 def FuseLinear : Pass<"sinter-fuse-linear"> {
   let summary = "Turn matmul by a 2-D weight (+ bias) into sinter.linear";
   let description = [{
@@ -218,6 +243,60 @@ def FuseAttention : Pass<"sinter-fuse-attention"> {
     %o = sinter.attention %q, %k, %v causal scale 2.500000e-01 : ...
     ```
   }];
+}
+
+def QuantizeWeights : Pass<"sinter-quantize-weights"> {
+  let summary = "Store the weights as 8- or 4-bit integers (weight-only)";
+  let description = [{
+    Replaces each constant f32 weight by integers and scales behind a
+    `sinter.dequantize`, which code generation turns into the quantized
+    GEMM/GEMV kernel for linear layers (the integers are read directly);
+    activations stay f32. What is quantized:
+    - weights of `linear` and constant right sides of `matmul` (2-D, or
+      batched: MoE experts), in groups of k (the contracted dimension);
+    - embedding tables read by `gather` and `conv` weights, in groups along
+      their last dimension (conv weights are flattened to [out, rest]
+      first, so that groups run along the whole filter);
+    - float constants of rank >= 2 with at least 1024 elements added to
+      activations (`add`, the residual side of `add_norm`: position
+      embeddings), along their last dimension.
+    The vectors of those layers (biases, norm scales and offsets) are
+    stored as bfloat16. Constants that hold non-finite values, and every
+    op whose location names (ONNX node or initializer names) match
+    `keep-fp32`, stay f32.
+
+    Rounding (docs/quantization.md, which the numerical tests reimplement):
+    8 bits are symmetric, s = m / 127 with m the group's largest magnitude,
+    q = round(w / s) in [-127, 127]; 4 bits are asymmetric,
+    s = (max(hi, 0) - min(lo, 0)) / 15, z = round(-min(lo, 0) / s) in
+    [0, 15], q = clamp(round(w / s) + z, 0, 15). Scales are bfloat16,
+    rounded up from the f32 quotient (so no q is clipped by the rounding);
+    round() is to nearest, ties to even; a group of zeros has s = 0.
+
+    Before:
+    ```mlir
+    %y = sinter.linear %x, %w, %b transpose_weight : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
+    ```
+    After (`bits=4 group-size=32`):
+    ```mlir
+    %q = sinter.constant dense<...> : tensor<256x64xui4>
+    %s = sinter.constant dense<...> : tensor<256x2xbf16>
+    %z = sinter.constant dense<...> : tensor<256x2xui4>
+    %w = sinter.dequantize %q, %s, %z axis 1 block 32 : (...) -> tensor<256x64xf32>
+    %b16 = sinter.constant dense<...> : tensor<256xbf16>
+    %b = sinter.cast %b16 : tensor<256xbf16> to tensor<256xf32>
+    %y = sinter.linear %x, %w, %b transpose_weight : ...
+    ```
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", /*default=*/"8",
+           "Bits per weight: 8 (symmetric int8) or 4 (asymmetric uint4)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Weights per scale along the grouped dimension; 0: the whole "
+           "dimension for 8 bits (per output channel), 32 for 4 bits">,
+    Option<"keepFp32", "keep-fp32", "std::string", /*default=*/"",
+           "Regular expression: ops and weights whose names match stay f32">
+  ];
 }
 
 #endif // SINTER_PASSES_PASSES_TD

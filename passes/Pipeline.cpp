@@ -10,8 +10,9 @@ using namespace mlir;
 namespace sinter {
 
 void buildTransformerFusionPipeline(OpPassManager &pm) {
-  // CSE first: exporters repeat constants and shape computations per use,
-  // and the patterns compare values, not their spellings.
+  // Merging first: exporters repeat constants and shape computations per
+  // use, and the patterns compare values, not their spellings.
+  pm.addPass(createDeduplicateConstants());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseLayerNorm());

@@ -317,6 +317,12 @@ static sinter_status map_weights(sinter_session *s, const char *path) {
                 "promises %llu bytes of data at offset %llu",
                 path, s->mapping_size, (unsigned long long)header.data_size,
                 (unsigned long long)header.data_offset);
+  if (header.data_offset % SINTER_WEIGHTS_ALIGNMENT != 0)
+    return fail(s, SINTER_CORRUPT_WEIGHTS,
+                "weights file '%s' is corrupt: its data offset %llu is not a "
+                "multiple of %d",
+                path, (unsigned long long)header.data_offset,
+                SINTER_WEIGHTS_ALIGNMENT);
   s->weights = (const unsigned char *)s->mapping + header.data_offset;
   uint64_t actual = sinter_checksum64(s->weights, header.data_size);
   if (actual != header.checksum)

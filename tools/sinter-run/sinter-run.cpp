@@ -75,6 +75,11 @@ cl::opt<unsigned> warmup("warmup", cl::desc("Untimed runs before timing"),
                          cl::init(1), cl::cat(category));
 cl::opt<unsigned> runs("runs", cl::desc("Timed runs"), cl::init(1),
                        cl::cat(category));
+cl::opt<std::string> saveOutputs(
+    "save-outputs",
+    cl::desc("Folder to write the outputs of the last run to, as "
+             "output_K.npy"),
+    cl::value_desc("dir"), cl::cat(category));
 cl::opt<bool> json("json", cl::desc("Print the report as JSON"),
                    cl::cat(category));
 
@@ -209,6 +214,53 @@ llvm::Expected<HostTensor> readTensorProto(const std::string &path) {
   return tensor;
 }
 
+/// NumPy's type strings of the element types .npy files carry here.
+struct NpyType {
+  const char *descr;
+  int dtype;
+};
+const NpyType npyTypes[] = {
+    {"<f4", SINTER_FLOAT32}, {"<f8", SINTER_FLOAT64}, {"<f2", SINTER_FLOAT16},
+    {"<i8", SINTER_INT64},   {"<i4", SINTER_INT32},   {"<i2", SINTER_INT16},
+    {"|i1", SINTER_INT8},    {"|u1", SINTER_UINT8},   {"|b1", SINTER_BOOL},
+    {"<u2", SINTER_UINT16},  {"<u4", SINTER_UINT32},  {"<u8", SINTER_UINT64}};
+
+/// Writes `tensor` as a version 1.0 .npy file (bfloat16, which NumPy has
+/// no type for, as its uint16 bits, like ONNX's test data).
+llvm::Error writeNpy(const std::string &path, const sinter_tensor &tensor) {
+  int dtype = tensor.dtype == SINTER_BFLOAT16 ? SINTER_UINT16 : tensor.dtype;
+  auto type = llvm::find_if(npyTypes,
+                            [&](const NpyType &t) { return t.dtype == dtype; });
+  if (type == std::end(npyTypes))
+    return llvm::createStringError(
+        std::string("cannot save ") + sinter_dtype_name(tensor.dtype) +
+        " as .npy");
+  std::string header = std::string("{'descr': '") + type->descr +
+                       "', 'fortran_order': False, 'shape': (";
+  for (int d = 0; d < tensor.rank; ++d)
+    header += std::to_string(tensor.shape[d]) + (tensor.rank == 1 ? "," : d + 1 < tensor.rank ? ", " : "");
+  header += "), }";
+  // Magic, version and length take 10 bytes; the data starts 64-aligned.
+  header.append(63 - (10 + header.size()) % 64, ' ');
+  header += '\n';
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write " + path + ": " +
+                                           ec.message());
+  os << "\x93NUMPY" << char(1) << char(0) << char(header.size() & 0xff)
+     << char(header.size() >> 8) << header;
+  int64_t count = 1;
+  for (int d = 0; d < tensor.rank; ++d)
+    count *= tensor.shape[d];
+  os.write(static_cast<const char *>(tensor.data),
+           count * sinter_dtype_size(tensor.dtype));
+  os.close();
+  if (os.has_error())
+    return llvm::createStringError(os.error(), "cannot write " + path);
+  return llvm::Error::success();
+}
+
 /// NumPy's .npy (versions 1-3): little-endian, C order.
 llvm::Expected<HostTensor> readNpy(const std::string &path) {
   auto buffer = llvm::MemoryBuffer::getFile(path);
@@ -249,13 +301,10 @@ llvm::Expected<HostTensor> readNpy(const std::string &path) {
   if (!descr.consume_front("'"))
     return bad("no descr");
   descr = descr.take_until([](char c) { return c == '\''; });
-  static const llvm::StringMap<int> types = {
-      {"<f4", SINTER_FLOAT32}, {"<f8", SINTER_FLOAT64}, {"<f2", SINTER_FLOAT16},
-      {"<i8", SINTER_INT64},   {"<i4", SINTER_INT32},   {"<i2", SINTER_INT16},
-      {"|i1", SINTER_INT8},    {"|u1", SINTER_UINT8},   {"|b1", SINTER_BOOL},
-      {"<u2", SINTER_UINT16},  {"<u4", SINTER_UINT32},  {"<u8", SINTER_UINT64}};
-  auto type = types.find(descr);
-  if (type == types.end())
+  auto type = llvm::find_if(npyTypes, [&](const NpyType &t) {
+    return descr == t.descr;
+  });
+  if (type == std::end(npyTypes))
     return bad("unsupported dtype '" + descr + "'");
   if (field("fortran_order").starts_with("True"))
     return bad("Fortran order");
@@ -265,7 +314,7 @@ llvm::Expected<HostTensor> readNpy(const std::string &path) {
   shape = shape.take_until([](char c) { return c == ')'; });
   HostTensor tensor;
   tensor.source = path;
-  tensor.dtype = type->second;
+  tensor.dtype = type->dtype;
   llvm::SmallVector<StringRef> sizes;
   shape.split(sizes, ',', -1, false);
   for (StringRef size : sizes) {
@@ -563,6 +612,16 @@ int main(int argc, char **argv) {
       sorted.size() % 2
           ? sorted[sorted.size() / 2]
           : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+
+  if (!saveOutputs.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(saveOutputs))
+      return fail("cannot create " + saveOutputs + ": " + ec.message());
+    for (int i = 0; i < numOutputs; ++i)
+      if (llvm::Error error =
+              writeNpy(saveOutputs + "/output_" + std::to_string(i) + ".npy",
+                       out[i]))
+        return fail(llvm::toString(std::move(error)));
+  }
 
   bool ok = true;
   llvm::json::Array outputReports;

@@ -118,6 +118,26 @@ cl::opt<bool> matmulKernel(
     cl::desc("Run f32 matmul and linear layers as the runtime's packed GEMM "
              "kernel (default); =false lowers them to contractions"),
     cl::init(true), cl::cat(category));
+enum class Quantize { None, W8, W4 };
+cl::opt<Quantize> quantize(
+    "quantize", cl::desc("Store the weights as integers (weight-only; "
+                         "docs/quantization.md)"),
+    cl::values(clEnumValN(Quantize::None, "none", "f32 weights (default)"),
+               clEnumValN(Quantize::W8, "w8",
+                          "int8, one scale per output channel"),
+               clEnumValN(Quantize::W4, "w4",
+                          "uint4 in groups with scales and zero points")),
+    cl::init(Quantize::None), cl::cat(category));
+cl::opt<int64_t> groupSize(
+    "group-size",
+    cl::desc("Weights per scale with --quantize (default: per output "
+             "channel for w8, 32 for w4)"),
+    cl::init(0), cl::cat(category));
+cl::opt<std::string> keepFp32(
+    "keep-fp32",
+    cl::desc("With --quantize: keep the layers and weights whose ONNX names "
+             "match this regular expression in f32"),
+    cl::value_desc("regex"), cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
                      cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
@@ -326,10 +346,20 @@ void instrument(PassManager &pm, TimingScope &timingRoot) {
 /// on to an unrelated one.
 LogicalResult runGraphPasses(PassManager &pm, ModuleOp module,
                              llvm::function_ref<void(PassManager &)> setup) {
-  if (!fusionEnabled())
+  if (!fusionEnabled() && quantize == Quantize::None)
     return success();
   setup(pm);
-  sinter::buildTransformerFusionPipeline(pm);
+  if (fusionEnabled())
+    sinter::buildTransformerFusionPipeline(pm);
+  // After fusion: the linear layers it forms are what the quantized kernel
+  // runs.
+  if (quantize != Quantize::None) {
+    sinter::QuantizeWeightsOptions options;
+    options.bits = quantize == Quantize::W8 ? 8 : 4;
+    options.groupSize = groupSize;
+    options.keepFp32 = keepFp32;
+    pm.addPass(sinter::createQuantizeWeights(options));
+  }
   return pm.run(module);
 }
 

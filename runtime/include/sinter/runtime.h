@@ -64,11 +64,14 @@ SINTER_RT_API sinter_status sinter_rt_run(sinter_session *session,
                                           int num_outputs);
 
 /* The weights file: a 64-byte little-endian header, then the data at
- * data_offset (page-aligned so that the mapped data is too). */
+ * data_offset. The file is mapped from its start, so data that starts at a
+ * multiple of 64 bytes stays 64-byte aligned in memory; sinterc puts it
+ * right after the header (a page of padding would be a tenth of a tiny
+ * quantized model). */
 #define SINTER_WEIGHTS_MAGIC "SINTRWGT"
 #define SINTER_WEIGHTS_VERSION 1
 #define SINTER_WEIGHTS_HEADER_SIZE 64
-#define SINTER_WEIGHTS_DATA_OFFSET 4096
+#define SINTER_WEIGHTS_DATA_OFFSET 64
 /* Each tensor in the data starts at a multiple of this. */
 #define SINTER_WEIGHTS_ALIGNMENT 64
 

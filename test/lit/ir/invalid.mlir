@@ -724,3 +724,43 @@ func.func @cumsum_axis(%x: tensor<4x8xf32>) {
   %0 = sinter.cumsum %x axis 2 : tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @dequantize_block_shape(%q: tensor<4x64xi8>, %s: tensor<4x3xbf16>) {
+  // expected-error @+1 {{a blocked scale must have shape [4, 2] (blocks of 32 along dimension 1), got [4, 3]}}
+  %0 = sinter.dequantize %q, %s axis 1 block 32 : (tensor<4x64xi8>, tensor<4x3xbf16>) -> tensor<4x64xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_axis_size(%q: tensor<4x64xi8>, %s: tensor<5xf32>) {
+  // expected-error @+1 {{a per-axis scale must be 1-D with 4 elements (dimension 0 of the input), got [5]}}
+  %0 = sinter.dequantize %q, %s : (tensor<4x64xi8>, tensor<5xf32>) -> tensor<4x64xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_zero_point_type(%q: tensor<4x64xui4>, %s: tensor<4xf32>, %z: tensor<4xi8>) {
+  // expected-error @+1 {{zero point element type 'i8' differs from input's 'ui4'}}
+  %0 = sinter.dequantize %q, %s, %z : (tensor<4x64xui4>, tensor<4xf32>, tensor<4xi8>) -> tensor<4x64xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_result_shape(%q: tensor<4x64xi8>, %s: tensor<f32>) {
+  // expected-error @+1 {{result shape [4, 32] differs from input shape [4, 64]}}
+  %0 = sinter.dequantize %q, %s : (tensor<4x64xi8>, tensor<f32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_float_input(%q: tensor<4x64xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = sinter.dequantize %q, %s : (tensor<4x64xf32>, tensor<f32>) -> tensor<4x64xf32>
+  return
+}

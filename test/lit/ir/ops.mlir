@@ -228,6 +228,17 @@ func.func @composites(%q: tensor<1x8x32x16xf32>, %k: tensor<1x2x?x16xf32>,
   return
 }
 
+// CHECK-LABEL: func @dequantize
+func.func @dequantize(%q4: tensor<8x64xui4>, %s4: tensor<8x2xbf16>, %z4: tensor<8x2xui4>, %q8: tensor<8x64xi8>, %s8: tensor<8xf32>, %st: tensor<f32>) -> (tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf16>) {
+  // CHECK: sinter.dequantize %{{.*}}, %{{.*}}, %{{.*}} axis 1 block 32 : (tensor<8x64xui4>, tensor<8x2xbf16>, tensor<8x2xui4>) -> tensor<8x64xf32>
+  %0 = sinter.dequantize %q4, %s4, %z4 axis 1 block 32 : (tensor<8x64xui4>, tensor<8x2xbf16>, tensor<8x2xui4>) -> tensor<8x64xf32>
+  // CHECK: sinter.dequantize %{{.*}}, %{{.*}} : (tensor<8x64xi8>, tensor<8xf32>) -> tensor<8x64xf32>
+  %1 = sinter.dequantize %q8, %s8 : (tensor<8x64xi8>, tensor<8xf32>) -> tensor<8x64xf32>
+  // CHECK: sinter.dequantize %{{.*}}, %{{.*}} : (tensor<8x64xi8>, tensor<f32>) -> tensor<8x64xf16>
+  %2 = sinter.dequantize %q8, %st : (tensor<8x64xi8>, tensor<f32>) -> tensor<8x64xf16>
+  return %0, %1, %2 : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf16>
+}
+
 {-#
   dialect_resources: {
     builtin: {
