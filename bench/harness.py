@@ -23,12 +23,13 @@ def core_peak_gflops(work):
     return float(_build_and_run("fma_peak.c", work, []).split()[0])
 
 
-def bandwidth_gbs(work, threads):
-    """Memory bandwidth (STREAM triad, GB/s) at `threads` threads, from
-    bench/limits/bandwidth.c."""
+def bandwidth_gbs(work, threads, kind="triad"):
+    """Memory bandwidth (GB/s) at `threads` threads, from
+    bench/limits/bandwidth.c: the STREAM triad, or with kind="read" a
+    read-only stream (what a GEMV does with its weight)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     out = _build_and_run("bandwidth.c", work, ["-fopenmp"], env=env)
-    return float(re.search(r"triad ([0-9.]+)", out).group(1))
+    return float(re.search(kind + r" ([0-9.]+)", out).group(1))
 
 
 def compile_mlir(bin_dir, text, stem, flags=()):

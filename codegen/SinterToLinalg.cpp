@@ -1973,19 +1973,23 @@ SmallVector<Value> resultDims(OpBuilder &b, Location loc,
   return dims;
 }
 
-/// A linear layer's dequantized constant weight packed at compile time for
-/// the quantized kernel (sinter_qweight_pack): the integers, scales and
-/// zero points re-laid per output column n and group of k. Null when the
-/// weight is not one the kernel reads: its scales must be per output
-/// channel, per tensor or in blocks along k, its integers 4 or 8 bits.
+/// A dequantized constant weight packed at compile time for the quantized
+/// kernel (sinter_qweight_pack): the integers, scales and zero points
+/// re-laid per output column n and group of k. The weight is [K, N], [N, K]
+/// with `transposed`, or a batch of [K, N] matrices (MoE experts). Null when
+/// it is not one the kernel reads: its scales must be per output channel,
+/// per tensor or in blocks along k, its integers 4 or 8 bits.
 Value packedQuantizedWeight(OpBuilder &b, Location loc, DequantizeOp dq,
                             bool transposed) {
   RankedTensorType type = dq.getType(), input = dq.getInput().getType();
-  if (!type.getElementType().isF32() || !type.hasStaticShape() ||
-      type.getRank() != 2)
+  const int64_t rank = type.getRank();
+  if (!type.getElementType().isF32() || !type.hasStaticShape() || rank < 2 ||
+      (transposed && rank != 2))
     return Value();
-  const int64_t kAxis = transposed ? 1 : 0, nAxis = 1 - kAxis;
+  const int64_t kAxis = transposed ? 1 : rank - 2,
+                nAxis = transposed ? 0 : rank - 1;
   const int64_t n = type.getDimSize(nAxis), k = type.getDimSize(kAxis);
+  const int64_t batch = type.getNumElements() / (n * k);
   auto intType = cast<IntegerType>(input.getElementType());
   const unsigned bits = intType.getWidth();
   if (bits != 4 && bits != 8)
@@ -1995,7 +1999,7 @@ Value packedQuantizedWeight(OpBuilder &b, Location loc, DequantizeOp dq,
   if (granularity == DequantizeOp::Granularity::Block && int64_t(dq.getAxis()) == kAxis)
     group = dq.getBlock();
   else if (granularity == DequantizeOp::Granularity::Axis &&
-           int64_t(dq.getAxis()) == nAxis)
+           int64_t(dq.getAxis()) == nAxis && rank == 2)
     group = k;
   else if (granularity == DequantizeOp::Granularity::Tensor)
     group = k;
@@ -2009,18 +2013,19 @@ Value packedQuantizedWeight(OpBuilder &b, Location loc, DequantizeOp dq,
     if (!zeroPoints)
       return Value();
   }
-  if (!q || !scales || int64_t(q->size()) != n * k)
+  if (!q || !scales || int64_t(q->size()) != batch * n * k)
     return Value();
   const int64_t groups = (k + group - 1) / group;
-  // Where (n, group g) finds its scale and zero point in dq's operands.
-  auto scaleAt = [&](int64_t j, int64_t g) -> int64_t {
+  // Where matrix p's (n, group g) finds its scale and zero point in dq's
+  // operands.
+  auto scaleAt = [&](int64_t p, int64_t j, int64_t g) -> int64_t {
     switch (granularity) {
     case DequantizeOp::Granularity::Tensor:
       return 0;
     case DequantizeOp::Granularity::Axis:
       return j;
     case DequantizeOp::Granularity::Block:
-      return transposed ? j * groups + g : g * n + j;
+      return p * groups * n + (transposed ? j * groups + g : g * n + j);
     }
     llvm_unreachable("granularity");
   };
@@ -2028,28 +2033,31 @@ Value packedQuantizedWeight(OpBuilder &b, Location loc, DequantizeOp dq,
   // (unsigned ones shifted by 128, their zero points with them).
   const int64_t shift =
       bits == 4 ? (intType.isUnsigned() ? 0 : 8) : (intType.isUnsigned() ? -128 : 0);
-  std::vector<int8_t> kernelQ(n * k), kernelZeroPoints(n * groups);
-  std::vector<float> kernelScales(n * groups);
+  std::vector<int8_t> kernelQ(batch * n * k),
+      kernelZeroPoints(batch * n * groups);
+  std::vector<float> kernelScales(batch * n * groups);
   bool anyZeroPoint = bits == 4 || shift != 0;
-  for (int64_t j = 0; j < n; ++j) {
-    for (int64_t i = 0; i < k; ++i)
-      kernelQ[j * k + i] =
-          int8_t((*q)[transposed ? j * k + i : i * n + j] + shift);
-    for (int64_t g = 0; g < groups; ++g) {
-      int64_t at = scaleAt(j, g);
-      kernelScales[j * groups + g] = (*scales)[at];
-      int64_t zp = (zeroPoints ? (*zeroPoints)[at] : 0) + shift;
-      kernelZeroPoints[j * groups + g] = int8_t(zp);
-      anyZeroPoint |= zp != 0;
+  for (int64_t p = 0; p < batch; ++p)
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t row = p * n + j;
+      for (int64_t i = 0; i < k; ++i)
+        kernelQ[row * k + i] = int8_t(
+            (*q)[p * n * k + (transposed ? j * k + i : i * n + j)] + shift);
+      for (int64_t g = 0; g < groups; ++g) {
+        int64_t at = scaleAt(p, j, g);
+        kernelScales[row * groups + g] = (*scales)[at];
+        int64_t zp = (zeroPoints ? (*zeroPoints)[at] : 0) + shift;
+        kernelZeroPoints[row * groups + g] = int8_t(zp);
+        anyZeroPoint |= zp != 0;
+      }
     }
-  }
   sinter_qweight_desc desc = {
       int32_t(bits),
       (anyZeroPoint ? SINTER_QWEIGHT_ZERO_POINTS : 0) |
           (dq.getScale().getType().getElementType().isBF16()
                ? SINTER_QWEIGHT_SCALES_BF16
                : 0),
-      1, n, k, group};
+      batch, n, k, group};
   int64_t size = sinter_qweight_packed_size(&desc);
   if (size < 0)
     return Value();
@@ -2065,14 +2073,19 @@ Value packedQuantizedWeight(OpBuilder &b, Location loc, DequantizeOp dq,
   return arith::ConstantOp::create(b, loc, attr);
 }
 
-/// One call of the runtime's quantized matmul kernel: C = A W^T (+ bias)
-/// on the [1, M, K] view `a` and the packed weight (packedQuantizedWeight)
-/// of N output columns; returns C as a [1, M, N] tensor.
+/// One call of the runtime's quantized matmul kernel: C = A W (+ bias) on
+/// the [batch or 1, M, K] view `a` and the packed weight
+/// (packedQuantizedWeight) of N output columns; returns C as a [batch, M,
+/// N] tensor, its batch that of the [batch, ...] view `batchFrom` (a, or
+/// the batch of weights).
 Value callQMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
-                        Value packed, int64_t n, Value bias) {
+                        Value packed, int64_t n, Value bias, Value batchFrom,
+                        int64_t batch) {
   Type f32 = b.getF32Type();
-  SmallVector<int64_t> shape = {1, tensorType(a).getDimSize(1), n};
+  SmallVector<int64_t> shape = {batch, tensorType(a).getDimSize(1), n};
   SmallVector<Value> sizes;
+  if (ShapedType::isDynamic(batch))
+    sizes.push_back(dynamicDim(b, loc, batchFrom, 0));
   if (Value rows = dynamicDim(b, loc, a, 1))
     sizes.push_back(rows);
   Value out = memref::AllocOp::create(b, loc, MemRefType::get(shape, f32),
@@ -2156,7 +2169,7 @@ struct LowerQuantizedLinearToKernel : OpRewritePattern<LinearOp> {
     int64_t n = weight.getDimSize(transposed ? 0 : 1);
     Value a = asBatchedMatrix(rewriter, loc, op.getInput(), true);
     Value c = callQMatmulKernel(rewriter, loc, module, a, packed, n,
-                                op.getBias());
+                                op.getBias(), a, 1);
     SmallVector<Value> dims =
         resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
           return tensor::DimOp::create(rewriter, loc, op.getInput(), d);
@@ -2172,8 +2185,16 @@ struct LowerQuantizedLinearToKernel : OpRewritePattern<LinearOp> {
 /// are rows; otherwise the batch dimensions, equal on both sides or all 1
 /// on one side (broadcast; a 2-D left side broadcasts too), fold into one
 /// batch. Vectors and other broadcasts keep the contraction.
+///
+/// A right side that is a dequantized constant (a quantized weight, MoE
+/// experts) runs as the quantized kernel; with `onlyQuantized` the pattern
+/// takes only those (the first round of the lowering).
 struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerMatmulToKernel(MLIRContext *context, PatternBenefit benefit = 1,
+                      bool onlyQuantized = false)
+      : OpRewritePattern(context, benefit), onlyQuantized(onlyQuantized) {}
+  bool onlyQuantized;
+
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -2206,16 +2227,31 @@ struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
       else
         return rewriter.notifyMatchFailure(op, "partly broadcast batch");
     }
+    Value quantized;
+    if (auto dq = op.getRhs().getDefiningOp<DequantizeOp>())
+      quantized = packedQuantizedWeight(rewriter, loc, dq, false);
+    if (onlyQuantized && !quantized)
+      return rewriter.notifyMatchFailure(op, "right side not quantized");
     Value a = asBatchedMatrix(rewriter, loc, op.getLhs(), byMatrix);
-    Value b = asBatchedMatrix(rewriter, loc, op.getRhs(), false);
-    RankedTensorType bType = tensorType(b);
-    Value packed;
-    if (bType.hasStaticShape())
-      packed = packedWeight(rewriter, loc, op.getRhs(), bType.getDimSize(0),
-                            bType.getDimSize(1), bType.getDimSize(2), false);
-    Value c = callMatmulKernel(rewriter, loc, module, a, b, Value(), false,
-                               byMatrix || batchFrom == op.getLhs() ? a : b,
-                               packed);
+    Value c;
+    if (quantized) {
+      bool fromLhs = byMatrix || batchFrom == op.getLhs();
+      int64_t weights = rhs.getNumElements() /
+                        (rhs.getShape().back() * rhs.getShape().end()[-2]);
+      c = callQMatmulKernel(rewriter, loc, module, a, quantized,
+                            rhs.getShape().back(), Value(), a,
+                            fromLhs ? tensorType(a).getDimSize(0) : weights);
+    } else {
+      Value b = asBatchedMatrix(rewriter, loc, op.getRhs(), false);
+      RankedTensorType bType = tensorType(b);
+      Value packed;
+      if (bType.hasStaticShape())
+        packed = packedWeight(rewriter, loc, op.getRhs(), bType.getDimSize(0),
+                              bType.getDimSize(1), bType.getDimSize(2), false);
+      c = callMatmulKernel(rewriter, loc, module, a, b, Value(), false,
+                           byMatrix || batchFrom == op.getLhs() ? a : b,
+                           packed);
+    }
     int64_t rank = result.getRank();
     SmallVector<Value> dims =
         resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
@@ -2801,8 +2837,11 @@ struct ConvertSinterToLinalgPass
     {
       RewritePatternSet quantized(context);
       quantized.add<LowerGather>(context, /*onlyQuantized=*/true);
-      if (matmulKernel)
+      if (matmulKernel) {
         quantized.add<LowerQuantizedLinearToKernel>(context);
+        quantized.add<LowerMatmulToKernel>(context, /*benefit=*/1,
+                                           /*onlyQuantized=*/true);
+      }
       if (failed(applyPatternsGreedily(getOperation(), std::move(quantized),
                                        config)))
         return signalPassFailure();

@@ -1,8 +1,9 @@
-/* Memory bandwidth: a STREAM-style triad a[i] = b[i] + s * c[i] and a copy
- * over arrays far larger than the last-level cache (256 MiB each by
- * default), on as many threads as OMP_NUM_THREADS says. Prints GB/s as
- * bytes moved (reads plus writes, write-allocate traffic not counted, as
- * STREAM does) over time, the best of 5 runs: "triad G copy G".
+/* Memory bandwidth: a STREAM-style triad a[i] = b[i] + s * c[i], a copy
+ * and a read-only sum (what a batch-1 GEMV does with its weight) over
+ * arrays far larger than the last-level cache (256 MiB each by default), on
+ * as many threads as OMP_NUM_THREADS says. Prints GB/s as bytes moved
+ * (reads plus writes, write-allocate traffic not counted, as STREAM does)
+ * over time, the best of 5 runs: "triad G copy G read G".
  *
  *   cc -O3 -march=native -fopenmp bench/limits/bandwidth.c -o bandwidth
  *   OMP_NUM_THREADS=1 ./bandwidth [MiB per array]
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+typedef float v8f __attribute__((vector_size(32)));
 
 static double seconds(void) {
   struct timespec t;
@@ -35,7 +38,8 @@ int main(int argc, char **argv) {
     b[i] = 1.0f;
     c[i] = 2.0f;
   }
-  double triad = 0.0, copy = 0.0;
+  double triad = 0.0, copy = 0.0, read = 0.0;
+  float total = 0.0f;
   const float s = 3.0f;
   for (int run = 0; run < 5; ++run) {
     double start = seconds();
@@ -52,8 +56,30 @@ int main(int argc, char **argv) {
     rate = 2.0 * n * sizeof(float) / (seconds() - start) / 1e9;
     if (rate > copy)
       copy = rate;
+    start = seconds();
+    float sum = 0.0f;
+    /* Four vector accumulators: one chain of dependent adds would be bound
+     * by the add latency, not by memory. */
+#pragma omp parallel reduction(+ : sum)
+    {
+      v8f acc[4] = {{0}};
+#pragma omp for schedule(static)
+      for (size_t block = 0; block < n / 32; ++block)
+        for (int l = 0; l < 4; ++l) {
+          v8f x;
+          memcpy(&x, b + block * 32 + l * 8, sizeof(x));
+          acc[l] += x;
+        }
+      for (int l = 0; l < 4; ++l)
+        for (int e = 0; e < 8; ++e)
+          sum += acc[l][e];
+    }
+    rate = 1.0 * n * sizeof(float) / (seconds() - start) / 1e9;
+    total += sum;
+    if (rate > read)
+      read = rate;
   }
-  printf("triad %.2f copy %.2f\n", triad, copy);
+  printf("triad %.2f copy %.2f read %.2f\n", triad, copy, read);
   /* Keep the stores. */
-  return a[n / 2] == 12345.0f && c[n / 3] == 54321.0f;
+  return a[n / 2] == 12345.0f && c[n / 3] == 54321.0f && total == -1.0f;
 }

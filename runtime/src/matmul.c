@@ -31,6 +31,7 @@
 #include "cpu.h"
 #include "qweight.h"
 
+#include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -53,8 +54,9 @@ enum {
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef uint32_t v8u __attribute__((vector_size(32)));
-typedef int8_t v8i8 __attribute__((vector_size(8)));
-typedef uint8_t v8u8 __attribute__((vector_size(8)));
+typedef int8_t v16i8 __attribute__((vector_size(16)));
+typedef int64_t v2i64 __attribute__((vector_size(16)));
+typedef int8_t v32i8 __attribute__((vector_size(32)));
 typedef uint16_t v8u16 __attribute__((vector_size(16)));
 #define LOAD8(vector, floats) memcpy(&(vector), (floats), sizeof(v8f))
 #define STORE8(floats, vector) memcpy((floats), &(vector), sizeof(v8f))
@@ -69,6 +71,9 @@ typedef struct problem {
   /* A quantized B (sinter_qmatmul_f32): its header, which the packed
    * matrices follow; null for f32. */
   const sinter_qweight_header *qw;
+  /* How one to three rows stream it, for this CPU (see stream_q). */
+  void (*stream_q)(const struct problem *p, int64_t batch, int64_t j0,
+                   int64_t j1);
 } problem;
 
 static inline const float *a_matrix(const problem *p, int64_t batch) {
@@ -167,21 +172,36 @@ SINTER_INLINE void pack_b(const problem *p, const float *b, int64_t k0,
 
 /* The 16 columns of one packed quantized row (qweight.h) as floats,
  * columns 0-7 in `lo` and 8-15 in `hi`: 8-bit rows are signed, 4-bit rows
- * unsigned nibbles. `bits` is a constant after inlining. */
+ * unsigned nibbles. `bits` is a constant after inlining. Each byte is
+ * copied into all four bytes of its 32-bit lane (a lane permute and a byte
+ * shuffle on AVX2) and shifted down: GCC widens 8-byte vectors with
+ * scalar inserts instead. */
 SINTER_INLINE void load_q_row(const int8_t *row, int bits, v8f *lo, v8f *hi) {
+  v16i8 bytes;
   if (bits == 8) {
-    v8i8 first, second;
-    memcpy(&first, row, sizeof(first));
-    memcpy(&second, row + 8, sizeof(second));
-    *lo = __builtin_convertvector(__builtin_convertvector(first, v8i), v8f);
-    *hi = __builtin_convertvector(__builtin_convertvector(second, v8i), v8f);
+    memcpy(&bytes, row, 16);
+    v32i8 first = __builtin_shufflevector(
+        bytes, bytes, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4,
+        4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+    v32i8 second = __builtin_shufflevector(
+        bytes, bytes, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11,
+        12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15);
+    *lo = __builtin_convertvector((v8i)first >> 24, v8f);
+    *hi = __builtin_convertvector((v8i)second >> 24, v8f);
     return;
   }
-  v8u8 bytes;
-  memcpy(&bytes, row, sizeof(bytes));
-  v8i wide = __builtin_convertvector(bytes, v8i);
+  /* Through a 64-bit load: memcpy into part of a vector goes through the
+   * stack (a store-forwarding stall per row). */
+  int64_t eight;
+  memcpy(&eight, row, 8);
+  v2i64 half = {eight, 0};
+  bytes = (v16i8)half;
+  v32i8 spread = __builtin_shufflevector(
+      bytes, bytes, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4,
+      5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+  v8i wide = (v8i)spread;
   *lo = __builtin_convertvector(wide & 15, v8f);
-  *hi = __builtin_convertvector(wide >> 4, v8f);
+  *hi = __builtin_convertvector((wide >> 4) & 15, v8f);
 }
 
 /* Scales and zero points of block (sliver, group) `block` of a quantized
@@ -425,60 +445,154 @@ SINTER_INLINE void stream_packed(const problem *p, int64_t batch, int64_t j0,
   }
 }
 
-/* Rows [0, m) (m < kStreamRows) of one batch's C, columns [j0, j1) (j0 a
- * multiple of 16), from a quantized B read once: per sliver and group of
- * k, the dot products of the rows with the group's integers, then
- * scale * (dot - zero point * sum of the rows' elements in the group). */
+/* Rows [0, kRows) (kRows < kStreamRows) of one batch's C, columns [j0, j1)
+ * (j0 a multiple of 16), from a quantized B read once: per sliver and group
+ * of k, the dot products of the rows with the group's integers, then
+ * scale * (dot - zero point * sum of the rows' elements in the group). The
+ * sums are the same for every sliver: they are taken once per chunk of
+ * kGroupChunk groups, before the slivers. kUnroll consecutive k accumulate
+ * into separate registers: one chain of dependent FMAs per row would stall
+ * on their latency, not on memory. kRows, kUnroll and bits are constants
+ * after inlining. */
+enum { kGroupChunk = 256 };
+
+typedef void (*q_row_loader)(const int8_t *row, int bits, v8f *lo, v8f *hi);
+
 SINTER_INLINE void stream_q(const problem *p, int64_t batch, int bits,
-                            int64_t j0, int64_t j1) {
+                            int64_t j0, int64_t j1, const int kRows,
+                            const int kUnroll, q_row_loader load) {
   const sinter_qweight_header *h = p->qw;
   const float *a = a_matrix(p, batch);
   const int8_t *matrix = q_matrix(p, batch);
   float *c = c_matrix(p, batch);
   const int64_t am = p->a->strides[1], ak = p->a->strides[2];
-  const int64_t ldc = p->c->strides[1], rows = p->m;
+  const int64_t ldc = p->c->strides[1];
   const int64_t row = sinter_qweight_row_bytes(bits), group = h->group_size;
+  const int zero_points = (h->flags & SINTER_QWEIGHT_ZERO_POINTS) != 0;
   const v8f zero = {0};
-  for (int64_t j = j0; j < j1; j += kNR) {
-    const int64_t sliver = j / kNR;
-    const int8_t *q = matrix + sliver * h->k * row;
-    v8f acc[kStreamRows][2];
-    for (int r = 0; r < kStreamRows; ++r)
-      acc[r][0] = acc[r][1] = zero;
-    for (int64_t g = 0; g < h->groups; ++g) {
+  float sums[kStreamRows][kGroupChunk];
+  for (int64_t g0 = 0; g0 < h->groups; g0 += kGroupChunk) {
+    const int64_t g1 = h->groups - g0 < kGroupChunk ? h->groups : g0 + kGroupChunk;
+    for (int64_t g = g0; zero_points && g < g1; ++g) {
       const int64_t k0 = g * group, k1 = h->k - k0 < group ? h->k : k0 + group;
-      v8f dot[kStreamRows][2];
-      float sum[kStreamRows];
-      for (int r = 0; r < kStreamRows; ++r) {
-        dot[r][0] = dot[r][1] = zero;
-        sum[r] = 0.0f;
+      for (int r = 0; r < kRows; ++r) {
+        float total = 0.0f;
+        for (int64_t k = k0; k < k1; ++k)
+          total += a[r * am + k * ak];
+        sums[r][g - g0] = total;
       }
-      for (int64_t k = k0; k < k1; ++k, q += row) {
-        v8f lo, hi;
-        load_q_row(q, bits, &lo, &hi);
-        for (int64_t r = 0; r < rows; ++r) {
-          const float x = a[r * am + k * ak];
-          dot[r][0] += x * lo;
-          dot[r][1] += x * hi;
-          sum[r] += x;
+    }
+    for (int64_t j = j0; j < j1; j += kNR) {
+      const int64_t sliver = j / kNR;
+      const int8_t *q = matrix + (sliver * h->k + g0 * group) * row;
+      v8f acc[kStreamRows][2];
+      for (int r = 0; r < kRows; ++r)
+        acc[r][0] = acc[r][1] = zero;
+      for (int64_t g = g0; g < g1; ++g) {
+        const int64_t k0 = g * group,
+                      k1 = h->k - k0 < group ? h->k : k0 + group;
+        v8f dot[kStreamRows][4][2];
+        for (int r = 0; r < kRows; ++r)
+          for (int u = 0; u < kUnroll; ++u)
+            dot[r][u][0] = dot[r][u][1] = zero;
+        int64_t k = k0;
+        for (; k + kUnroll <= k1; k += kUnroll)
+          for (int u = 0; u < kUnroll; ++u, q += row) {
+            v8f lo, hi;
+            load(q, bits, &lo, &hi);
+            for (int r = 0; r < kRows; ++r) {
+              const float x = a[r * am + (k + u) * ak];
+              dot[r][u][0] += x * lo;
+              dot[r][u][1] += x * hi;
+            }
+          }
+        for (; k < k1; ++k, q += row) {
+          v8f lo, hi;
+          load(q, bits, &lo, &hi);
+          for (int r = 0; r < kRows; ++r) {
+            const float x = a[r * am + k * ak];
+            dot[r][0][0] += x * lo;
+            dot[r][0][1] += x * hi;
+          }
+        }
+        v8f scale[2], zero_point[2];
+        load_q_block(h, matrix, sliver * h->groups + g, bits, scale,
+                     zero_point);
+        for (int r = 0; r < kRows; ++r) {
+          for (int u = 1; u < kUnroll; ++u) {
+            dot[r][0][0] += dot[r][u][0];
+            dot[r][0][1] += dot[r][u][1];
+          }
+          if (zero_points) {
+            dot[r][0][0] -= zero_point[0] * sums[r][g - g0];
+            dot[r][0][1] -= zero_point[1] * sums[r][g - g0];
+          }
+          acc[r][0] += scale[0] * dot[r][0][0];
+          acc[r][1] += scale[1] * dot[r][0][1];
         }
       }
-      v8f scale[2], zero_point[2];
-      load_q_block(h, matrix, sliver * h->groups + g, bits, scale, zero_point);
-      for (int64_t r = 0; r < rows; ++r) {
-        acc[r][0] += scale[0] * (dot[r][0] - zero_point[0] * sum[r]);
-        acc[r][1] += scale[1] * (dot[r][1] - zero_point[1] * sum[r]);
+      const int64_t width = j1 - j < kNR ? j1 - j : kNR;
+      for (int r = 0; r < kRows; ++r) {
+        float block[kNR];
+        STORE8(block, acc[r][0]);
+        STORE8(block + 8, acc[r][1]);
+        for (int64_t e = 0; e < width; ++e)
+          c[r * ldc + j + e] += block[e];
       }
     }
-    const int64_t width = j1 - j < kNR ? j1 - j : kNR;
-    for (int64_t r = 0; r < rows; ++r) {
-      float block[kNR];
-      STORE8(block, acc[r][0]);
-      STORE8(block + 8, acc[r][1]);
-      for (int64_t e = 0; e < width; ++e)
-        c[r * ldc + j + e] += block[e];
-    }
   }
+}
+
+/* stream_q with its constants: the bit width and the row count (1 to
+ * kStreamRows - 1), unrolled as far as the 16 vector registers allow. */
+SINTER_INLINE void stream_q_rows(const problem *p, int64_t batch, int64_t j0,
+                                 int64_t j1, q_row_loader load) {
+  const int bits = p->qw->bits;
+#define SINTER_STREAM_Q(BITS)                                                  \
+  switch (p->m) {                                                              \
+  case 1:                                                                      \
+    stream_q(p, batch, BITS, j0, j1, 1, 4, load);                              \
+    break;                                                                     \
+  case 2:                                                                      \
+    stream_q(p, batch, BITS, j0, j1, 2, 2, load);                              \
+    break;                                                                     \
+  default:                                                                     \
+    stream_q(p, batch, BITS, j0, j1, 3, 1, load);                              \
+  }
+  if (bits == 8) {
+    SINTER_STREAM_Q(8)
+  } else {
+    SINTER_STREAM_Q(4)
+  }
+#undef SINTER_STREAM_Q
+}
+
+/* load_q_row with AVX2's widening loads (vpmovsxbd / vpmovzxbd from
+ * memory: one instruction per 8 columns), which GCC does not derive from
+ * vector-extension code. */
+SINTER_TARGET_AVX2 __attribute__((always_inline)) static inline void
+load_q_row_avx2(const int8_t *row, int bits, v8f *lo, v8f *hi) {
+  if (bits == 8) {
+    __m256i first = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)row));
+    __m256i second =
+        _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + 8)));
+    *lo = (v8f)_mm256_cvtepi32_ps(first);
+    *hi = (v8f)_mm256_cvtepi32_ps(second);
+    return;
+  }
+  __m256i wide = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)row));
+  *lo = (v8f)_mm256_cvtepi32_ps(_mm256_and_si256(wide, _mm256_set1_epi32(15)));
+  *hi = (v8f)_mm256_cvtepi32_ps(_mm256_srli_epi32(wide, 4));
+}
+
+SINTER_TARGET_AVX2 static void stream_q_avx2(const problem *p, int64_t batch,
+                                             int64_t j0, int64_t j1) {
+  stream_q_rows(p, batch, j0, j1, load_q_row_avx2);
+}
+
+static void stream_q_baseline(const problem *p, int64_t batch, int64_t j0,
+                              int64_t j1) {
+  stream_q_rows(p, batch, j0, j1, load_q_row);
 }
 
 typedef struct tile_scratch {
@@ -532,10 +646,8 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
   int64_t j1 = p->n - j0 < t->column_width ? p->n : j0 + t->column_width;
   if (p->m < kStreamRows) {
     initialize_c(p, batch, 0, p->m, j0, j1);
-    if (p->qw && p->qw->bits == 8)
-      stream_q(p, batch, 8, j0, j1);
-    else if (p->qw)
-      stream_q(p, batch, 4, j0, j1);
+    if (p->qw)
+      p->stream_q(p, batch, j0, j1);
     else if (p->packed_b)
       stream_packed(p, batch, j0, j1);
     else
@@ -596,6 +708,8 @@ void _mlir_ciface_sinter_qmatmul_f32(const memref3 *a,
   p.n = c->sizes[2];
   p.k = a->sizes[2];
   p.qw = (const sinter_qweight_header *)(weight->aligned + weight->offset);
+  p.stream_q = sinter_detect_isa() >= SINTER_ISA_AVX2 ? stream_q_avx2
+                                                      : stream_q_baseline;
   /* sinterc packs the weight for this product; a buffer that does not
    * describe it (a mismatched weights file passes the checksum only when
    * rebuilt with it) leaves C as NaN rather than read out of bounds. */
