@@ -166,13 +166,13 @@ struct QuantizeWeightsPass
     Operation *root = getOperation();
     if (bits != 8 && bits != 4) {
       root->emitError() << "sinter-quantize-weights: bits must be 8 or 4, got "
-                        << bits;
+                        << unsigned(bits);
       return signalPassFailure();
     }
     if (groupSize < 0) {
       root->emitError() << "sinter-quantize-weights: group-size must be >= 0, "
                            "got "
-                        << groupSize;
+                        << int64_t(groupSize);
       return signalPassFailure();
     }
     std::string error;
