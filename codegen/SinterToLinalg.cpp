@@ -1138,6 +1138,41 @@ std::optional<std::vector<float>> floatElements(Value value) {
   return values;
 }
 
+/// `x` converted to the float type `type`.
+Value convertFloat(OpBuilder &b, Location loc, Value x, Type type) {
+  unsigned from = x.getType().getIntOrFloatBitWidth(),
+           to = type.getIntOrFloatBitWidth();
+  if (x.getType() == type)
+    return x;
+  if (from == to) // bf16 <-> f16: through f32
+    x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+  if (x.getType().getIntOrFloatBitWidth() < to)
+    return arith::ExtFOp::create(b, loc, type, x);
+  return arith::TruncFOp::create(b, loc, type, x);
+}
+
+/// The coordinates of the scale (and zero point) of a (de)quantization for
+/// the element at `coords`.
+SmallVector<Value> scaleCoordinates(OpBuilder &b, Location loc,
+                                    DequantizeOp::Granularity granularity,
+                                    int64_t scaleRank, int64_t axis,
+                                    int64_t block, ValueRange coords) {
+  switch (granularity) {
+  case DequantizeOp::Granularity::Tensor:
+    return SmallVector<Value>(scaleRank,
+                              arith::ConstantIndexOp::create(b, loc, 0));
+  case DequantizeOp::Granularity::Axis:
+    return {coords[axis]};
+  case DequantizeOp::Granularity::Block: {
+    SmallVector<Value> index(coords);
+    index[axis] = arith::DivUIOp::create(
+        b, loc, coords[axis], arith::ConstantIndexOp::create(b, loc, block));
+    return index;
+  }
+  }
+  llvm_unreachable("granularity");
+}
+
 /// Reads elements of a sinter.dequantize inside a linalg body, straight
 /// from its integers: what the generic lowering and the gather of a
 /// quantized table share. 4-bit constants are stored two to a byte (the
@@ -1226,7 +1261,9 @@ public:
       value = toFloat(b, loc, tensor::ExtractOp::create(b, loc, input, coords),
                       resultType);
     }
-    SmallVector<Value> scaleCoords = scaleIndex(b, loc, coords);
+    SmallVector<Value> scaleCoords = scaleCoordinates(
+        b, loc, op.getGranularity(), op.getScale().getType().getRank(),
+        op.getAxis(), op.getBlock(), coords);
     if (zeroPoint) {
       Value zp = tensor::ExtractOp::create(b, loc, zeroPoint, scaleCoords);
       value = arith::SubFOp::create(b, loc, value,
@@ -1249,44 +1286,74 @@ private:
     return arith::SIToFPOp::create(b, loc, type, integer);
   }
 
-  static Value convertFloat(OpBuilder &b, Location loc, Value x, Type type) {
-    unsigned from = x.getType().getIntOrFloatBitWidth(),
-             to = type.getIntOrFloatBitWidth();
-    if (x.getType() == type)
-      return x;
-    if (from == to) // bf16 <-> f16: through f32
-      x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-    if (x.getType().getIntOrFloatBitWidth() < to)
-      return arith::ExtFOp::create(b, loc, type, x);
-    return arith::TruncFOp::create(b, loc, type, x);
-  }
-
-  /// The scale's coordinates for the element at `coords`.
-  SmallVector<Value> scaleIndex(OpBuilder &b, Location loc,
-                                ValueRange coords) const {
-    RankedTensorType scaleType = op.getScale().getType();
-    int64_t axis = op.getAxis();
-    switch (op.getGranularity()) {
-    case DequantizeOp::Granularity::Tensor:
-      return SmallVector<Value>(scaleType.getRank(),
-                                arith::ConstantIndexOp::create(b, loc, 0));
-    case DequantizeOp::Granularity::Axis:
-      return {coords[axis]};
-    case DequantizeOp::Granularity::Block: {
-      SmallVector<Value> index(coords);
-      index[axis] = arith::DivUIOp::create(
-          b, loc, coords[axis],
-          arith::ConstantIndexOp::create(b, loc, op.getBlock()));
-      return index;
-    }
-    }
-    llvm_unreachable("granularity");
-  }
-
   mutable DequantizeOp op;
   Value input, scale, zeroPoint;
   unsigned bits = 0;
   bool isUnsigned = false;
+};
+
+/// quantize: one generic, saturate(roundeven(x / scale) + zero point),
+/// computed in f32 and converted to the integer type.
+struct LowerQuantize : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType result = op.getType();
+    auto intType = cast<IntegerType>(result.getElementType());
+    unsigned width = intType.getWidth();
+    // 4-bit values have no memory form outside constants (see
+    // DequantizedReader), and f32 holds 32-bit ones only approximately.
+    if (width == 4 || width > 16)
+      return rewriter.notifyMatchFailure(op, "not 8 or 16 bits");
+    bool isUnsigned = intType.isUnsigned();
+    double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1),
+           hi = isUnsigned ? std::ldexp(1.0, width) - 1
+                           : std::ldexp(1.0, width - 1) - 1;
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < result.getRank(); ++d)
+      if (result.isDynamicDim(d))
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d));
+    Type signless = rewriter.getIntegerType(width);
+    Value init = emptyTensor(rewriter, loc, result, sizes);
+    int64_t rank = result.getRank();
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    Value scale = op.getScale(), zeroPoint = op.getZeroPoint();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, init.getType(), ValueRange{op.getInput()}, init,
+        SmallVector<AffineMap>(2, rewriter.getMultiDimIdentityMap(rank)),
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Type f32 = b.getF32Type();
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            coords.push_back(linalg::IndexOp::create(b, l, d));
+          SmallVector<Value> at = scaleCoordinates(
+              b, l, op.getGranularity(), op.getScale().getType().getRank(),
+              op.getAxis(), op.getBlock(), coords);
+          Value x = convertFloat(b, l, args[0], f32);
+          Value s = convertFloat(
+              b, l, tensor::ExtractOp::create(b, l, scale, at), f32);
+          Value v = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, x, s));
+          if (zeroPoint) {
+            Value zp = toSignless(
+                b, l, tensor::ExtractOp::create(b, l, zeroPoint, at));
+            v = arith::AddFOp::create(
+                b, l, v,
+                isUnsigned ? Value(arith::UIToFPOp::create(b, l, f32, zp))
+                           : Value(arith::SIToFPOp::create(b, l, f32, zp)));
+          }
+          v = arith::MaximumFOp::create(b, l, v, scalar(b, l, f32, lo));
+          v = arith::MinimumFOp::create(b, l, v, scalar(b, l, f32, hi));
+          Value q = isUnsigned
+                        ? Value(arith::FPToUIOp::create(b, l, signless, v))
+                        : Value(arith::FPToSIOp::create(b, l, signless, v));
+          linalg::YieldOp::create(b, l, fromSignless(b, l, q, intType));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
 };
 
 /// dequantize on its own: one generic that reads each element through a
@@ -2858,7 +2925,7 @@ struct ConvertSinterToLinalgPass
              LowerSoftmax<SoftmaxOp, false>, LowerSoftmax<LogSoftmaxOp, true>,
              LowerAttention, LowerConv, LowerTopK, LowerGatherElements,
              LowerScatterElements, LowerRange, LowerTrilu, LowerCumSum,
-             LowerRotaryEmbedding, LowerDequantize>(context);
+             LowerRotaryEmbedding, LowerDequantize, LowerQuantize>(context);
     patterns.add<LowerAddNorm>(context);
     if (flashAttention)
       patterns.add<LowerAttentionToKernel>(context, /*benefit=*/2);

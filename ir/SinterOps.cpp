@@ -645,69 +645,102 @@ LogicalResult CumSumOp::verify() {
 // Quantization
 //===----------------------------------------------------------------------===//
 
-DequantizeOp::Granularity DequantizeOp::getGranularity() {
-  RankedTensorType scale = getScale().getType();
-  if (getBlock() > 0)
-    return Granularity::Block;
+/// The granularity of a (de)quantization's scale for an integer tensor of
+/// rank `rank` (the rules of sinter.dequantize).
+static DequantizeOp::Granularity
+quantizationGranularity(RankedTensorType scale,
+                                                  int64_t rank, int64_t block) {
+  if (block > 0)
+    return DequantizeOp::Granularity::Block;
   if (scale.getRank() == 0 ||
-      (scale.getRank() == 1 && scale.getDimSize(0) == 1 &&
-       getInput().getType().getRank() != 1))
-    return Granularity::Tensor;
-  return Granularity::Axis;
+      (scale.getRank() == 1 && scale.getDimSize(0) == 1 && rank != 1))
+    return DequantizeOp::Granularity::Tensor;
+  return DequantizeOp::Granularity::Axis;
 }
 
-LogicalResult DequantizeOp::verify() {
-  RankedTensorType input = getInput().getType(), scale = getScale().getType(),
-                   result = getType();
-  int64_t rank = input.getRank(), axis = int64_t(getAxis()),
-          block = int64_t(getBlock());
-  if (result.getRank() != rank ||
-      !llvm::all_of(llvm::zip(input.getShape(), result.getShape()),
+/// Checks the scale and zero point of a (de)quantization between the
+/// integer tensor `ints` and the float tensor `floats`.
+static LogicalResult verifyQuantization(Operation *op, RankedTensorType ints,
+                                 RankedTensorType floats, Value scaleValue,
+                                 Value zeroPoint, int64_t axis, int64_t block) {
+  RankedTensorType scale = cast<RankedTensorType>(scaleValue.getType());
+  int64_t rank = ints.getRank();
+  if (floats.getRank() != rank ||
+      !llvm::all_of(llvm::zip(ints.getShape(), floats.getShape()),
                     [](auto dims) {
                       return compatibleSize(std::get<0>(dims),
                                             std::get<1>(dims));
                     }))
-    return emitOpError("result shape ") << formatShape(result.getShape())
-                                        << " differs from input shape "
-                                        << formatShape(input.getShape());
-  if (Value zeroPoint = getZeroPoint()) {
+    return op->emitOpError("result shape ")
+           << formatShape(op->getResult(0).getType() == ints
+                              ? ints.getShape()
+                              : floats.getShape())
+           << " differs from input shape "
+           << formatShape(op->getResult(0).getType() == ints
+                              ? floats.getShape()
+                              : ints.getShape());
+  if (zeroPoint) {
     auto zp = cast<RankedTensorType>(zeroPoint.getType());
-    if (zp.getElementType() != input.getElementType())
-      return emitOpError("zero point element type ")
-             << zp.getElementType() << " differs from input's "
-             << input.getElementType();
+    if (zp.getElementType() != ints.getElementType())
+      return op->emitOpError("zero point element type ")
+             << zp.getElementType() << " differs from the integers' "
+             << ints.getElementType();
     if (zp.getShape() != scale.getShape())
-      return emitOpError("zero point shape ") << formatShape(zp.getShape())
-                                              << " differs from scale shape "
-                                              << formatShape(scale.getShape());
+      return op->emitOpError("zero point shape ")
+             << formatShape(zp.getShape()) << " differs from scale shape "
+             << formatShape(scale.getShape());
   }
   if (block < 0)
-    return emitOpError("block must be >= 0, got ") << block;
-  Granularity granularity = getGranularity();
-  if (granularity == Granularity::Tensor)
+    return op->emitOpError("block must be >= 0, got ") << block;
+  DequantizeOp::Granularity granularity =
+      quantizationGranularity(scale, rank, block);
+  if (granularity == DequantizeOp::Granularity::Tensor)
     return success();
-  if (failed(checkAxis(getLoc(), axis, rank)))
+  if (failed(checkAxis(op->getLoc(), axis, rank)))
     return failure();
-  if (granularity == Granularity::Axis) {
+  if (granularity == DequantizeOp::Granularity::Axis) {
     if (scale.getRank() != 1 ||
-        !compatibleSize(scale.getDimSize(0), input.getDimSize(axis)))
-      return emitOpError("a per-axis scale must be 1-D with ")
-             << input.getDimSize(axis) << " elements (dimension " << axis
+        !compatibleSize(scale.getDimSize(0), ints.getDimSize(axis)))
+      return op->emitOpError("a per-axis scale must be 1-D with ")
+             << ints.getDimSize(axis) << " elements (dimension " << axis
              << " of the input), got " << formatShape(scale.getShape());
     return success();
   }
-  SmallVector<int64_t> expected(input.getShape());
+  SmallVector<int64_t> expected(ints.getShape());
   if (!ShapedType::isDynamic(expected[axis]))
     expected[axis] = (expected[axis] + block - 1) / block;
   if (scale.getRank() != rank ||
       !llvm::all_of(llvm::zip(expected, scale.getShape()), [](auto dims) {
         return compatibleSize(std::get<0>(dims), std::get<1>(dims));
       }))
-    return emitOpError("a blocked scale must have shape ")
+    return op->emitOpError("a blocked scale must have shape ")
            << formatShape(expected) << " (blocks of " << block
            << " along dimension " << axis << "), got "
            << formatShape(scale.getShape());
   return success();
+}
+
+DequantizeOp::Granularity DequantizeOp::getGranularity() {
+  return quantizationGranularity(getScale().getType(),
+                                 getInput().getType().getRank(),
+                                 int64_t(getBlock()));
+}
+
+LogicalResult DequantizeOp::verify() {
+  return verifyQuantization(*this, getInput().getType(), getType(),
+                            getScale(), getZeroPoint(), int64_t(getAxis()),
+                            int64_t(getBlock()));
+}
+
+DequantizeOp::Granularity QuantizeOp::getGranularity() {
+  return quantizationGranularity(getScale().getType(), getType().getRank(),
+                                 int64_t(getBlock()));
+}
+
+LogicalResult QuantizeOp::verify() {
+  return verifyQuantization(*this, getType(), getInput().getType(),
+                            getScale(), getZeroPoint(), int64_t(getAxis()),
+                            int64_t(getBlock()));
 }
 
 //===----------------------------------------------------------------------===//

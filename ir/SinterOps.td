@@ -270,6 +270,37 @@ def Sinter_DequantizeOp : Sinter_Op<"dequantize", [Pure]> {
   }];
 }
 
+def Sinter_QuantizeOp : Sinter_Op<"quantize", [Pure]> {
+  let summary = "Floats to integers: saturate(round(input / scale) + zero_point)";
+  let description = [{
+    ONNX `QuantizeLinear`: each element becomes
+    `round(input / scale) + zero_point` (round to nearest, ties to even),
+    saturated to the range of the result's integer type. The scale and the
+    zero point follow the rules of `sinter.dequantize` (per tensor, per
+    axis or blocked, the zero point of the result's element type, 0 when
+    absent).
+
+    ```mlir
+    %q = sinter.quantize %x, %s, %zp : (tensor<4x8xf32>, tensor<f32>, tensor<ui8>) -> tensor<4x8xui8>
+    ```
+  }];
+  let arguments = (ins Sinter_FloatTensor:$input,
+                   Sinter_FloatTensor:$scale,
+                   Optional<Sinter_QuantizedTensor>:$zero_point,
+                   DefaultValuedAttr<I64Attr, "0">:$axis,
+                   DefaultValuedAttr<I64Attr, "0">:$block);
+  let results = (outs Sinter_QuantizedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $zero_point^)? (`axis` $axis^)? (`block` $block^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Which scale applies to each element.
+    DequantizeOp::Granularity getGranularity();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//

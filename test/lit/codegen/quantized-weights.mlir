@@ -73,3 +73,21 @@ func.func @per_axis(%q: tensor<4x3xui8>, %s: tensor<3xf32>, %z: tensor<3xui8>) -
   %w = sinter.dequantize %q, %s, %z axis 1 : (tensor<4x3xui8>, tensor<3xf32>, tensor<3xui8>) -> tensor<4x3xf32>
   return %w : tensor<4x3xf32>
 }
+
+// -----
+
+// Tests quantize: x / s rounded to even, plus the zero point, saturated to
+// the range of ui8, converted.
+// CHECK-LABEL: func @quantize
+// CHECK: linalg.generic
+// CHECK: arith.divf
+// CHECK: math.roundeven
+// CHECK: arith.uitofp %{{.*}} : i8 to f32
+// CHECK: arith.addf
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.minimumf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.fptoui %{{.*}} : f32 to i8
+func.func @quantize(%x: tensor<4x3xf32>, %s: tensor<f32>, %z: tensor<ui8>) -> tensor<4x3xui8> {
+  %q = sinter.quantize %x, %s, %z : (tensor<4x3xf32>, tensor<f32>, tensor<ui8>) -> tensor<4x3xui8>
+  return %q : tensor<4x3xui8>
+}

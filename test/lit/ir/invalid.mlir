@@ -744,7 +744,7 @@ func.func @dequantize_axis_size(%q: tensor<4x64xi8>, %s: tensor<5xf32>) {
 // -----
 
 func.func @dequantize_zero_point_type(%q: tensor<4x64xui4>, %s: tensor<4xf32>, %z: tensor<4xi8>) {
-  // expected-error @+1 {{zero point element type 'i8' differs from input's 'ui4'}}
+  // expected-error @+1 {{zero point element type 'i8' differs from the integers' 'ui4'}}
   %0 = sinter.dequantize %q, %s, %z : (tensor<4x64xui4>, tensor<4xf32>, tensor<4xi8>) -> tensor<4x64xf32>
   return
 }

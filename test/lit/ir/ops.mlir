@@ -239,6 +239,13 @@ func.func @dequantize(%q4: tensor<8x64xui4>, %s4: tensor<8x2xbf16>, %z4: tensor<
   return %0, %1, %2 : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf16>
 }
 
+// CHECK-LABEL: func @quantize
+func.func @quantize(%x: tensor<8x64xf32>, %s: tensor<64xf32>, %z: tensor<64xui8>) -> tensor<8x64xui8> {
+  // CHECK: sinter.quantize %{{.*}}, %{{.*}}, %{{.*}} axis 1 : (tensor<8x64xf32>, tensor<64xf32>, tensor<64xui8>) -> tensor<8x64xui8>
+  %0 = sinter.quantize %x, %s, %z axis 1 : (tensor<8x64xf32>, tensor<64xf32>, tensor<64xui8>) -> tensor<8x64xui8>
+  return %0 : tensor<8x64xui8>
+}
+
 {-#
   dialect_resources: {
     builtin: {
