@@ -378,6 +378,9 @@ void printFusionStats(ModuleOp module, llvm::raw_ostream &os) {
     os << " " << name << " " << counts.lookup(name);
   os << "\nunfused:    matmul " << counts.lookup("matmul") << " softmax "
      << counts.lookup("softmax") << "\n";
+  // What --quantize (or an imported quantized model) left as integers.
+  if (int64_t weights = counts.lookup("dequantize"))
+    os << "quantized:   " << weights << " weights (sinter.dequantize)\n";
 }
 
 int compileArtifact(MLIRContext &context, ModuleOp module) {
