@@ -58,6 +58,17 @@ Value dynamicDim(OpBuilder &b, Location loc, Value value, int64_t dim) {
   return tensor::DimOp::create(b, loc, value, dim);
 }
 
+/// The sizes of `type`'s dynamic dimensions, read from `value` (of the
+/// same rank), for emptyTensor.
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc,
+                                RankedTensorType type, Value value) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(b, loc, value, d));
+  return sizes;
+}
+
 Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
                   ValueRange dynamicSizes) {
   return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
@@ -1310,12 +1321,9 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1),
            hi = isUnsigned ? std::ldexp(1.0, width) - 1
                            : std::ldexp(1.0, width - 1) - 1;
-    SmallVector<Value> sizes;
-    for (int64_t d = 0; d < result.getRank(); ++d)
-      if (result.isDynamicDim(d))
-        sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d));
     Type signless = rewriter.getIntegerType(width);
-    Value init = emptyTensor(rewriter, loc, result, sizes);
+    Value init = emptyTensor(rewriter, loc, result,
+                             dynamicSizes(rewriter, loc, result, op.getInput()));
     int64_t rank = result.getRank();
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
@@ -1368,11 +1376,8 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
     if (!reader)
       return rewriter.notifyMatchFailure(op, "4-bit values not a constant");
     RankedTensorType result = op.getType();
-    SmallVector<Value> sizes;
-    for (int64_t d = 0; d < result.getRank(); ++d)
-      if (result.isDynamicDim(d))
-        sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d));
-    Value init = emptyTensor(rewriter, loc, result, sizes);
+    Value init = emptyTensor(rewriter, loc, result,
+                             dynamicSizes(rewriter, loc, result, op.getInput()));
     SmallVector<utils::IteratorType> iterators(result.getRank(),
                                                utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(

@@ -670,22 +670,30 @@ typedef void (*tile_fn)(const problem *, const tiling *, int64_t,
 
 static void run_problem(problem p);
 
-void _mlir_ciface_sinter_matmul_f32(const memref3 *a, const memref3 *b,
-                                    const memref1 *bias, const memref3 *c,
-                                    int32_t flags) {
+/* What both entries share: C = A B [+ bias] with C's sizes and A's depth;
+ * the caller describes B. */
+static problem problem_of(const memref3 *a, const memref1 *bias,
+                          const memref3 *c, int has_bias) {
   problem p;
   memset(&p, 0, sizeof(p));
   p.a = a;
-  p.b = b;
   p.c = c;
   p.bias = bias;
-  p.transpose_b = (flags & SINTER_MATMUL_TRANSPOSE_B) != 0;
-  p.has_bias = (flags & SINTER_MATMUL_HAS_BIAS) != 0;
-  p.packed_b = (flags & SINTER_MATMUL_PACKED_B) != 0;
+  p.has_bias = has_bias;
   p.batch = c->sizes[0];
   p.m = c->sizes[1];
   p.n = c->sizes[2];
   p.k = a->sizes[2];
+  return p;
+}
+
+void _mlir_ciface_sinter_matmul_f32(const memref3 *a, const memref3 *b,
+                                    const memref1 *bias, const memref3 *c,
+                                    int32_t flags) {
+  problem p = problem_of(a, bias, c, (flags & SINTER_MATMUL_HAS_BIAS) != 0);
+  p.b = b;
+  p.transpose_b = (flags & SINTER_MATMUL_TRANSPOSE_B) != 0;
+  p.packed_b = (flags & SINTER_MATMUL_PACKED_B) != 0;
   /* B is [batch, K, N], or [batch, N, K] read transposed (or packed, where
    * these strides are unused). */
   p.bk = p.transpose_b ? b->strides[2] : b->strides[1];
@@ -697,16 +705,7 @@ void _mlir_ciface_sinter_qmatmul_f32(const memref3 *a,
                                      const sinter_memref1_i8 *weight,
                                      const memref1 *bias, const memref3 *c,
                                      int32_t flags) {
-  problem p;
-  memset(&p, 0, sizeof(p));
-  p.a = a;
-  p.c = c;
-  p.bias = bias;
-  p.has_bias = (flags & SINTER_QMATMUL_HAS_BIAS) != 0;
-  p.batch = c->sizes[0];
-  p.m = c->sizes[1];
-  p.n = c->sizes[2];
-  p.k = a->sizes[2];
+  problem p = problem_of(a, bias, c, (flags & SINTER_QMATMUL_HAS_BIAS) != 0);
   p.qw = (const sinter_qweight_header *)(weight->aligned + weight->offset);
   p.stream_q = sinter_detect_isa() >= SINTER_ISA_AVX2 ? stream_q_avx2
                                                       : stream_q_baseline;
