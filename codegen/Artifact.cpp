@@ -4,6 +4,7 @@
 #include "codegen/BufferPlacement.h"
 #include "codegen/Passes.h"
 #include "codegen/RuntimeTypes.inc"
+#include "ir/SinterOps.h"
 
 #include "runtime/include/sinter/runtime.h"
 
@@ -229,6 +230,12 @@ static std::string descriptorText(const CompiledModel &model, StringRef name) {
   text += "outputs " + std::to_string(model.outputs.size()) + "\n";
   for (const TensorDescription &output : model.outputs)
     text += describeTensorLine("output", output);
+  if (!model.probes.empty()) {
+    text += "probes " + std::to_string(model.probes.size()) + "\n";
+    for (const ProbeDescription &probe : model.probes)
+      text += "probe " + std::to_string(probe.kind) + " " +
+              escapeToken(probe.name) + "\n";
+  }
   return text + "end\n";
 }
 
@@ -302,9 +309,14 @@ static LogicalResult addRuntimeInterface(llvm::Module &module,
       {"output_info", ptr, {ptr, i32}, false},
       {"set_num_threads", i32, {ptr, i32}, false},
       {"run", i32, {ptr, ptr, i32, ptr, i32}, false},
+      // Instrumented builds only (the plain API does not change).
+      {"num_probes", i32, {ptr}, false},
+      {"probe", ptr, {ptr, i32}, false},
   };
   llvm::StringSet<llvm::MallocAllocator> exported;
   for (const Forward &forward : forwards) {
+    if (model.probes.empty() && StringRef(forward.suffix).contains("probe"))
+      continue;
     SmallVector<llvm::Type *> calleeParams;
     if (forward.passDefinition)
       calleeParams.push_back(ptr);
@@ -391,6 +403,45 @@ static LogicalResult takeWeights(ModuleOp module, CompiledModel &model) {
   return success();
 }
 
+/// The probes of an instrumented model, by id (which must number them from
+/// 0 without gaps: the runtime indexes its statistics by them).
+static LogicalResult describeProbes(ModuleOp module, CompiledModel &model) {
+  std::vector<std::pair<Operation *, ProbeDescription>> byId;
+  auto add = [&](Operation *op, int64_t id, sinter_probe_kind kind,
+                 StringRef name) -> WalkResult {
+    if (id >= (int64_t)byId.size())
+      byId.resize(id + 1);
+    if (byId[id].first) {
+      InFlightDiagnostic diag = op->emitError()
+                                << "probe id " << id << " is used twice";
+      diag.attachNote(byId[id].first->getLoc()) << "first used here";
+      return WalkResult::interrupt();
+    }
+    byId[id] = {op, ProbeDescription{int(kind), name.str()}};
+    return WalkResult::advance();
+  };
+  WalkResult walk = module.walk([&](Operation *op) -> WalkResult {
+    if (auto probe = dyn_cast<sinter::ProbeTensorOp>(op))
+      return add(op, probe.getId(), SINTER_PROBE_TENSOR, probe.getName());
+    if (auto probe = dyn_cast<sinter::ProbeAttentionOp>(op))
+      return add(op, probe.getId(), SINTER_PROBE_ATTENTION, probe.getName());
+    if (auto probe = dyn_cast<sinter::ProbeRoutingOp>(op))
+      return add(op, probe.getId(), SINTER_PROBE_ROUTING, probe.getName());
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  for (auto [id, entry] : llvm::enumerate(byId)) {
+    if (!entry.first)
+      return emitError(module.getLoc())
+             << "probe ids must number the probes from 0 without gaps; no "
+                "probe has id "
+             << id;
+    model.probes.push_back(std::move(entry.second));
+  }
+  return success();
+}
+
 FailureOr<CompiledModel> compileModel(ModuleOp module,
                                       const PassManagerSetup &setup,
                                       llvm::LLVMContext &context,
@@ -407,6 +458,8 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
     entry.setArgAttr(
         i, kMaxShapeAttr,
         DenseI64ArrayAttr::get(module.getContext(), input.maxShape));
+  if (failed(describeProbes(module, model)))
+    return failure();
   prepareForLowering(module);
 
   std::string placement =
@@ -555,8 +608,15 @@ std::string headerText(const CompiledModel &model,
      << " * or free. */\n"
      << "sinter_status " << p
      << "_run(sinter_session *session, const sinter_tensor *inputs,\n"
-     << "    int num_inputs, sinter_tensor *outputs, int num_outputs);\n\n"
-     << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+     << "    int num_inputs, sinter_tensor *outputs, int num_outputs);\n\n";
+  if (!model.probes.empty())
+    os << "/* This build is instrumented for calibration (sinterc --calibrate):\n"
+       << " * " << model.probes.size()
+       << " probes record statistics over the session's runs. */\n"
+       << "int " << p << "_num_probes(const sinter_session *session);\n"
+       << "const sinter_probe_stats *" << p
+       << "_probe(const sinter_session *session, int index);\n\n";
+  os << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return h;
 }
 

@@ -51,8 +51,16 @@ struct TensorDescription {
   std::vector<std::string> dimNames;
 };
 
+/// A calibration probe of an instrumented model (`sinter.probe_*`), as the
+/// descriptor lists it: its index is its id.
+struct ProbeDescription {
+  int kind = 0; // sinter_probe_kind
+  std::string name;
+};
+
 struct CompiledModel {
   std::unique_ptr<llvm::Module> llvmModule;
+  std::vector<ProbeDescription> probes;
   std::vector<TensorDescription> inputs, outputs;
   /// The weights data (without the file header) and its checksum.
   std::vector<char> weights;

@@ -1659,6 +1659,18 @@ func::FuncOp declareKernel(OpBuilder &b, ModuleOp module, Location loc,
   return kernel;
 }
 
+/// An attention mask with leading 1s up to rank 4 (the kernels broadcast
+/// them); null stays null.
+Value maskAsRank4(OpBuilder &b, Location loc, Value mask) {
+  if (!mask || tensorType(mask).getRank() >= 4)
+    return mask;
+  SmallVector<int64_t> shape(4 - tensorType(mask).getRank(), 1);
+  llvm::append_range(shape, tensorType(mask).getShape());
+  auto type = RankedTensorType::get(shape, tensorType(mask).getElementType());
+  return ReshapeOp::create(b, loc, type, mask,
+                           broadcastSizes(b, loc, type, mask), shape);
+}
+
 /// f32 attention as a call of the runtime's flash-attention kernel
 /// (runtime/src/attention.c): an online softmax over blocks of keys, so the
 /// Sq x Sk scores never exist (LowerAttention's contractions materialize
@@ -1688,16 +1700,7 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
 
     MemRefType anyView = anyF32View(rewriter, 4);
     auto view = [&](Value tensor) { return kernelView(rewriter, loc, tensor); };
-    Value mask = op.getMask();
-    if (mask && tensorType(mask).getRank() < 4) {
-      // Leading 1s for a mask of lower rank (the kernel broadcasts them).
-      SmallVector<int64_t> shape(4 - tensorType(mask).getRank(), 1);
-      llvm::append_range(shape, tensorType(mask).getShape());
-      auto type = RankedTensorType::get(shape, f32);
-      mask = ReshapeOp::create(rewriter, loc, type, mask,
-                               broadcastSizes(rewriter, loc, type, mask),
-                               shape);
-    }
+    Value mask = maskAsRank4(rewriter, loc, op.getMask());
     Value out = memref::AllocOp::create(
         rewriter, loc, MemRefType::get(result.getShape(), f32),
         attentionResultSizes(rewriter, loc, op),
@@ -2896,6 +2899,147 @@ struct LowerRotaryEmbedding : OpRewritePattern<RotaryEmbeddingOp> {
   }
 };
 
+/// `value` as [outer, channels, inner] around dimension `axis`: what the
+/// tensor probe kernel reads (unit sizes stand in for missing sides).
+Value channelView(OpBuilder &b, Location loc, Value value, int64_t axis) {
+  RankedTensorType type = tensorType(value);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape = {1};
+  llvm::append_range(shape, type.getShape());
+  shape.push_back(1);
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  llvm::append_range(sizes, tensor::getMixedSizes(b, loc, value));
+  sizes.push_back(b.getIndexAttr(1));
+  // Source dimension d becomes d + 1; the first and last take the units.
+  SmallVector<ReassociationIndices> expand;
+  for (int64_t d = 0; d < rank; ++d) {
+    ReassociationIndices group = {d + 1};
+    if (d == 0)
+      group.insert(group.begin(), 0);
+    if (d == rank - 1)
+      group.push_back(rank + 1);
+    expand.push_back(group);
+  }
+  Value padded = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      expand, sizes);
+  SmallVector<ReassociationIndices> collapse = {
+      llvm::to_vector(llvm::seq<int64_t>(0, axis + 1)),
+      {axis + 1},
+      llvm::to_vector(llvm::seq<int64_t>(axis + 2, rank + 2))};
+  return tensor::CollapseShapeOp::create(b, loc, padded, collapse);
+}
+
+/// The probes of an instrumented build (`sinter-insert-probes`) as calls of
+/// the runtime's probe kernels (runtime/src/probe.c), which read the values
+/// and record into the session that runs the model.
+struct LowerProbeTensor : OpRewritePattern<ProbeTensorOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ProbeTensorOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto module = op->getParentOfType<ModuleOp>();
+    RankedTensorType type = op.getInput().getType();
+    if (!type.getElementType().isF32() || !module)
+      return rewriter.notifyMatchFailure(op, "the probe kernel reads f32");
+    Value input = op.getInput();
+    int64_t axis = op.getChannelAxis();
+    if (type.getRank() == 0)
+      input = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get({1}, type.getElementType()),
+          input, ArrayRef<ReassociationIndices>{},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
+    Value view = channelView(rewriter, loc, input, axis);
+    func::FuncOp kernel = declareKernel(
+        rewriter, module, loc, SINTER_PROBE_TENSOR_KERNEL,
+        rewriter.getFunctionType(
+            {rewriter.getI64Type(), anyF32View(rewriter, 3)}, {}));
+    func::CallOp::create(
+        rewriter, loc, kernel,
+        ValueRange{arith::ConstantOp::create(
+                       rewriter, loc, rewriter.getI64IntegerAttr(op.getId())),
+                   kernelView(rewriter, loc, view)});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct LowerProbeAttention : OpRewritePattern<ProbeAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ProbeAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto module = op->getParentOfType<ModuleOp>();
+    Type f32 = rewriter.getF32Type();
+    Value mask = maskAsRank4(rewriter, loc, op.getMask());
+    for (Value v : {Value(op.getQuery()), Value(op.getKey()),
+                    Value(op.getOutput()), mask})
+      if (v && getElementTypeOrSelf(v.getType()) != f32)
+        return rewriter.notifyMatchFailure(op, "the probe kernel reads f32");
+    if (!module)
+      return failure();
+    MemRefType view4 = anyF32View(rewriter, 4);
+    func::FuncOp kernel = declareKernel(
+        rewriter, module, loc, SINTER_PROBE_ATTENTION_KERNEL,
+        rewriter.getFunctionType({rewriter.getI64Type(), view4, view4, view4,
+                                  view4, f32, rewriter.getI32Type()},
+                                 {}));
+    Value q = kernelView(rewriter, loc, op.getQuery());
+    int32_t flags = (op.getCausal() ? SINTER_ATTENTION_CAUSAL : 0) |
+                    (mask ? SINTER_ATTENTION_HAS_MASK : 0);
+    func::CallOp::create(
+        rewriter, loc, kernel,
+        ValueRange{
+            arith::ConstantOp::create(rewriter, loc,
+                                      rewriter.getI64IntegerAttr(op.getId())),
+            q, kernelView(rewriter, loc, op.getKey()),
+            mask ? kernelView(rewriter, loc, mask) : q,
+            kernelView(rewriter, loc, op.getOutput()),
+            scalar(rewriter, loc, f32, op.getScale().convertToDouble()),
+            arith::ConstantOp::create(rewriter, loc,
+                                      rewriter.getI32IntegerAttr(flags))});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct LowerProbeRouting : OpRewritePattern<ProbeRoutingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ProbeRoutingOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return failure();
+    Value indices = op.getIndices();
+    RankedTensorType type = tensorType(indices);
+    Type i64 = rewriter.getI64Type();
+    if (type.getRank() == 0)
+      indices = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get({1}, i64), indices,
+          ArrayRef<ReassociationIndices>{},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
+    else if (type.getRank() > 1)
+      indices = tensor::CollapseShapeOp::create(
+          rewriter, loc, indices,
+          ArrayRef<ReassociationIndices>{
+              llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))});
+    func::FuncOp kernel = declareKernel(
+        rewriter, module, loc, SINTER_PROBE_ROUTING_KERNEL,
+        rewriter.getFunctionType({i64, anyView(1, i64), i64}, {}));
+    func::CallOp::create(
+        rewriter, loc, kernel,
+        ValueRange{arith::ConstantOp::create(
+                       rewriter, loc, rewriter.getI64IntegerAttr(op.getId())),
+                   kernelView(rewriter, loc, indices),
+                   arith::ConstantOp::create(
+                       rewriter, loc,
+                       rewriter.getI64IntegerAttr(op.getExperts()))});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct ConvertSinterToLinalgPass
     : sinter::impl::ConvertSinterToLinalgBase<ConvertSinterToLinalgPass> {
   using ConvertSinterToLinalgBase::ConvertSinterToLinalgBase;
@@ -2930,7 +3074,8 @@ struct ConvertSinterToLinalgPass
              LowerSoftmax<SoftmaxOp, false>, LowerSoftmax<LogSoftmaxOp, true>,
              LowerAttention, LowerConv, LowerTopK, LowerGatherElements,
              LowerScatterElements, LowerRange, LowerTrilu, LowerCumSum,
-             LowerRotaryEmbedding, LowerDequantize, LowerQuantize>(context);
+             LowerRotaryEmbedding, LowerDequantize, LowerQuantize,
+             LowerProbeTensor, LowerProbeAttention, LowerProbeRouting>(context);
     patterns.add<LowerAddNorm>(context);
     if (flashAttention)
       patterns.add<LowerAttentionToKernel>(context, /*benefit=*/2);

@@ -872,3 +872,55 @@ LogicalResult RotaryEmbeddingOp::inferReturnTypes(MLIRContext *,
   inferred.push_back(input);
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Calibration probes
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyProbeId(Operation *op, int64_t id) {
+  if (id < 0)
+    return op->emitOpError("id must be non-negative, got ") << id;
+  return success();
+}
+
+LogicalResult ProbeTensorOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = getChannelAxis();
+  if (rank == 0 ? axis != 0 : axis < 0 || axis >= rank)
+    return emitOpError("channel_axis ")
+           << axis << " is not a dimension of a rank " << rank << " tensor";
+  return verifyProbeId(*this, getId());
+}
+
+LogicalResult ProbeAttentionOp::verify() {
+  auto q = getQuery().getType(), k = getKey().getType(),
+       o = getOutput().getType();
+  if (q.getRank() != 4 || k.getRank() != 4 || o.getRank() != 4)
+    return emitOpError("query, key and output must be 4-D, got ")
+           << q << ", " << k << " and " << o;
+  ArrayRef<int64_t> qs = q.getShape(), ks = k.getShape(), os = o.getShape();
+  for (int d : {0, 1, 2})
+    if (!compatibleSize(qs[d], os[d]))
+      return emitOpError("output ") << o << " is not the result of query " << q;
+  if (!compatibleSize(qs[0], ks[0]) || !compatibleSize(qs[3], ks[3]))
+    return emitOpError("key ") << k << " does not match query " << q;
+  if (!ShapedType::isDynamic(qs[1]) && !ShapedType::isDynamic(ks[1]) &&
+      (ks[1] == 0 || qs[1] % ks[1] != 0))
+    return emitOpError("query heads (")
+           << qs[1] << ") must be a multiple of key heads (" << ks[1] << ")";
+  if (Value mask = getMask()) {
+    SmallVector<int64_t> scores = {qs[0], qs[1], qs[2], ks[2]};
+    ArrayRef<int64_t> maskShape = cast<RankedTensorType>(mask.getType()).getShape();
+    if (!broadcastsTo(maskShape, scores))
+      return emitOpError("mask shape ")
+             << formatShape(maskShape) << " does not broadcast to "
+             << formatShape(scores);
+  }
+  return verifyProbeId(*this, getId());
+}
+
+LogicalResult ProbeRoutingOp::verify() {
+  if (getExperts() < 1)
+    return emitOpError("experts must be positive, got ") << getExperts();
+  return verifyProbeId(*this, getId());
+}

@@ -884,4 +884,87 @@ def Sinter_RotaryEmbeddingOp : Sinter_Op<"rotary_embedding", [Pure,
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Calibration probes
+//===----------------------------------------------------------------------===//
+
+// Probes record statistics of the values they read into the running
+// session (runtime/src/probe.c) and produce nothing; the write effect keeps
+// them alive. `sinter-insert-probes` creates them in the instrumented build
+// that `sinterc --calibrate` runs; a plain build has none.
+class Sinter_ProbeOp<string mnemonic, list<Trait> traits = []>
+    : Sinter_Op<mnemonic, !listconcat(traits, [MemoryEffects<[MemWrite]>])>;
+
+def Sinter_ProbeTensorOp : Sinter_ProbeOp<"probe_tensor"> {
+  let summary = "Record a tensor's range, histogram and per-channel magnitudes";
+  let description = [{
+    Records, over every run of the session, the minimum, maximum, sum and
+    sum of squares of `input`, a histogram of its magnitudes, and per index
+    of dimension `channel_axis` (a linear layer's input features) the
+    largest and the summed absolute value. `id` numbers the probe within
+    the function (the stats file lists probes by it); `name` says what is
+    measured, for the stats file and the passes that read it.
+
+    ```mlir
+    sinter.probe_tensor %x id 0 channel_axis 2 name "/h.0/attn/qkv:input"
+        : tensor<1x32x64xf32>
+    ```
+  }];
+  let arguments = (ins Sinter_FloatTensor:$input, I64Attr:$id,
+                   I64Attr:$channel_axis, StrAttr:$name);
+  let assemblyFormat = [{
+    $input `id` $id `channel_axis` $channel_axis `name` $name attr-dict `:`
+    type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+def Sinter_ProbeAttentionOp : Sinter_ProbeOp<"probe_attention"> {
+  let summary = "Record where an attention layer's heads look";
+  let description = [{
+    Takes the operands and the result of a `sinter.attention` (the same
+    `scale`, `causal` and optional `mask`) and records per query head: the
+    attention mass on each key position (summed over queries, to find
+    attention sinks), the entropy of the attention distributions and the
+    L2 norm of the head's output rows. The probabilities are computed again
+    from `query` and `key`; the attention itself is not changed.
+
+    ```mlir
+    sinter.probe_attention %q, %k, %o causal scale 0.25 id 3 name "/h.0/attn"
+        : tensor<1x4x32x16xf32>, tensor<1x2x32x16xf32>, tensor<1x4x32x16xf32>
+    ```
+  }];
+  let arguments = (ins Sinter_FloatTensor:$query, Sinter_FloatTensor:$key,
+                   Sinter_FloatTensor:$output,
+                   Optional<Sinter_FloatTensor>:$mask, F32Attr:$scale,
+                   UnitAttr:$causal, I64Attr:$id, StrAttr:$name);
+  let assemblyFormat = [{
+    $query `,` $key `,` $output (`mask` $mask^)? (`causal` $causal^)?
+    `scale` $scale `id` $id `name` $name attr-dict `:` type($query) `,`
+    type($key) `,` type($output) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Sinter_ProbeRoutingOp : Sinter_ProbeOp<"probe_routing"> {
+  let summary = "Count how often a mixture-of-experts router picks each expert";
+  let description = [{
+    `indices` are the experts a router chose (the indices of its top-k);
+    each occurrence of index `e` in `0 .. experts-1` is counted for expert
+    `e` (others are counted as out of range).
+
+    ```mlir
+    sinter.probe_routing %indices experts 8 id 5 name "/h.0/moe/TopK"
+        : tensor<32x2xi64>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I64]>:$indices, I64Attr:$experts,
+                   I64Attr:$id, StrAttr:$name);
+  let assemblyFormat = [{
+    $indices `experts` $experts `id` $id `name` $name attr-dict `:`
+    type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // SINTER_IR_SINTEROPS_TD

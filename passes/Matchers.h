@@ -19,6 +19,11 @@
 
 namespace sinter {
 
+/// Every name in `loc`, outermost first: the ONNX node and initializer
+/// names that the importer attaches (fusion keeps those of the fused ops).
+void collectLocationNames(mlir::Location loc,
+                          llvm::SmallVectorImpl<llvm::StringRef> &names);
+
 /// The value of a constant whose elements are all equal (a `sinter.constant`
 /// or `arith.constant` splat, or a one-element tensor), as a double.
 std::optional<double> getSplatValue(mlir::Value value);

@@ -245,6 +245,35 @@ def FuseAttention : Pass<"sinter-fuse-attention"> {
   }];
 }
 
+def InsertProbes : Pass<"sinter-insert-probes"> {
+  let summary = "Instrument a model for calibration: probes on activations, attention and routers";
+  let description = [{
+    Adds the probes that `sinterc --calibrate` reads (docs/calibration.md),
+    numbered in program order from 0:
+    - `sinter.probe_tensor` on the f32 input of every `linear`, the
+      non-constant operands of every `matmul` (channels: the contracted
+      dimension) and the input of every `conv` (channels: dimension 1),
+      once per value however many layers read it;
+    - `sinter.probe_attention` after every `sinter.attention`;
+    - `sinter.probe_routing` on the indices of every `topk` that picks from
+      a router (its input is a `softmax` or `linear` result, along a
+      static dimension: the number of experts).
+    A probe is named after the op that produces the value (its ONNX node
+    name, or the op and its position when it has none). The probes only
+    read: the instrumented model computes exactly what the model computes.
+
+    Before:
+    ```mlir
+    %y = sinter.linear %x, %w : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+    ```
+    After:
+    ```mlir
+    sinter.probe_tensor %x id 0 channel_axis 2 name "input 0" : tensor<1x8x64xf32>
+    %y = sinter.linear %x, %w : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+    ```
+  }];
+}
+
 def QuantizeWeights : Pass<"sinter-quantize-weights"> {
   let summary = "Store the weights as 8- or 4-bit integers (weight-only)";
   let description = [{

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/Matchers.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -145,19 +146,6 @@ Value constantFromBytes(OpBuilder &b, Location loc, RankedTensorType type,
   return ConstantOp::create(b, loc, attr);
 }
 
-/// Every name in `loc` (ONNX node and initializer names).
-void collectNames(Location loc, SmallVectorImpl<StringRef> &names) {
-  if (auto name = dyn_cast<NameLoc>(loc)) {
-    names.push_back(name.getName().getValue());
-    collectNames(name.getChildLoc(), names);
-  } else if (auto fused = dyn_cast<FusedLoc>(loc)) {
-    for (Location inner : fused.getLocations())
-      collectNames(inner, names);
-  } else if (auto callSite = dyn_cast<CallSiteLoc>(loc)) {
-    collectNames(callSite.getCallee(), names);
-  }
-}
-
 struct QuantizeWeightsPass
     : sinter::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using QuantizeWeightsBase::QuantizeWeightsBase;
@@ -229,7 +217,7 @@ struct QuantizeWeightsPass
     if (keepFp32.empty())
       return false;
     SmallVector<StringRef> names;
-    collectNames(loc, names);
+    collectLocationNames(loc, names);
     return llvm::any_of(names, [&](StringRef name) { return keep->match(name); });
   }
 

@@ -8,6 +8,8 @@
  *===-----------------------------------------------------------------------===*/
 #include "sinter/runtime.h"
 
+#include "probe.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -50,7 +52,21 @@ struct sinter_session {
   /* Memref descriptors handed to the entry point. */
   void **descriptors;
   int64_t *descriptor_storage;
+  /* Calibration probes (instrumented builds only). */
+  int num_probes;
+  sinter_probe_stats *probes;
 };
+
+/* The session whose run is in progress on this thread: where the probes of
+ * the generated code record. */
+static _Thread_local sinter_session *active_session;
+
+sinter_probe_stats *sinter_rt_active_probe(int64_t id, sinter_probe_kind kind) {
+  sinter_session *s = active_session;
+  if (!s || id < 0 || id >= s->num_probes || s->probes[id].kind != kind)
+    return NULL;
+  return &s->probes[id];
+}
 
 static sinter_status fail(sinter_session *s, sinter_status status,
                           const char *format, ...)
@@ -244,7 +260,31 @@ static sinter_status parse_descriptor(sinter_session *s) {
   s->outputs = calloc((size_t)outputs + 1, sizeof(tensor_slot));
   for (int i = 0; s->outputs && i < s->num_outputs && r.ok; ++i)
     read_slot(&r, "output", &s->outputs[i]);
-  expect_word(&r, "end");
+  /* Optional: "probes <n>", then "probe <kind> <name>" per probe. */
+  char *word = next_token(&r);
+  if (word && strcmp(word, "probes") == 0) {
+    int64_t probes = next_int(&r);
+    if (!r.ok || probes < 0 || probes > 10000000) {
+      free(word);
+      return fail(s, SINTER_INTERNAL_ERROR,
+                  "the model's descriptor is malformed");
+    }
+    s->num_probes = (int)probes;
+    s->probes = calloc((size_t)probes + 1, sizeof(sinter_probe_stats));
+    for (int i = 0; s->probes && i < s->num_probes && r.ok; ++i) {
+      expect_word(&r, "probe");
+      s->probes[i].kind = (sinter_probe_kind)next_int(&r);
+      s->probes[i].name = next_token(&r);
+      sinter_probe_init(&s->probes[i]);
+    }
+    if (!s->probes)
+      r.ok = 0;
+    free(word);
+    word = next_token(&r);
+  }
+  if (!word || strcmp(word, "end") != 0)
+    r.ok = 0;
+  free(word);
   if (!r.ok || !s->outputs)
     return fail(s, SINTER_INTERNAL_ERROR,
                 "the model's descriptor is malformed");
@@ -418,6 +458,9 @@ void sinter_rt_free(sinter_session *s) {
   free(s->arena);
   free(s->descriptors);
   free(s->descriptor_storage);
+  for (int i = 0; s->probes && i < s->num_probes; ++i)
+    sinter_probe_release(&s->probes[i]);
+  free(s->probes);
   free(s->name);
   free(s);
 }
@@ -637,7 +680,9 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
    * different counts. */
   if (omp_set_num_threads)
     omp_set_num_threads(s->num_threads);
+  active_session = s;
   s->model->entry(s->descriptors);
+  active_session = NULL;
   for (int i = 0; i < num_outputs; ++i) {
     outputs[i].data = s->outputs[i].buffer;
     outputs[i].dtype = s->outputs[i].info.dtype;
@@ -646,4 +691,14 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
   }
   s->error[0] = '\0';
   return SINTER_OK;
+}
+
+int sinter_rt_num_probes(const sinter_session *s) {
+  return s && s->loaded ? s->num_probes : 0;
+}
+
+const sinter_probe_stats *sinter_rt_probe(const sinter_session *s, int index) {
+  if (!s || !s->loaded || index < 0 || index >= s->num_probes)
+    return NULL;
+  return &s->probes[index];
 }

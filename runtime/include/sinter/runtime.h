@@ -62,6 +62,11 @@ SINTER_RT_API sinter_status sinter_rt_run(sinter_session *session,
                                           int num_inputs,
                                           sinter_tensor *outputs,
                                           int num_outputs);
+/* The calibration probes of an instrumented model (none in a plain build)
+ * and what they recorded so far; NULL for an index out of range. */
+SINTER_RT_API int sinter_rt_num_probes(const sinter_session *session);
+SINTER_RT_API const sinter_probe_stats *
+sinter_rt_probe(const sinter_session *session, int index);
 
 /* The weights file: a 64-byte little-endian header, then the data at
  * data_offset. The file is mapped from its start, so data that starts at a
@@ -213,6 +218,34 @@ SINTER_RT_API void _mlir_ciface_sinter_qmatmul_f32(
     const sinter_memref3_f32 *a, const sinter_memref1_i8 *weight,
     const sinter_memref1_f32 *bias, const sinter_memref3_f32 *c,
     int32_t flags);
+
+/* Calibration probes (src/probe.c), what `sinter.probe_*` lower to in the
+ * instrumented build: each records into probe `id` of the session whose run
+ * is in progress on the calling thread (ignored outside a run). The
+ * tensor probe takes a [outer, channels, inner] view; the attention probe
+ * takes the attention's Q, K, mask (any descriptor without
+ * SINTER_ATTENTION_HAS_MASK) and result, its scale and its flags; the
+ * routing probe takes the chosen experts' indices as a 1-D view. */
+#define SINTER_PROBE_TENSOR_KERNEL "sinter_probe_tensor_f32"
+#define SINTER_PROBE_ATTENTION_KERNEL "sinter_probe_attention_f32"
+#define SINTER_PROBE_ROUTING_KERNEL "sinter_probe_routing"
+
+typedef struct sinter_memref1_i64 {
+  int64_t *allocated;
+  int64_t *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} sinter_memref1_i64;
+
+SINTER_RT_API void _mlir_ciface_sinter_probe_tensor_f32(
+    int64_t id, const sinter_memref3_f32 *x);
+SINTER_RT_API void _mlir_ciface_sinter_probe_attention_f32(
+    int64_t id, const sinter_memref4_f32 *q, const sinter_memref4_f32 *k,
+    const sinter_memref4_f32 *mask, const sinter_memref4_f32 *out,
+    float scale, int32_t flags);
+SINTER_RT_API void _mlir_ciface_sinter_probe_routing(
+    int64_t id, const sinter_memref1_i64 *indices, int64_t experts);
 
 /* A quantized weight before packing: `batch` matrices of N x K integers, in
  * groups of `group_size` consecutive k (the last group may be shorter)

@@ -126,6 +126,62 @@ typedef struct sinter_tensor {
   const int64_t *shape;
 } sinter_tensor;
 
+/* What a calibration probe recorded over the runs of a session (the
+ * instrumented build of `sinterc --calibrate`; docs/calibration.md). Sums
+ * are over every run; the arrays belong to the session. */
+typedef enum sinter_probe_kind {
+  /* Range, histogram and per-channel magnitudes of an activation. */
+  SINTER_PROBE_TENSOR = 1,
+  /* Where an attention layer's heads look. */
+  SINTER_PROBE_ATTENTION = 2,
+  /* How often a mixture-of-experts router picks each expert. */
+  SINTER_PROBE_ROUTING = 3
+} sinter_probe_kind;
+
+/* Magnitudes are binned by quarter octaves: bin 0 holds |x| < 2^-32 (and
+ * zeros), bin i in 1 .. 254 holds 2^(-32 + (i-1)/4) <= |x| < 2^(-32 + i/4),
+ * bin 255 everything from 2^31.5 up (infinities too). */
+#define SINTER_PROBE_HISTOGRAM_BINS 256
+#define SINTER_PROBE_HISTOGRAM_MIN_EXPONENT (-32)
+#define SINTER_PROBE_HISTOGRAM_BINS_PER_OCTAVE 4
+
+typedef struct sinter_probe_stats {
+  sinter_probe_kind kind;
+  const char *name;
+  /* Runs that reached the probe. */
+  int64_t calls;
+
+  /* SINTER_PROBE_TENSOR: elements seen (NaNs counted apart and left out of
+   * everything else), their extremes, sum and sum of squares. */
+  int64_t count, nan_count;
+  double min, max, sum, sum_squares;
+  int64_t histogram[SINTER_PROBE_HISTOGRAM_BINS];
+  /* Per index of the channel dimension: the largest |x| and the sum of |x|
+   * (divide by count / channels for the mean). Calls whose channel count
+   * differs from the first call's are counted in channel_mismatches and
+   * left out of these two. */
+  int64_t channels, channel_mismatches;
+  double *channel_abs_max, *channel_abs_sum;
+
+  /* SINTER_PROBE_ATTENTION, per query head: rows is the number of query
+   * rows (batch x query positions) summed over runs; key_mass[h * keys + j]
+   * sums the probability that head h gave to key position j, key_rows[j]
+   * counts the rows in which position j existed (keys grows to the longest
+   * key sequence seen); entropy_sum[h] sums -sum_j p log p (nats) over the
+   * rows; output_norm_sum[h] sums the L2 norms of the head's output rows.
+   * Rows whose keys are all masked have no distribution: they add to rows
+   * and key_rows but nothing to the sums. Calls whose head count differs
+   * from the first call's are counted in channel_mismatches and skipped. */
+  int64_t heads, keys, rows;
+  double *key_mass, *entropy_sum, *output_norm_sum;
+  int64_t *key_rows;
+
+  /* SINTER_PROBE_ROUTING: choices[e] counts the times expert e was picked;
+   * out_of_range counts indices outside 0 .. experts-1. */
+  int64_t experts, out_of_range;
+  int64_t *choices;
+} sinter_probe_stats;
+
 typedef struct sinter_session sinter_session;
 
 #endif /* SINTER_TYPES_H */
