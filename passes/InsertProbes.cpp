@@ -42,7 +42,8 @@ bool isWeight(Value value) {
 }
 
 /// Gives each probe a unique name: the producing op's first location name
-/// (an ONNX node name), else what it is and where ("linear#3", "input 0").
+/// (an ONNX node name: for a fused op, the node of its main result), else
+/// what it is and where ("linear#3", "input 0"); "#2", "#3"... when taken.
 class ProbeNamer {
 public:
   std::string nameOf(Value value) {
@@ -54,8 +55,6 @@ public:
                             : (op->getName().stripDialect() + "#" +
                                Twine(ordinal(op)))
                                   .str();
-      if (op->getNumResults() > 1)
-        name += ":" + std::to_string(cast<OpResult>(value).getResultNumber());
     } else {
       name = "input " +
              std::to_string(cast<BlockArgument>(value).getArgNumber());

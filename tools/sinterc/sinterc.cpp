@@ -17,6 +17,7 @@
 #include "codegen/Passes.h"
 #include "frontend/ModelLoader.h"
 #include "passes/Passes.h"
+#include "tools/sinterc/Calibration.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -138,6 +139,21 @@ cl::opt<std::string> keepFp32(
     cl::desc("With --quantize: keep the layers and weights whose ONNX names "
              "match this regular expression in f32"),
     cl::value_desc("regex"), cl::cat(category));
+cl::opt<std::string> calibrate(
+    "calibrate",
+    cl::desc("Run the model's instrumented build on the samples in this "
+             "folder and write what it measured to <output>.stats.json "
+             "(docs/calibration.md)"),
+    cl::value_desc("dir"), cl::cat(category));
+cl::opt<int64_t> calibrationSamples(
+    "calibration-samples",
+    cl::desc("With --calibrate: use at most this many samples (0: all)"),
+    cl::init(0), cl::cat(category));
+cl::opt<bool> instrument(
+    "instrument",
+    cl::desc("Compile the instrumented build (calibration probes) as the "
+             "artifact, to run it elsewhere"),
+    cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
                      cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
@@ -331,7 +347,7 @@ bool fusionEnabled() {
 
 /// What --timing and --print-ir-after-all ask of every pass manager; all of
 /// them report to `timingRoot`, so that one report covers every stage.
-void instrument(PassManager &pm, TimingScope &timingRoot) {
+void instrumentPassManager(PassManager &pm, TimingScope &timingRoot) {
   if (timing)
     pm.enableTiming(timingRoot);
   if (printIRAfterAll) {
@@ -340,26 +356,39 @@ void instrument(PassManager &pm, TimingScope &timingRoot) {
   }
 }
 
-/// Runs the graph-level passes sinterc applies before code generation. The
+/// Runs the fusion passes sinterc applies before code generation. The
 /// caller keeps `pm` alive while later pass managers report to the same
 /// timer: timers are keyed by pass address, which a freed pass would hand
 /// on to an unrelated one.
-LogicalResult runGraphPasses(PassManager &pm, ModuleOp module,
-                             llvm::function_ref<void(PassManager &)> setup) {
-  if (!fusionEnabled() && quantize == Quantize::None)
+LogicalResult runFusionPasses(PassManager &pm, ModuleOp module,
+                              llvm::function_ref<void(PassManager &)> setup) {
+  if (!fusionEnabled())
     return success();
   setup(pm);
-  if (fusionEnabled())
-    sinter::buildTransformerFusionPipeline(pm);
-  // After fusion: the linear layers it forms are what the quantized kernel
-  // runs.
-  if (quantize != Quantize::None) {
-    sinter::QuantizeWeightsOptions options;
-    options.bits = quantize == Quantize::W8 ? 8 : 4;
-    options.groupSize = groupSize;
-    options.keepFp32 = keepFp32;
-    pm.addPass(sinter::createQuantizeWeights(options));
-  }
+  sinter::buildTransformerFusionPipeline(pm);
+  return pm.run(module);
+}
+
+/// The compression passes, after fusion: the linear layers it forms are what
+/// the quantized kernel runs.
+LogicalResult
+runCompressionPasses(PassManager &pm, ModuleOp module,
+                     llvm::function_ref<void(PassManager &)> setup) {
+  if (quantize == Quantize::None)
+    return success();
+  setup(pm);
+  sinter::QuantizeWeightsOptions options;
+  options.bits = quantize == Quantize::W8 ? 8 : 4;
+  options.groupSize = groupSize;
+  options.keepFp32 = keepFp32;
+  pm.addPass(sinter::createQuantizeWeights(options));
+  return pm.run(module);
+}
+
+LogicalResult insertProbes(PassManager &pm, ModuleOp module,
+                           llvm::function_ref<void(PassManager &)> setup) {
+  setup(pm);
+  pm.addPass(sinter::createInsertProbes());
   return pm.run(module);
 }
 
@@ -393,6 +422,11 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   if (outputPath == "-" && (emit == Emit::Obj || emit == Emit::So))
     return fail("--emit=obj and --emit=so write several files: give -o "
                 "out/name");
+  if (!calibrate.empty() && emit != Emit::Obj && emit != Emit::So)
+    return fail("--calibrate writes its statistics beside the artifact: give "
+                "-o out/name (and --emit=so or obj)");
+  if (calibrationSamples < 0)
+    return fail("--calibration-samples must be >= 0");
   // out/model, out/model.so and out/model.o all name the artifact out/model.
   std::string stem = outputPath;
   for (StringRef extension : {".so", ".o", ".ll"})
@@ -424,11 +458,45 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   DefaultTimingManager timingManager;
   timingManager.setEnabled(timing);
   TimingScope timingRoot = timingManager.getRootScope();
-  auto setup = [&](PassManager &pm) { instrument(pm, timingRoot); };
+  auto setup = [&](PassManager &pm) { instrumentPassManager(pm, timingRoot); };
 
   progress.stage("fusing");
-  PassManager graphPasses(&context);
-  if (failed(runGraphPasses(graphPasses, module, setup)))
+  PassManager fusionPasses(&context), probePasses(&context),
+      calibrationProbes(&context), compressionPasses(&context);
+  if (failed(runFusionPasses(fusionPasses, module, setup)))
+    return 1;
+  if (instrument && failed(insertProbes(probePasses, module, setup)))
+    return 1;
+
+  // Calibration measures the model as fused, before compression.
+  std::string stats;
+  if (!calibrate.empty()) {
+    progress.stage("calibrating");
+    OwningOpRef<ModuleOp> instrumented = module.clone();
+    if (!instrument &&
+        failed(insertProbes(calibrationProbes, *instrumented, setup)))
+      return 1;
+    sinter::ProbeInfos probes = sinter::collectProbeInfos(*instrumented);
+    llvm::LLVMContext calibrationContext;
+    FailureOr<sinter::CompiledModel> calibrationModel = sinter::compileModel(
+        *instrumented, setup, calibrationContext, **machine, options);
+    if (failed(calibrationModel))
+      return 1;
+    SmallString<0> object;
+    llvm::raw_svector_ostream os(object);
+    if (failed(sinter::emitObjectFile(*calibrationModel->llvmModule,
+                                      **machine, os)))
+      return fail("cannot emit an object file for " + cpu);
+    sinter::CalibrationOptions calibration;
+    calibration.dataDir = calibrate;
+    calibration.maxSamples = calibrationSamples;
+    llvm::Expected<std::string> text = sinter::runCalibration(
+        *calibrationModel, object, options, probes, calibration);
+    if (!text)
+      return fail(llvm::toString(text.takeError()));
+    stats = std::move(*text);
+  }
+  if (failed(runCompressionPasses(compressionPasses, module, setup)))
     return 1;
   // Counted now: lowering replaces the ops in place.
   std::string fusionStats;
@@ -491,7 +559,8 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     return true;
   };
   if (!add(stem + ".weights", sinter::weightsFileBytes(*model)) ||
-      !add(stem + ".h", sinter::headerText(*model, options)))
+      !add(stem + ".h", sinter::headerText(*model, options)) ||
+      (!stats.empty() && !add(stem + ".stats.json", stats)))
     return discard();
   if (emit == Emit::Obj) {
     if (!add(stem + ".o", object))
@@ -594,10 +663,18 @@ int main(int argc, char **argv) {
     DefaultTimingManager timingManager;
     timingManager.setEnabled(timing);
     TimingScope timingRoot = timingManager.getRootScope();
-    PassManager graphPasses(&context);
-    if (failed(runGraphPasses(graphPasses, **module, [&](PassManager &pm) {
-          instrument(pm, timingRoot);
-        })))
+    if (!calibrate.empty()) {
+      llvm::WithColor::error(llvm::errs(), "sinterc")
+          << "--calibrate writes its statistics beside the artifact: give -o "
+             "out/name (and --emit=so or obj)\n";
+      return 1;
+    }
+    auto setup = [&](PassManager &pm) { instrumentPassManager(pm, timingRoot); };
+    PassManager fusionPasses(&context), probePasses(&context),
+        compressionPasses(&context);
+    if (failed(runFusionPasses(fusionPasses, **module, setup)) ||
+        (instrument && failed(insertProbes(probePasses, **module, setup))) ||
+        failed(runCompressionPasses(compressionPasses, **module, setup)))
       return 1;
     if (llvm::AreStatisticsEnabled())
       printFusionStats(**module, llvm::errs());

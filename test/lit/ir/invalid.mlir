@@ -764,3 +764,51 @@ func.func @dequantize_float_input(%q: tensor<4x64xf32>, %s: tensor<f32>) {
   %0 = sinter.dequantize %q, %s : (tensor<4x64xf32>, tensor<f32>) -> tensor<4x64xf32>
   return
 }
+
+// -----
+
+func.func @probe_axis_out_of_range(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{channel_axis 2 is not a dimension of a rank 2 tensor}}
+  sinter.probe_tensor %x id 0 channel_axis 2 name "x" : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @probe_negative_id(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{id must be non-negative, got -1}}
+  sinter.probe_tensor %x id -1 channel_axis 1 name "x" : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @probe_attention_output(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %o: tensor<1x4x6x16xf32>) {
+  // expected-error @+1 {{output 'tensor<1x4x6x16xf32>' is not the result of query 'tensor<1x4x8x16xf32>'}}
+  sinter.probe_attention %q, %k, %o scale 0.25 id 0 name "a" : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x6x16xf32>
+  return
+}
+
+// -----
+
+func.func @probe_attention_heads(%q: tensor<1x4x8x16xf32>, %k: tensor<1x3x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{query heads (4) must be a multiple of key heads (3)}}
+  sinter.probe_attention %q, %k, %o scale 0.25 id 0 name "a" : tensor<1x4x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @probe_attention_mask(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %o: tensor<1x4x8x16xf32>, %m: tensor<8x5xf32>) {
+  // expected-error @+1 {{mask shape [8, 5] does not broadcast to [1, 4, 8, 8]}}
+  sinter.probe_attention %q, %k, %o mask %m scale 0.25 id 0 name "a" : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32>, tensor<8x5xf32>
+  return
+}
+
+// -----
+
+func.func @probe_routing_experts(%i: tensor<8x2xi64>) {
+  // expected-error @+1 {{experts must be positive, got 0}}
+  sinter.probe_routing %i experts 0 id 0 name "r" : tensor<8x2xi64>
+  return
+}

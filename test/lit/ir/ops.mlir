@@ -246,6 +246,20 @@ func.func @quantize(%x: tensor<8x64xf32>, %s: tensor<64xf32>, %z: tensor<64xui8>
   return %0 : tensor<8x64xui8>
 }
 
+
+// CHECK-LABEL: func @probes
+// CHECK: sinter.probe_tensor %{{.*}} id 0 channel_axis 1 name "x" : tensor<4x8xf32>
+// CHECK: sinter.probe_attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} causal scale 2.500000e-01 id 1 name "a" : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32>, tensor<8x8xf32>
+// CHECK: sinter.probe_attention %{{.*}}, %{{.*}}, %{{.*}} scale 2.500000e-01 id 2 name "b" : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32>
+// CHECK: sinter.probe_routing %{{.*}} experts 8 id 3 name "r" : tensor<8x2xi64>
+func.func @probes(%x: tensor<4x8xf32>, %q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %o: tensor<1x4x8x16xf32>, %m: tensor<8x8xf32>, %i: tensor<8x2xi64>) {
+  sinter.probe_tensor %x id 0 channel_axis 1 name "x" : tensor<4x8xf32>
+  sinter.probe_attention %q, %k, %o mask %m causal scale 0.25 id 1 name "a" : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32>, tensor<8x8xf32>
+  sinter.probe_attention %q, %k, %o scale 0.25 id 2 name "b" : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32>
+  sinter.probe_routing %i experts 8 id 3 name "r" : tensor<8x2xi64>
+  return
+}
+
 {-#
   dialect_resources: {
     builtin: {

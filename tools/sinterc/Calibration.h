@@ -1,0 +1,57 @@
+//===- Calibration.h - sinterc --calibrate ----------------------*- C++ -*-===//
+//
+// Runs the instrumented build of a model on calibration inputs and writes
+// what its probes recorded as the stats file (docs/calibration.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_TOOLS_SINTERC_CALIBRATION_H
+#define SINTER_TOOLS_SINTERC_CALIBRATION_H
+
+#include "codegen/Artifact.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace sinter {
+
+/// Version of the stats file's format; readers refuse others.
+constexpr int kStatsFormatVersion = 1;
+
+struct CalibrationOptions {
+  /// A folder of samples (docs/calibration.md says which layouts).
+  std::string dataDir;
+  /// At most this many samples (0: all).
+  int64_t maxSamples = 0;
+  /// Threads of the calibration runs (0: every core).
+  int threads = 0;
+};
+
+/// A layer that reads a probed value: its op and (ONNX node) name.
+struct ProbeConsumer {
+  std::string op, name;
+};
+/// What the stats file says of a probe beyond its statistics: the layers
+/// whose input it measured, and the dimension of its channels (tensor
+/// probes). Taken from the instrumented module before it is lowered.
+struct ProbeInfo {
+  int64_t channelAxis = -1;
+  std::vector<ProbeConsumer> consumers;
+};
+using ProbeInfos = std::vector<ProbeInfo>; // by probe id
+ProbeInfos collectProbeInfos(mlir::ModuleOp instrumented);
+
+/// Links `model` (an instrumented build) into a temporary folder, runs it on
+/// every sample, and returns the stats file's text. Errors name the sample
+/// and the problem.
+llvm::Expected<std::string>
+runCalibration(const CompiledModel &model, llvm::StringRef object,
+               const ArtifactOptions &artifact,
+               const ProbeInfos &probes,
+               const CalibrationOptions &options);
+
+} // namespace sinter
+
+#endif // SINTER_TOOLS_SINTERC_CALIBRATION_H
