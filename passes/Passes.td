@@ -274,6 +274,80 @@ def InsertProbes : Pass<"sinter-insert-probes"> {
   }];
 }
 
+def ScaleActivations : Pass<"sinter-scale-activations"> {
+  let summary = "Move per-channel scales between activations and weights (AWQ, SmoothQuant) from calibration statistics";
+  let description = [{
+    For each value that f32 linear layers (or matmuls by a constant) read,
+    picks a positive scale s per input channel k and rewrites
+    `x * W` as `(x / s) * (s * W)`: each weight row k is multiplied by
+    s[k], and the activation is divided by s: inside the norm that
+    produces it (its scale and offset divided by s) when every reader of
+    the norm's result is one of these layers, else by a `sinter.mul`
+    before them. In f32 the model computes the same function (up to
+    rounding); what changes is which side carries the channels' range,
+    which is what quantization is sensitive to.
+
+    The statistics come from `sinterc --calibrate` (`stats`: the stats
+    file, docs/calibration.md); a layer is found by the name of its entry
+    in a probe's `consumers`. Layers without statistics are left alone
+    (one warning counts them).
+
+    - `method=awq` (activation-aware weight quantization, for weight-only
+      `bits`/`group-size`): s = m^a normalized by sqrt(max(s) min(s)),
+      where m is the channels' mean |x|; a is searched over 0, 0.05, ...,
+      0.95 to minimize the expected squared output error E|x D|^2 of the
+      rounding D = dequantize(quantize(s W)) / s - W over the group's
+      layers, with the channels of x taken as independent (from their
+      means and mean squares), rounded the way `sinter-quantize-weights`
+      will round. With sampled rows in the stats file (up to 256 per probe)
+      the error is measured on them, |x D|^2, as AWQ does; without, it is
+      estimated from the channels' means and mean squares, taken as
+      independent. The scales are kept only when they cut the error by at
+      least `min-gain` (10%) against plain rounding: smaller gains on a few
+      hundred rows are mostly fitted noise. `clip` also clips each group's
+      range (ratios 1, 0.95, ..., 0.55 of it) where the sampled rows say
+      that rounds better.
+    - `method=smooth` (SmoothQuant, for int8 activations): s = max|x|^alpha
+      / max|W|^(1 - alpha) per channel, the weights' maximum taken over the
+      group's layers.
+
+    Before (with statistics for `/fc`):
+    ```mlir
+    %h = sinter.gelu %x : tensor<1x8x64xf32>
+    %y = sinter.linear %h, %w : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+    ```
+    After:
+    ```mlir
+    %h = sinter.gelu %x : tensor<1x8x64xf32>
+    %inv = sinter.constant dense<...> : tensor<64xf32>
+    %hs = sinter.mul %h, %inv : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+    %ws = sinter.constant dense<...> : tensor<64x64xf32>
+    %y = sinter.linear %hs, %ws : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"statsFile", "stats", "std::string", /*default=*/"",
+           "The stats file of sinterc --calibrate">,
+    Option<"method", "method", "std::string", /*default=*/"\"awq\"",
+           "awq (search for weight-only quantization) or smooth (SmoothQuant)">,
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "method=smooth: migration strength, in [0, 1]">,
+    Option<"bits", "bits", "unsigned", /*default=*/"4",
+           "method=awq: the bits the weights will be quantized to (8 or 4)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "method=awq: the group size they will be quantized with (0: as "
+           "sinter-quantize-weights chooses)">,
+    Option<"minGain", "min-gain", "double", /*default=*/"0.1",
+           "method=awq: scale a layer only when its error drops by at least "
+           "this fraction">,
+    Option<"clip", "clip", "bool", /*default=*/"false",
+           "method=awq: also clip each group's range (searched on the "
+           "sampled rows)">,
+    Option<"keepFp32", "keep-fp32", "std::string", /*default=*/"",
+           "Regular expression: layers whose names match are left alone">
+  ];
+}
+
 def QuantizeWeights : Pass<"sinter-quantize-weights"> {
   let summary = "Store the weights as 8- or 4-bit integers (weight-only)";
   let description = [{

@@ -23,6 +23,9 @@ void sinter_probe_release(sinter_probe_stats *stats) {
   free((char *)stats->name);
   free(stats->channel_abs_max);
   free(stats->channel_abs_sum);
+  free(stats->channel_sum);
+  free(stats->channel_sq_sum);
+  free(stats->samples);
   free(stats->key_mass);
   free(stats->key_rows);
   free(stats->entropy_sum);
@@ -50,6 +53,40 @@ static int magnitude_bin(float x) {
                                            : SINTER_PROBE_HISTOGRAM_BINS - 1;
 }
 
+/* Reservoir sampling (Vitter's algorithm R) of the rows of x, with a fixed
+ * generator so that calibration is reproducible. */
+static void sample_rows(sinter_probe_stats *p, const sinter_memref3_f32 *x) {
+  int64_t outer = x->sizes[0], channels = x->sizes[1], inner = x->sizes[2];
+  if (!p->samples) {
+    p->samples = malloc((size_t)SINTER_PROBE_SAMPLE_ROWS * (size_t)channels *
+                        sizeof(float));
+    if (!p->samples)
+      return;
+  }
+  const float *base = x->aligned + x->offset;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      int64_t slot = p->rows_seen;
+      if (slot >= SINTER_PROBE_SAMPLE_ROWS) {
+        /* splitmix64 of the row's number: uniform in [0, rows_seen]. */
+        uint64_t z = (uint64_t)p->rows_seen + 0x9e3779b97f4a7c15ull;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        slot = (int64_t)(z % (uint64_t)(p->rows_seen + 1));
+      }
+      ++p->rows_seen;
+      if (slot >= SINTER_PROBE_SAMPLE_ROWS)
+        continue;
+      float *row = p->samples + slot * channels;
+      for (int64_t c = 0; c < channels; ++c)
+        row[c] = base[o * x->strides[0] + c * x->strides[1] +
+                      i * x->strides[2]];
+      if (slot >= p->sample_rows)
+        p->sample_rows = slot + 1;
+    }
+}
+
 void _mlir_ciface_sinter_probe_tensor_f32(int64_t id,
                                           const sinter_memref3_f32 *x) {
   sinter_probe_stats *p = sinter_rt_active_probe(id, SINTER_PROBE_TENSOR);
@@ -61,16 +98,18 @@ void _mlir_ciface_sinter_probe_tensor_f32(int64_t id,
     p->channels = channels;
     p->channel_abs_max = calloc((size_t)channels + 1, sizeof(double));
     p->channel_abs_sum = calloc((size_t)channels + 1, sizeof(double));
+    p->channel_sum = calloc((size_t)channels + 1, sizeof(double));
+    p->channel_sq_sum = calloc((size_t)channels + 1, sizeof(double));
   }
-  int per_channel =
-      channels == p->channels && p->channel_abs_max && p->channel_abs_sum;
+  int per_channel = channels == p->channels && p->channel_abs_max &&
+                    p->channel_abs_sum && p->channel_sum && p->channel_sq_sum;
   if (!per_channel)
     ++p->channel_mismatches;
   const float *base = x->aligned + x->offset;
   double lo = p->min, hi = p->max, sum = 0, squares = 0;
   int64_t nans = 0;
   for (int64_t c = 0; c < channels; ++c) {
-    double abs_max = 0, abs_sum = 0;
+    double abs_max = 0, abs_sum = 0, channel_sum = 0, sq_sum = 0;
     for (int64_t o = 0; o < outer; ++o) {
       const float *row = base + o * x->strides[0] + c * x->strides[1];
       for (int64_t i = 0; i < inner; ++i) {
@@ -82,8 +121,8 @@ void _mlir_ciface_sinter_probe_tensor_f32(int64_t id,
         double d = v, a = fabs(d);
         lo = d < lo ? d : lo;
         hi = d > hi ? d : hi;
-        sum += d;
-        squares += d * d;
+        channel_sum += d;
+        sq_sum += d * d;
         abs_max = a > abs_max ? a : abs_max;
         abs_sum += a;
         ++p->histogram[magnitude_bin(v)];
@@ -93,8 +132,14 @@ void _mlir_ciface_sinter_probe_tensor_f32(int64_t id,
       if (abs_max > p->channel_abs_max[c])
         p->channel_abs_max[c] = abs_max;
       p->channel_abs_sum[c] += abs_sum;
+      p->channel_sum[c] += channel_sum;
+      p->channel_sq_sum[c] += sq_sum;
     }
+    sum += channel_sum;
+    squares += sq_sum;
   }
+  if (per_channel)
+    sample_rows(p, x);
   p->min = lo;
   p->max = hi;
   p->sum += sum;

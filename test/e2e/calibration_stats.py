@@ -149,6 +149,7 @@ def check_model(bin_dir, work, model_dir, label, sample_sets, samples_arg, token
     out = os.path.join(work, label)
     run([sinterc, model_path, f"--calibrate={samples_arg}", "-o", os.path.join(out, "cal", "model")])
     stats = json.load(open(os.path.join(out, "cal", "model.stats.json")))
+    rows_file = open(os.path.join(out, "cal", stats["samples_file"]), "rb").read()
     if stats["format"] != "sinter-calibration-stats" or stats["version"] != 1:
         sys.exit(f"FAIL {label}: unexpected stats header {stats['format']} {stats['version']}")
     if stats["samples"] != len(sample_sets):
@@ -208,6 +209,19 @@ def check_model(bin_dir, work, model_dir, label, sample_sets, samples_arg, token
         moved = np.concatenate([np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis]) for x in xs])
         worst = max(worst, close(name + " channel_abs_max", t["channel_abs_max"], np.abs(moved).max(0)))
         close(name + " channel_abs_mean", t["channel_abs_mean"], np.abs(moved).mean(0))
+        close(name + " channel_mean", t["channel_mean"], moved.mean(0), scale=np.abs(moved).max(0))
+        close(name + " channel_mean_square", t["channel_mean_square"], (moved ** 2).mean(0))
+        # The sampled rows: min(256, rows) of the value's own rows.
+        if t["rows_seen"] != moved.shape[0] or t["sample_rows"] != min(256, moved.shape[0]):
+            sys.exit(f"FAIL {name}: {t['sample_rows']} rows sampled of {t['rows_seen']}, "
+                     f"expected min(256, {moved.shape[0]})")
+        sampled = np.frombuffer(rows_file, dtype="<f4", count=t["sample_rows"] * t["channels"],
+                                offset=t["sample_offset"]).reshape(t["sample_rows"], t["channels"])
+        for row in sampled:
+            distance = np.abs(moved - row).max(axis=1).min()
+            if distance > ATOL + RTOL * np.abs(row).max():
+                sys.exit(f"FAIL {name}: a sampled row is none of the value's rows "
+                         f"(nearest differs by {distance})")
         histogram = np.asarray(t["histogram"])
         expected = magnitude_bins(np.concatenate([x.astype(np.float32).ravel() for x in xs]))
         # Values a rounding apart may fall on either side of a bin edge.

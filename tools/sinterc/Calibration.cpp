@@ -9,6 +9,7 @@
 #include "tools/sinterc/Calibration.h"
 
 #include "ir/SinterOps.h"
+#include "passes/Matchers.h"
 #include "tools/common/ModelFiles.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -32,16 +33,11 @@ namespace sinter {
 
 namespace {
 
+/// The name a pass looks a layer up by (sinter-scale-activations).
 std::string firstName(Operation *op) {
-  std::string name;
-  op->getLoc()->walk([&](Location loc) {
-    if (auto named = dyn_cast<NameLoc>(loc)) {
-      name = named.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return name;
+  SmallVector<StringRef> names;
+  collectLocationNames(op->getLoc(), names);
+  return names.empty() ? "" : names.front().str();
 }
 
 /// One run's inputs, and where they came from (for error messages).
@@ -293,7 +289,13 @@ llvm::json::Object tensorStats(const sinter_probe_stats &p) {
                          : llvm::json::Array()},
       {"channel_abs_mean",
        p.channel_abs_sum ? numbers(p.channel_abs_sum, p.channels, perChannel)
-                         : llvm::json::Array()}};
+                         : llvm::json::Array()},
+      {"channel_mean",
+       p.channel_sum ? numbers(p.channel_sum, p.channels, perChannel)
+                     : llvm::json::Array()},
+      {"channel_mean_square",
+       p.channel_sq_sum ? numbers(p.channel_sq_sum, p.channels, perChannel)
+                        : llvm::json::Array()}};
 }
 
 llvm::json::Object attentionStats(const sinter_probe_stats &p) {
@@ -371,7 +373,7 @@ ProbeInfos collectProbeInfos(ModuleOp instrumented) {
   return infos;
 }
 
-llvm::Expected<std::string>
+llvm::Expected<CalibrationResult>
 runCalibration(const CompiledModel &model, StringRef object,
                const ArtifactOptions &artifact,
                const ProbeInfos &probes,
@@ -453,6 +455,7 @@ runCalibration(const CompiledModel &model, StringRef object,
       return sampleError(sample.source + ": " + api->error(session));
   }
 
+  CalibrationResult result;
   llvm::json::Array tensors, attention, routing;
   for (int i = 0, e = api->numProbes(session); i < e; ++i) {
     const sinter_probe_stats &p = *api->probe(session, i);
@@ -471,8 +474,15 @@ runCalibration(const CompiledModel &model, StringRef object,
                                    : routingStats(p);
     for (auto &field : stats)
       entry[field.first] = std::move(field.second);
-    if (p.kind == SINTER_PROBE_TENSOR)
+    if (p.kind == SINTER_PROBE_TENSOR) {
       entry["channel_axis"] = info.channelAxis;
+      entry["rows_seen"] = p.rows_seen;
+      entry["sample_rows"] = p.samples ? p.sample_rows : 0;
+      entry["sample_offset"] = (int64_t)result.rows.size();
+      if (p.samples)
+        result.rows.append(reinterpret_cast<const char *>(p.samples),
+                           p.sample_rows * p.channels * sizeof(float));
+    }
     (p.kind == SINTER_PROBE_TENSOR      ? tensors
      : p.kind == SINTER_PROBE_ATTENTION ? attention
                                         : routing)
@@ -483,6 +493,7 @@ runCalibration(const CompiledModel &model, StringRef object,
       {"version", kStatsFormatVersion},
       {"model", artifact.sourceName},
       {"samples", (int64_t)samples.size()},
+      {"samples_file", options.rowsFileName},
       {"histogram",
        llvm::json::Object{
            {"bins", SINTER_PROBE_HISTOGRAM_BINS},
@@ -491,10 +502,9 @@ runCalibration(const CompiledModel &model, StringRef object,
       {"tensors", std::move(tensors)},
       {"attention", std::move(attention)},
       {"routing", std::move(routing)}};
-  std::string text;
-  llvm::raw_string_ostream os(text);
+  llvm::raw_string_ostream os(result.stats);
   os << llvm::json::Value(std::move(root)) << "\n";
-  return text;
+  return result;
 }
 
 } // namespace sinter

@@ -27,6 +27,14 @@ struct CalibrationOptions {
   int64_t maxSamples = 0;
   /// Threads of the calibration runs (0: every core).
   int threads = 0;
+  /// The file name (beside the stats file) of the sampled rows.
+  std::string rowsFileName = "model.stats.rows";
+};
+
+/// The stats file and the rows the tensor probes sampled, which it
+/// references by offset (raw little-endian float32, docs/calibration.md).
+struct CalibrationResult {
+  std::string stats, rows;
 };
 
 /// A layer that reads a probed value: its op and (ONNX node) name.
@@ -44,9 +52,9 @@ using ProbeInfos = std::vector<ProbeInfo>; // by probe id
 ProbeInfos collectProbeInfos(mlir::ModuleOp instrumented);
 
 /// Links `model` (an instrumented build) into a temporary folder, runs it on
-/// every sample, and returns the stats file's text. Errors name the sample
-/// and the problem.
-llvm::Expected<std::string>
+/// every sample, and returns the stats file's text and its rows. Errors
+/// name the sample and the problem.
+llvm::Expected<CalibrationResult>
 runCalibration(const CompiledModel &model, llvm::StringRef object,
                const ArtifactOptions &artifact,
                const ProbeInfos &probes,

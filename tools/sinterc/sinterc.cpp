@@ -28,6 +28,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -149,6 +150,17 @@ cl::opt<int64_t> calibrationSamples(
     "calibration-samples",
     cl::desc("With --calibrate: use at most this many samples (0: all)"),
     cl::init(0), cl::cat(category));
+cl::opt<std::string> calibrationStats(
+    "calibration-stats",
+    cl::desc("A stats file of an earlier --calibrate, for the passes that "
+             "need statistics (--awq)"),
+    cl::value_desc("file"), cl::cat(category));
+cl::opt<bool> awq(
+    "awq",
+    cl::desc("With --quantize: scale the weights' input channels by the "
+             "activations' magnitudes before rounding (AWQ; needs "
+             "--calibrate or --calibration-stats)"),
+    cl::cat(category));
 cl::opt<bool> instrument(
     "instrument",
     cl::desc("Compile the instrumented build (calibration probes) as the "
@@ -373,10 +385,20 @@ LogicalResult runFusionPasses(PassManager &pm, ModuleOp module,
 /// the quantized kernel runs.
 LogicalResult
 runCompressionPasses(PassManager &pm, ModuleOp module,
-                     llvm::function_ref<void(PassManager &)> setup) {
+                     llvm::function_ref<void(PassManager &)> setup,
+                     StringRef statsPath) {
   if (quantize == Quantize::None)
     return success();
   setup(pm);
+  if (awq) {
+    sinter::ScaleActivationsOptions scaling;
+    scaling.statsFile = statsPath.str();
+    scaling.method = "awq";
+    scaling.bits = quantize == Quantize::W8 ? 8 : 4;
+    scaling.groupSize = groupSize;
+    scaling.keepFp32 = keepFp32;
+    pm.addPass(sinter::createScaleActivations(scaling));
+  }
   sinter::QuantizeWeightsOptions options;
   options.bits = quantize == Quantize::W8 ? 8 : 4;
   options.groupSize = groupSize;
@@ -427,6 +449,9 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
                 "-o out/name (and --emit=so or obj)");
   if (calibrationSamples < 0)
     return fail("--calibration-samples must be >= 0");
+  if (!calibrate.empty() && !calibrationStats.empty())
+    return fail("--calibrate and --calibration-stats both give statistics: "
+                "choose one");
   // out/model, out/model.so and out/model.o all name the artifact out/model.
   std::string stem = outputPath;
   for (StringRef extension : {".so", ".o", ".ll"})
@@ -469,7 +494,10 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     return 1;
 
   // Calibration measures the model as fused, before compression.
-  std::string stats;
+  sinter::CalibrationResult stats;
+  std::string statsName =
+      llvm::sys::path::filename(stem + ".stats.json").str();
+  std::string rowsName = llvm::sys::path::filename(stem + ".stats.rows").str();
   if (!calibrate.empty()) {
     progress.stage("calibrating");
     OwningOpRef<ModuleOp> instrumented = module.clone();
@@ -490,13 +518,41 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     sinter::CalibrationOptions calibration;
     calibration.dataDir = calibrate;
     calibration.maxSamples = calibrationSamples;
-    llvm::Expected<std::string> text = sinter::runCalibration(
+    calibration.rowsFileName = rowsName;
+    llvm::Expected<sinter::CalibrationResult> result = sinter::runCalibration(
         *calibrationModel, object, options, probes, calibration);
-    if (!text)
-      return fail(llvm::toString(text.takeError()));
-    stats = std::move(*text);
+    if (!result)
+      return fail(llvm::toString(result.takeError()));
+    stats = std::move(*result);
   }
-  if (failed(runCompressionPasses(compressionPasses, module, setup)))
+  // The passes read statistics from files: this run's go to a temporary
+  // folder, under their final names (the stats file names its rows file).
+  std::string statsPath = calibrationStats;
+  SmallString<128> statsFolder;
+  llvm::scope_exit removeStats([&] {
+    if (!statsFolder.empty())
+      llvm::sys::fs::remove_directories(statsFolder);
+  });
+  if (!stats.stats.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("sinter-stats", statsFolder))
+      return fail("cannot create a temporary folder: " + ec.message());
+    for (auto [name, bytes] : {std::pair<std::string, const std::string *>{
+                                   statsName, &stats.stats},
+                               {rowsName, &stats.rows}}) {
+      SmallString<256> path(statsFolder);
+      llvm::sys::path::append(path, name);
+      std::error_code ec;
+      llvm::raw_fd_ostream os(path, ec);
+      if (!ec)
+        os << *bytes;
+      if (ec || os.has_error())
+        return fail("cannot write " + path);
+      if (name == statsName)
+        statsPath = std::string(path);
+    }
+  }
+  if (failed(runCompressionPasses(compressionPasses, module, setup, statsPath)))
     return 1;
   // Counted now: lowering replaces the ops in place.
   std::string fusionStats;
@@ -560,7 +616,9 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   };
   if (!add(stem + ".weights", sinter::weightsFileBytes(*model)) ||
       !add(stem + ".h", sinter::headerText(*model, options)) ||
-      (!stats.empty() && !add(stem + ".stats.json", stats)))
+      (!stats.stats.empty() &&
+       (!add(stem + ".stats.json", stats.stats) ||
+        !add(stem + ".stats.rows", stats.rows))))
     return discard();
   if (emit == Emit::Obj) {
     if (!add(stem + ".o", object))
@@ -623,6 +681,17 @@ int main(int argc, char **argv) {
 
   if (listOps)
     return printSupportedOps();
+  if (awq && quantize == Quantize::None) {
+    llvm::WithColor::error(llvm::errs(), "sinterc")
+        << "--awq scales weights for quantization: give --quantize=w4 or w8\n";
+    return 1;
+  }
+  if (awq && calibrate.empty() && calibrationStats.empty()) {
+    llvm::WithColor::error(llvm::errs(), "sinterc")
+        << "--awq needs calibration statistics: give --calibrate=DIR or "
+           "--calibration-stats=FILE\n";
+    return 1;
+  }
   if (inputPath.empty()) {
     llvm::WithColor::error(llvm::errs(), "sinterc")
         << "no model given (see --help)\n";
@@ -674,7 +743,8 @@ int main(int argc, char **argv) {
         compressionPasses(&context);
     if (failed(runFusionPasses(fusionPasses, **module, setup)) ||
         (instrument && failed(insertProbes(probePasses, **module, setup))) ||
-        failed(runCompressionPasses(compressionPasses, **module, setup)))
+        failed(runCompressionPasses(compressionPasses, **module, setup,
+                                    calibrationStats)))
       return 1;
     if (llvm::AreStatisticsEnabled())
       printFusionStats(**module, llvm::errs());

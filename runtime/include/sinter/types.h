@@ -144,6 +144,7 @@ typedef enum sinter_probe_kind {
 #define SINTER_PROBE_HISTOGRAM_BINS 256
 #define SINTER_PROBE_HISTOGRAM_MIN_EXPONENT (-32)
 #define SINTER_PROBE_HISTOGRAM_BINS_PER_OCTAVE 4
+#define SINTER_PROBE_SAMPLE_ROWS 256
 
 typedef struct sinter_probe_stats {
   sinter_probe_kind kind;
@@ -156,12 +157,18 @@ typedef struct sinter_probe_stats {
   int64_t count, nan_count;
   double min, max, sum, sum_squares;
   int64_t histogram[SINTER_PROBE_HISTOGRAM_BINS];
-  /* Per index of the channel dimension: the largest |x| and the sum of |x|
-   * (divide by count / channels for the mean). Calls whose channel count
-   * differs from the first call's are counted in channel_mismatches and
-   * left out of these two. */
+  /* Per index of the channel dimension: the largest |x|, the sum of |x|,
+   * of x and of x^2 (divide by count / channels for the means). Calls
+   * whose channel count differs from the first call's are counted in
+   * channel_mismatches and left out of these. */
   int64_t channels, channel_mismatches;
-  double *channel_abs_max, *channel_abs_sum;
+  double *channel_abs_max, *channel_abs_sum, *channel_sum, *channel_sq_sum;
+  /* A uniform sample (reservoir) of up to SINTER_PROBE_SAMPLE_ROWS rows of
+   * the value: a row is the channels at one position of the other
+   * dimensions. sample_rows rows of `channels` floats are held, out of
+   * rows_seen. */
+  int64_t sample_rows, rows_seen;
+  float *samples;
 
   /* SINTER_PROBE_ATTENTION, per query head: rows is the number of query
    * rows (batch x query positions) summed over runs; key_mass[h * keys + j]
