@@ -40,14 +40,8 @@ std::string firstName(Operation *op) {
   return names.empty() ? "" : names.front().str();
 }
 
-/// One run's inputs, and where they came from (for error messages).
-struct Sample {
-  std::string source;
-  std::vector<HostTensor> inputs;
-};
-
 llvm::Error sampleError(const Twine &message) {
-  return llvm::createStringError("--calibrate: " + message);
+  return llvm::createStringError(message);
 }
 
 /// The sizes of input `info` with its dynamic dimensions at their bounds
@@ -128,6 +122,7 @@ llvm::Error tokenSamples(ArrayRef<std::string> files,
       memcpy(tensor.bytes.data() + i * width, &id, width);
     }
     sample.inputs.push_back(std::move(tensor));
+    sample.tokens = true;
     samples.push_back(std::move(sample));
   }
   return llvm::Error::success();
@@ -155,7 +150,7 @@ llvm::Error arraySamples(const std::string &file,
                            info.shape, info.shape + info.rank)));
   int64_t leading = info.rank ? info.shape[0] : -1;
   if (info.rank == 0 || leading < 0 || array->shape[0] == leading) {
-    samples.push_back({file, {std::move(*array)}});
+    samples.push_back({file, {std::move(*array)}, false});
     return llvm::Error::success();
   }
   if (leading == 0 || array->shape[0] % leading != 0)
@@ -172,7 +167,7 @@ llvm::Error arraySamples(const std::string &file,
     part.source = file + " (rows " + std::to_string(i * leading) + "..)";
     part.bytes.assign(array->bytes.begin() + i * bytes,
                       array->bytes.begin() + (i + 1) * bytes);
-    samples.push_back({part.source, {std::move(part)}});
+    samples.push_back({part.source, {std::move(part)}, false});
   }
   return llvm::Error::success();
 }
@@ -373,20 +368,17 @@ ProbeInfos collectProbeInfos(ModuleOp instrumented) {
   return infos;
 }
 
-llvm::Expected<CalibrationResult>
-runCalibration(const CompiledModel &model, StringRef object,
-               const ArtifactOptions &artifact,
-               const ProbeInfos &probes,
-               const CalibrationOptions &options) {
-  SmallString<256> folder;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueDirectory("sinter-calibrate", folder))
+llvm::Expected<std::unique_ptr<LoadedModel>>
+LoadedModel::link(const CompiledModel &model, StringRef object, int threads,
+                  StringRef flag) {
+  auto loaded = std::unique_ptr<LoadedModel>(new LoadedModel());
+  loaded->flag = flag.str();
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+          "sinter-model", loaded->folder))
     return llvm::createStringError(ec, "cannot create a temporary folder: " +
                                            ec.message());
-  llvm::scope_exit removeFolder(
-      [&] { llvm::sys::fs::remove_directories(folder); });
   auto pathIn = [&](StringRef name) {
-    SmallString<256> path(folder);
+    SmallString<256> path(loaded->folder);
     llvm::sys::path::append(path, name);
     return std::string(path);
   };
@@ -402,63 +394,90 @@ runCalibration(const CompiledModel &model, StringRef object,
     if (ec || os.has_error())
       return llvm::createStringError("cannot write " + path);
   }
-  if (llvm::Error error =
-          linkSharedLibrary(objectPath, library, "model.so"))
+  if (llvm::Error error = linkSharedLibrary(objectPath, library, "model.so"))
     return error;
-
   llvm::Expected<ModelApi> api = openArtifact(library);
   if (!api)
     return api.takeError();
-  if (!api->numProbes || !api->probe)
-    return llvm::createStringError(
-        "internal error: the instrumented build has no probes interface");
-  sinter_session *session = nullptr;
-  if (api->load(weights.c_str(), options.threads, &session) != SINTER_OK) {
-    std::string message = api->error(session);
-    api->free(session);
-    return llvm::createStringError("--calibrate: " + message);
-  }
-  llvm::scope_exit release([&] {
-    api->free(session);
+  loaded->api = *api;
+  loaded->opened = true;
+  if (api->load(weights.c_str(), threads, &loaded->session) != SINTER_OK)
+    return llvm::createStringError(loaded->flag + ": " +
+                                   api->error(loaded->session));
+  return loaded;
+}
+
+LoadedModel::~LoadedModel() {
+  if (opened) {
+    api.free(session);
     // The model's OpenMP workers go before its library can (see sinter-run).
     if (auto pause = reinterpret_cast<int (*)(int)>(
-            dlsym(api->handle, "omp_pause_resource_all")))
+            dlsym(api.handle, "omp_pause_resource_all")))
       pause(/*omp_pause_hard=*/2);
-  });
-
-  std::vector<Sample> samples;
-  if (llvm::Error error =
-          collectSamples(options.dataDir, *api, session, samples))
-    return error;
-  if (options.maxSamples > 0 && (int64_t)samples.size() > options.maxSamples)
-    samples.resize(options.maxSamples);
-
-  int numInputs = api->numInputs(session),
-      numOutputs = api->numOutputs(session);
-  std::vector<sinter_tensor> outputs(numOutputs);
-  for (Sample &sample : samples) {
-    if ((int)sample.inputs.size() != numInputs)
-      return sampleError(sample.source + ": the model takes " +
-                         Twine(numInputs) + " inputs, the sample has " +
-                         Twine(sample.inputs.size()));
-    std::vector<sinter_tensor> inputs;
-    for (auto [i, tensor] : llvm::enumerate(sample.inputs)) {
-      // ONNX test data holds bfloat16 as uint16 (the same bits).
-      if (tensor.dtype == SINTER_UINT16 &&
-          api->inputInfo(session, (int)i)->dtype == SINTER_BFLOAT16)
-        tensor.dtype = SINTER_BFLOAT16;
-      inputs.push_back({tensor.bytes.data(), (sinter_dtype)tensor.dtype,
-                        (int32_t)tensor.shape.size(), tensor.shape.data()});
-    }
-    if (api->run(session, inputs.data(), numInputs, outputs.data(),
-                 numOutputs) != SINTER_OK)
-      return sampleError(sample.source + ": " + api->error(session));
   }
+  if (!folder.empty())
+    llvm::sys::fs::remove_directories(folder);
+}
+
+llvm::Expected<std::vector<Sample>> LoadedModel::samples(StringRef dir,
+                                                         int64_t max) {
+  std::vector<Sample> found;
+  if (llvm::Error error = collectSamples(dir, api, session, found))
+    return llvm::createStringError(flag + ": " +
+                                   llvm::toString(std::move(error)));
+  if (max > 0 && (int64_t)found.size() > max)
+    found.resize(max);
+  return found;
+}
+
+llvm::Expected<std::vector<sinter_tensor>> LoadedModel::run(Sample &sample) {
+  int numInputs = api.numInputs(session), numOutputs = api.numOutputs(session);
+  if ((int)sample.inputs.size() != numInputs)
+    return llvm::createStringError(flag + ": " + sample.source +
+                                   ": the model takes " + Twine(numInputs) +
+                                   " inputs, the sample has " +
+                                   Twine(sample.inputs.size()));
+  std::vector<sinter_tensor> inputs, outputs(numOutputs);
+  for (auto [i, tensor] : llvm::enumerate(sample.inputs)) {
+    // ONNX test data holds bfloat16 as uint16 (the same bits).
+    if (tensor.dtype == SINTER_UINT16 &&
+        api.inputInfo(session, (int)i)->dtype == SINTER_BFLOAT16)
+      tensor.dtype = SINTER_BFLOAT16;
+    inputs.push_back({tensor.bytes.data(), (sinter_dtype)tensor.dtype,
+                      (int32_t)tensor.shape.size(), tensor.shape.data()});
+  }
+  if (api.run(session, inputs.data(), numInputs, outputs.data(),
+              numOutputs) != SINTER_OK)
+    return llvm::createStringError(flag + ": " + sample.source + ": " +
+                                   api.error(session));
+  return outputs;
+}
+
+llvm::Expected<CalibrationResult>
+runCalibration(const CompiledModel &model, StringRef object,
+               const ArtifactOptions &artifact, const ProbeInfos &probes,
+               const CalibrationOptions &options) {
+  llvm::Expected<std::unique_ptr<LoadedModel>> loaded =
+      LoadedModel::link(model, object, options.threads, "--calibrate");
+  if (!loaded)
+    return loaded.takeError();
+  const ModelApi &api = (*loaded)->api;
+  sinter_session *session = (*loaded)->session;
+  if (!api.numProbes || !api.probe)
+    return llvm::createStringError(
+        "internal error: the instrumented build has no probes interface");
+  llvm::Expected<std::vector<Sample>> samples =
+      (*loaded)->samples(options.dataDir, options.maxSamples);
+  if (!samples)
+    return samples.takeError();
+  for (Sample &sample : *samples)
+    if (llvm::Error error = (*loaded)->run(sample).takeError())
+      return error;
 
   CalibrationResult result;
   llvm::json::Array tensors, attention, routing;
-  for (int i = 0, e = api->numProbes(session); i < e; ++i) {
-    const sinter_probe_stats &p = *api->probe(session, i);
+  for (int i = 0, e = api.numProbes(session); i < e; ++i) {
+    const sinter_probe_stats &p = *api.probe(session, i);
     llvm::json::Array readers;
     ProbeInfo info = i < (int)probes.size() ? probes[i] : ProbeInfo();
     for (const ProbeConsumer &consumer : info.consumers)
@@ -492,7 +511,7 @@ runCalibration(const CompiledModel &model, StringRef object,
       {"format", "sinter-calibration-stats"},
       {"version", kStatsFormatVersion},
       {"model", artifact.sourceName},
-      {"samples", (int64_t)samples.size()},
+      {"samples", (int64_t)samples->size()},
       {"samples_file", options.rowsFileName},
       {"histogram",
        llvm::json::Object{

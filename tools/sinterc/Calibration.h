@@ -9,6 +9,7 @@
 #define SINTER_TOOLS_SINTERC_CALIBRATION_H
 
 #include "codegen/Artifact.h"
+#include "tools/common/ModelFiles.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -50,6 +51,40 @@ struct ProbeInfo {
 };
 using ProbeInfos = std::vector<ProbeInfo>; // by probe id
 ProbeInfos collectProbeInfos(mlir::ModuleOp instrumented);
+
+/// One run's inputs, and where they came from (for error messages).
+struct Sample {
+  std::string source;
+  std::vector<tools::HostTensor> inputs;
+  /// Windows of token ids from a .txt file (an LM's text).
+  bool tokens = false;
+};
+
+/// A compiled model linked into a temporary folder and loaded in this
+/// process through its C API (as an application loads it); the folder goes
+/// with it. Errors start with `flag` (the option that asked for the runs).
+class LoadedModel {
+public:
+  static llvm::Expected<std::unique_ptr<LoadedModel>>
+  link(const CompiledModel &model, llvm::StringRef object, int threads,
+       llvm::StringRef flag);
+  ~LoadedModel();
+
+  /// The samples in `dir` (docs/calibration.md), at most `max` (0: all).
+  llvm::Expected<std::vector<Sample>> samples(llvm::StringRef dir,
+                                              int64_t max);
+  /// Runs one sample; the outputs live in the session until the next run.
+  llvm::Expected<std::vector<sinter_tensor>> run(Sample &sample);
+
+  tools::ModelApi api{};
+  sinter_session *session = nullptr;
+
+private:
+  LoadedModel() = default;
+  std::string flag;
+  llvm::SmallString<256> folder;
+  bool opened = false;
+};
 
 /// Links `model` (an instrumented build) into a temporary folder, runs it on
 /// every sample, and returns the stats file's text and its rows. Errors

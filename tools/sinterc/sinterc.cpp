@@ -18,6 +18,7 @@
 #include "frontend/ModelLoader.h"
 #include "passes/Passes.h"
 #include "tools/sinterc/Calibration.h"
+#include "tools/sinterc/Evaluation.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -161,6 +162,15 @@ cl::opt<bool> awq(
              "activations' magnitudes before rounding (AWQ; needs "
              "--calibrate or --calibration-stats)"),
     cl::cat(category));
+cl::opt<std::string> evalDir(
+    "eval",
+    cl::desc("Run the f32 reference and the artifact on the samples in this "
+             "folder, print what the compression costs, and write "
+             "<output>.eval.json (docs/calibration.md)"),
+    cl::value_desc("dir"), cl::cat(category));
+cl::opt<int64_t> evalSamples(
+    "eval-samples", cl::desc("With --eval: use at most this many samples"),
+    cl::init(0), cl::cat(category));
 cl::opt<bool> instrument(
     "instrument",
     cl::desc("Compile the instrumented build (calibration probes) as the "
@@ -414,6 +424,23 @@ LogicalResult insertProbes(PassManager &pm, ModuleOp module,
   return pm.run(module);
 }
 
+/// What the compression options do, in words (for --eval).
+std::string describeTransformations() {
+  if (quantize == Quantize::None)
+    return "no compression";
+  std::string text =
+      quantize == Quantize::W8
+          ? (groupSize ? "int8 weights in groups of " + std::to_string(groupSize)
+                       : std::string("int8 weights per output channel"))
+          : "int4 weights in groups of " +
+                std::to_string(groupSize ? int64_t(groupSize) : 32);
+  if (awq)
+    text += " with AWQ";
+  if (!keepFp32.empty())
+    text += ", keeping '" + keepFp32 + "' in f32";
+  return text;
+}
+
 /// The composite ops the fusion passes create, and what is left unfused
 /// that they look for, counted for --stats.
 void printFusionStats(ModuleOp module, llvm::raw_ostream &os) {
@@ -447,6 +474,11 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   if (!calibrate.empty() && emit != Emit::Obj && emit != Emit::So)
     return fail("--calibrate writes its statistics beside the artifact: give "
                 "-o out/name (and --emit=so or obj)");
+  if (!evalDir.empty() && emit != Emit::Obj && emit != Emit::So)
+    return fail("--eval runs the artifact: give -o out/name (and --emit=so "
+                "or obj)");
+  if (evalSamples < 0)
+    return fail("--eval-samples must be >= 0");
   if (calibrationSamples < 0)
     return fail("--calibration-samples must be >= 0");
   if (!calibrate.empty() && !calibrationStats.empty())
@@ -490,6 +522,10 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
       calibrationProbes(&context), compressionPasses(&context);
   if (failed(runFusionPasses(fusionPasses, module, setup)))
     return 1;
+  // --eval compares against the model as fused, in f32.
+  OwningOpRef<ModuleOp> reference;
+  if (!evalDir.empty())
+    reference = module.clone();
   if (instrument && failed(insertProbes(probePasses, module, setup)))
     return 1;
 
@@ -594,6 +630,42 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     if (failed(sinter::emitObjectFile(*model->llvmModule, **machine, os)))
       return fail("cannot emit an object file for " + cpu);
   }
+  std::string evaluation;
+  if (!evalDir.empty()) {
+    progress.stage("evaluating");
+    llvm::LLVMContext referenceContext;
+    FailureOr<sinter::CompiledModel> referenceModel = sinter::compileModel(
+        *reference, setup, referenceContext, **machine, options);
+    if (failed(referenceModel))
+      return 1;
+    SmallString<0> referenceObject;
+    llvm::raw_svector_ostream os(referenceObject);
+    if (failed(sinter::emitObjectFile(*referenceModel->llvmModule, **machine,
+                                      os)))
+      return fail("cannot emit an object file for " + cpu);
+    llvm::Expected<std::unique_ptr<sinter::LoadedModel>> referenceLoaded =
+        sinter::LoadedModel::link(*referenceModel, referenceObject, 0,
+                                  "--eval");
+    if (!referenceLoaded)
+      return fail(llvm::toString(referenceLoaded.takeError()));
+    llvm::Expected<std::unique_ptr<sinter::LoadedModel>> artifactLoaded =
+        sinter::LoadedModel::link(*model, object, 0, "--eval");
+    if (!artifactLoaded)
+      return fail(llvm::toString(artifactLoaded.takeError()));
+    sinter::EvaluationOptions evaluationOptions;
+    evaluationOptions.dataDir = evalDir;
+    evaluationOptions.maxSamples = evalSamples;
+    evaluationOptions.transformations = describeTransformations();
+    evaluationOptions.referenceBytes = referenceModel->weights.size();
+    evaluationOptions.artifactBytes = model->weights.size();
+    llvm::Expected<std::string> text =
+        sinter::evaluate(**referenceLoaded, **artifactLoaded,
+                         evaluationOptions, llvm::outs());
+    if (!text)
+      return fail(llvm::toString(text.takeError()));
+    evaluation = std::move(*text);
+  }
+
   SmallString<256> directory(llvm::sys::path::parent_path(stem));
   if (!directory.empty())
     if (std::error_code ec = llvm::sys::fs::create_directories(directory))
@@ -618,7 +690,8 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
       !add(stem + ".h", sinter::headerText(*model, options)) ||
       (!stats.stats.empty() &&
        (!add(stem + ".stats.json", stats.stats) ||
-        !add(stem + ".stats.rows", stats.rows))))
+        !add(stem + ".stats.rows", stats.rows))) ||
+      (!evaluation.empty() && !add(stem + ".eval.json", evaluation)))
     return discard();
   if (emit == Emit::Obj) {
     if (!add(stem + ".o", object))
@@ -732,10 +805,12 @@ int main(int argc, char **argv) {
     DefaultTimingManager timingManager;
     timingManager.setEnabled(timing);
     TimingScope timingRoot = timingManager.getRootScope();
-    if (!calibrate.empty()) {
+    if (!calibrate.empty() || !evalDir.empty()) {
       llvm::WithColor::error(llvm::errs(), "sinterc")
-          << "--calibrate writes its statistics beside the artifact: give -o "
-             "out/name (and --emit=so or obj)\n";
+          << (calibrate.empty() ? "--eval runs the artifact"
+                                : "--calibrate writes its statistics beside "
+                                  "the artifact")
+          << ": give -o out/name (and --emit=so or obj)\n";
       return 1;
     }
     auto setup = [&](PassManager &pm) { instrumentPassManager(pm, timingRoot); };
