@@ -21,6 +21,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # Test and benchmark scripts (Debian's own interpreter: /usr/bin/python3).
   python3 python3-numpy python3-onnx
+  # A real browser for the test of sinterc --report (headless).
+  chromium
 )
 if [[ "${1:-}" == --bench ]]; then
   packages+=(python3-torch)

@@ -153,17 +153,17 @@ static int grow_keys(sinter_probe_stats *p, int64_t keys) {
   if (keys <= p->keys)
     return 1;
   double *mass = calloc((size_t)(p->heads * keys), sizeof(double));
-  int64_t *rows = calloc((size_t)keys, sizeof(int64_t));
+  int64_t *rows = calloc((size_t)(p->heads * keys), sizeof(int64_t));
   if (!mass || !rows) {
     free(mass);
     free(rows);
     return 0;
   }
   for (int64_t h = 0; h < p->heads; ++h)
-    for (int64_t j = 0; j < p->keys; ++j)
+    for (int64_t j = 0; j < p->keys; ++j) {
       mass[h * keys + j] = p->key_mass[h * p->keys + j];
-  for (int64_t j = 0; j < p->keys; ++j)
-    rows[j] = p->key_rows[j];
+      rows[h * keys + j] = p->key_rows[h * p->keys + j];
+    }
   free(p->key_mass);
   free(p->key_rows);
   p->key_mass = mass;
@@ -235,8 +235,10 @@ void _mlir_ciface_sinter_probe_attention_f32(
         for (int64_t j = 0; j < keys; ++j) {
           double pj = probabilities[j] / total;
           p->key_mass[h * p->keys + j] += pj;
-          if (pj > 0)
+          if (pj > 0) {
+            ++p->key_rows[h * p->keys + j];
             entropy -= pj * log(pj);
+          }
         }
         p->entropy_sum[h] += entropy;
         double norm = 0;
@@ -246,8 +248,6 @@ void _mlir_ciface_sinter_probe_attention_f32(
         }
         p->output_norm_sum[h] += sqrt(norm);
       }
-  for (int64_t j = 0; j < keys; ++j)
-    p->key_rows[j] += batch * queries;
   p->rows += batch * queries;
   free(probabilities);
 }

@@ -237,21 +237,24 @@ def check_model(bin_dir, work, model_dir, label, sample_sets, samples_arg, token
         name = f"{label} attention '{a['name']}'"
         keys = max(p.shape[-1] for p in probs)
         mass = np.zeros((a["heads"], keys))
-        key_rows = np.zeros(keys)
+        key_rows = np.zeros((a["heads"], keys))
         entropy = np.zeros(a["heads"])
         norms = np.zeros(a["heads"])
         rows = 0
         for p, o in zip(probs, outs):
             p = np.broadcast_to(p, (o.shape[0], o.shape[1], o.shape[2], p.shape[-1]))
             mass[:, :p.shape[-1]] += p.sum(axis=(0, 2))
-            key_rows[:p.shape[-1]] += p.shape[0] * p.shape[2]
+            key_rows[:, :p.shape[-1]] += (p > 0).sum(axis=(0, 2))
             with np.errstate(divide="ignore", invalid="ignore"):
                 entropy += -np.where(p > 0, p * np.log(p), 0).sum(-1).sum(axis=(0, 2))
             norms += np.linalg.norm(o, axis=-1).sum(axis=(0, 2))
             rows += p.shape[0] * p.shape[2]
         if a["rows"] != rows or a["keys"] != keys:
             sys.exit(f"FAIL {name}: {a['rows']} rows x {a['keys']} keys, expected {rows} x {keys}")
-        worst = max(worst, close(name + " key_mass", a["key_mass"], mass / key_rows, atol=1e-5))
+        worst = max(worst, close(name + " key_mass", a["key_mass"],
+                                 np.where(key_rows > 0, mass / np.maximum(key_rows, 1), 0), atol=1e-5))
+        if a["key_rows"] != key_rows.astype(int).tolist():
+            sys.exit(f"FAIL {name}: key_rows differ from the rows that give each key any attention")
         close(name + " entropy", a["entropy"], entropy / rows)
         close(name + " output_norm", a["output_norm"], norms / rows)
         checked["attention"] += 1

@@ -294,14 +294,18 @@ llvm::json::Object tensorStats(const sinter_probe_stats &p) {
 }
 
 llvm::json::Object attentionStats(const sinter_probe_stats &p) {
-  llvm::json::Array mass;
+  llvm::json::Array mass, keyRows;
   for (int64_t h = 0; h < p.heads && p.key_mass; ++h) {
     llvm::json::Array row;
-    for (int64_t j = 0; j < p.keys; ++j)
-      row.push_back(number(p.key_rows[j] > 0 ? p.key_mass[h * p.keys + j] /
-                                                   (double)p.key_rows[j]
-                                             : NAN));
+    llvm::json::Array seen;
+    for (int64_t j = 0; j < p.keys; ++j) {
+      int64_t rows = p.key_rows[h * p.keys + j];
+      row.push_back(
+          number(rows > 0 ? p.key_mass[h * p.keys + j] / (double)rows : NAN));
+      seen.push_back(rows);
+    }
     mass.push_back(std::move(row));
+    keyRows.push_back(std::move(seen));
   }
   double rows = (double)p.rows;
   return llvm::json::Object{
@@ -310,8 +314,7 @@ llvm::json::Object attentionStats(const sinter_probe_stats &p) {
       {"rows", p.rows},
       {"mismatches", p.channel_mismatches},
       {"key_mass", std::move(mass)},
-      {"key_rows", p.key_rows ? integers(p.key_rows, p.keys)
-                              : llvm::json::Array()},
+      {"key_rows", std::move(keyRows)},
       {"entropy",
        p.entropy_sum ? numbers(p.entropy_sum, p.heads, rows)
                      : llvm::json::Array()},

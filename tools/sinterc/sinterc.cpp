@@ -19,6 +19,7 @@
 #include "passes/Passes.h"
 #include "tools/sinterc/Calibration.h"
 #include "tools/sinterc/Evaluation.h"
+#include "tools/sinterc/Report.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -39,6 +40,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include <chrono>
@@ -171,6 +173,11 @@ cl::opt<std::string> evalDir(
 cl::opt<int64_t> evalSamples(
     "eval-samples", cl::desc("With --eval: use at most this many samples"),
     cl::init(0), cl::cat(category));
+cl::opt<std::string> reportPath(
+    "report",
+    cl::desc("Write the optimization report, one self-contained HTML page of "
+             "the calibration statistics and the --eval figures"),
+    cl::value_desc("file.html"), cl::cat(category));
 cl::opt<bool> instrument(
     "instrument",
     cl::desc("Compile the instrumented build (calibration probes) as the "
@@ -479,6 +486,9 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
                 "or obj)");
   if (evalSamples < 0)
     return fail("--eval-samples must be >= 0");
+  if (!reportPath.empty() && calibrate.empty() && calibrationStats.empty())
+    return fail("--report shows calibration statistics: give --calibrate=DIR "
+                "or --calibration-stats=FILE");
   if (calibrationSamples < 0)
     return fail("--calibration-samples must be >= 0");
   if (!calibrate.empty() && !calibrationStats.empty())
@@ -666,6 +676,23 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     evaluation = std::move(*text);
   }
 
+  std::string report;
+  if (!reportPath.empty()) {
+    std::string statsText = stats.stats;
+    if (statsText.empty()) {
+      auto buffer = llvm::MemoryBuffer::getFile(calibrationStats);
+      if (!buffer)
+        return fail("cannot read " + calibrationStats + ": " +
+                    buffer.getError().message());
+      statsText = (*buffer)->getBuffer().str();
+    }
+    llvm::Expected<std::string> page = sinter::renderReport(
+        llvm::sys::path::filename(inputPath), statsText, evaluation);
+    if (!page)
+      return fail("--report: " + llvm::toString(page.takeError()));
+    report = std::move(*page);
+  }
+
   SmallString<256> directory(llvm::sys::path::parent_path(stem));
   if (!directory.empty())
     if (std::error_code ec = llvm::sys::fs::create_directories(directory))
@@ -693,6 +720,17 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
         !add(stem + ".stats.rows", stats.rows))) ||
       (!evaluation.empty() && !add(stem + ".eval.json", evaluation)))
     return discard();
+  if (!report.empty()) {
+    SmallString<256> reportFolder(llvm::sys::path::parent_path(reportPath));
+    if (!reportFolder.empty())
+      if (std::error_code ec =
+              llvm::sys::fs::create_directories(reportFolder)) {
+        fail("cannot create " + reportFolder + ": " + ec.message());
+        return discard();
+      }
+    if (!add(reportPath, report))
+      return discard();
+  }
   if (emit == Emit::Obj) {
     if (!add(stem + ".o", object))
       return discard();
@@ -805,11 +843,12 @@ int main(int argc, char **argv) {
     DefaultTimingManager timingManager;
     timingManager.setEnabled(timing);
     TimingScope timingRoot = timingManager.getRootScope();
-    if (!calibrate.empty() || !evalDir.empty()) {
+    if (!calibrate.empty() || !evalDir.empty() || !reportPath.empty()) {
       llvm::WithColor::error(llvm::errs(), "sinterc")
-          << (calibrate.empty() ? "--eval runs the artifact"
-                                : "--calibrate writes its statistics beside "
-                                  "the artifact")
+          << (!calibrate.empty() ? "--calibrate writes its statistics "
+                                   "beside the artifact"
+              : !evalDir.empty()   ? "--eval runs the artifact"
+                                   : "--report comes with an artifact")
           << ": give -o out/name (and --emit=so or obj)\n";
       return 1;
     }

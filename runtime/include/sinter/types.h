@@ -172,13 +172,15 @@ typedef struct sinter_probe_stats {
 
   /* SINTER_PROBE_ATTENTION, per query head: rows is the number of query
    * rows (batch x query positions) summed over runs; key_mass[h * keys + j]
-   * sums the probability that head h gave to key position j, key_rows[j]
-   * counts the rows in which position j existed (keys grows to the longest
-   * key sequence seen); entropy_sum[h] sums -sum_j p log p (nats) over the
-   * rows; output_norm_sum[h] sums the L2 norms of the head's output rows.
-   * Rows whose keys are all masked have no distribution: they add to rows
-   * and key_rows but nothing to the sums. Calls whose head count differs
-   * from the first call's are counted in channel_mismatches and skipped. */
+   * sums the probability that head h gave to key position j, and
+   * key_rows[h * keys + j] counts the rows in which it gave it any (the
+   * rows that see position j: causal and additive masks hide it from the
+   * others; keys grows to the longest key sequence seen); entropy_sum[h]
+   * sums -sum_j p log p (nats) over the rows; output_norm_sum[h] sums the
+   * L2 norms of the head's output rows. Rows whose keys are all masked have
+   * no distribution: they add to rows but nothing else. Calls whose head
+   * count differs from the first call's are counted in channel_mismatches
+   * and skipped. */
   int64_t heads, keys, rows;
   double *key_mass, *entropy_sum, *output_norm_sum;
   int64_t *key_rows;
