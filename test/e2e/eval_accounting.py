@@ -81,6 +81,8 @@ def compare(args, model, flags, eval_dir, inputs, label, tokens=None):
     check(label + " max abs error", figures["max_abs_error"], np.abs(o - r).max())
     agree = np.mean(np.concatenate([(a.argmax(-1) == b.argmax(-1)).ravel() for a, b in zip(out, ref)]))
     check(label + " top-1 agreement", figures["top1_agreement"], agree)
+    if not (report["median_ms"] > 0 and report["reference_median_ms"] > 0):
+        sys.exit(f"FAIL {label}: no times in the evaluation file")
     check(label + " weights", report["weights_bytes"],
           os.path.getsize(os.path.join(work, "q", "m.weights")) - 64)
     line = (f"{label}: relative error {figures['relative_error']:.4f}, top-1 agreement "

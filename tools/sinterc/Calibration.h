@@ -26,8 +26,9 @@ struct CalibrationOptions {
   std::string dataDir;
   /// At most this many samples (0: all).
   int64_t maxSamples = 0;
-  /// Threads of the calibration runs (0: every core).
-  int threads = 0;
+  /// Threads of the calibration runs (0: every core); the probes run on
+  /// the calling thread anyway.
+  int threads = 1;
   /// The file name (beside the stats file) of the sampled rows.
   std::string rowsFileName = "model.stats.rows";
 };

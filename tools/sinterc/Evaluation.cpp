@@ -6,6 +6,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 
+#include <chrono>
 #include <cmath>
 
 using namespace sinter::tools;
@@ -58,6 +59,25 @@ double crossEntropyBits(const double *row, int64_t size, int64_t target) {
 
 int64_t argmax(const double *row, int64_t size) {
   return std::max_element(row, row + size) - row;
+}
+
+double medianOf(std::vector<double> values) {
+  if (values.empty())
+    return NAN;
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/// Runs `sample` on `model`, adding the run's time (ms) to `times`.
+llvm::Expected<std::vector<sinter_tensor>>
+timedRun(LoadedModel &model, Sample &sample, std::vector<double> &times) {
+  auto start = std::chrono::steady_clock::now();
+  llvm::Expected<std::vector<sinter_tensor>> outputs = model.run(sample);
+  times.push_back(std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now() - start)
+                      .count());
+  return outputs;
 }
 
 } // namespace
@@ -137,6 +157,22 @@ llvm::Expected<std::string> evaluate(LoadedModel &reference,
     }
   }
 
+  // Timing: at least 10 runs of each build, the samples in turn (the runs
+  // above were the warm-up).
+  std::vector<double> referenceTimes, artifactTimes;
+  size_t timedRuns = samples->empty() ? 0 : std::max<size_t>(10, samples->size());
+  for (size_t r = 0; r < timedRuns; ++r) {
+    Sample &sample = (*samples)[r % samples->size()];
+    if (llvm::Error error =
+            timedRun(reference, sample, referenceTimes).takeError())
+      return error;
+  }
+  for (size_t r = 0; r < timedRuns; ++r) {
+    Sample &sample = (*samples)[r % samples->size()];
+    if (llvm::Error error = timedRun(artifact, sample, artifactTimes).takeError())
+      return error;
+  }
+
   llvm::json::Array reports;
   summary << "evaluation on " << samples->size() << " samples of "
           << options.dataDir << ": " << options.transformations
@@ -145,6 +181,11 @@ llvm::Expected<std::string> evaluate(LoadedModel &reference,
     summary << llvm::format("  weights: %.3fx of the reference's\n",
                             double(options.artifactBytes) /
                                 double(options.referenceBytes));
+  double referenceMs = medianOf(referenceTimes),
+         artifactMs = medianOf(artifactTimes);
+  summary << llvm::format("  time per sample (median, 1 thread): %.3f ms, "
+                          "reference %.3f ms (%.2fx)\n",
+                          artifactMs, referenceMs, referenceMs / artifactMs);
   for (const OutputComparison &c : outputs) {
     llvm::json::Object report{{"name", c.name}, {"elements", c.elements}};
     summary << "  output '" << c.name << "': ";
@@ -188,6 +229,8 @@ llvm::Expected<std::string> evaluate(LoadedModel &reference,
                           {"transformations", options.transformations},
                           {"reference_weights_bytes", options.referenceBytes},
                           {"weights_bytes", options.artifactBytes},
+                          {"median_ms", artifactMs},
+                          {"reference_median_ms", referenceMs},
                           {"outputs", std::move(reports)}};
   std::string text;
   llvm::raw_string_ostream os(text);

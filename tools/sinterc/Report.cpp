@@ -292,7 +292,11 @@ void transformationSection(llvm::raw_ostream &os,
   double reference =
       evaluation->getNumber("reference_weights_bytes").value_or(0);
   double weights = evaluation->getNumber("weights_bytes").value_or(0);
-  os << "<table><tr><th>transformation</th><th>weights</th><th>output</th>"
+  double ms = evaluation->getNumber("median_ms").value_or(NAN),
+         referenceMs =
+             evaluation->getNumber("reference_median_ms").value_or(NAN);
+  os << "<table><tr><th>transformation</th><th>weights</th>"
+        "<th>time per sample</th><th>output</th>"
         "<th>relative error</th><th>max abs error</th><th>top-1 agreement</th>"
         "<th>bits per token (f32 → this)</th></tr>\n";
   if (const json::Array *outputs = evaluation->getArray("outputs"))
@@ -308,6 +312,8 @@ void transformationSection(llvm::raw_ostream &os,
          << escape(evaluation->getString("transformations").value_or(""))
          << "</td><td>" << number(reference > 0 ? weights / reference : NAN, "%.3f")
          << "× (" << number(weights / 1024, "%.1f") << " KiB)</td><td>"
+         << number(ms, "%.3f") << " ms (f32: " << number(referenceMs, "%.3f")
+         << " ms)</td><td>"
          << escape(o->getString("name").value_or("")) << "</td><td>"
          << number(o->getNumber("relative_error").value_or(NAN)) << "</td><td>"
          << number(o->getNumber("max_abs_error").value_or(NAN)) << "</td><td>"
