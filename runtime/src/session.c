@@ -11,6 +11,7 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,12 +58,15 @@ struct sinter_session {
   sinter_probe_stats *probes;
 };
 
-/* The session whose run is in progress on this thread: where the probes of
- * the generated code record. */
-static _Thread_local sinter_session *active_session;
+/* The instrumented session whose run is in progress: where the probes of
+ * the generated code record. One per process at a time (calibration runs
+ * one session); plain sessions never touch it. Not thread-local: a TLS
+ * segment in every model.so makes LeakSanitizer's exit-time scan of
+ * processes that dlopen models crash now and then (see test/CMakeLists.txt). */
+static _Atomic(sinter_session *) active_session;
 
 sinter_probe_stats *sinter_rt_active_probe(int64_t id, sinter_probe_kind kind) {
-  sinter_session *s = active_session;
+  sinter_session *s = atomic_load(&active_session);
   if (!s || id < 0 || id >= s->num_probes || s->probes[id].kind != kind)
     return NULL;
   return &s->probes[id];
@@ -680,9 +684,17 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
    * different counts. */
   if (omp_set_num_threads)
     omp_set_num_threads(s->num_threads);
-  active_session = s;
+  if (s->num_probes > 0) {
+    sinter_session *none = NULL;
+    if (!atomic_compare_exchange_strong(&active_session, &none, s))
+      return fail(s, SINTER_INVALID_ARGUMENT,
+                  "model '%s' is instrumented for calibration, and another "
+                  "instrumented session is running: run them one at a time",
+                  s->name);
+  }
   s->model->entry(s->descriptors);
-  active_session = NULL;
+  if (s->num_probes > 0)
+    atomic_store(&active_session, NULL);
   for (int i = 0; i < num_outputs; ++i) {
     outputs[i].data = s->outputs[i].buffer;
     outputs[i].dtype = s->outputs[i].info.dtype;

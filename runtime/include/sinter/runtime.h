@@ -220,8 +220,9 @@ SINTER_RT_API void _mlir_ciface_sinter_qmatmul_f32(
     int32_t flags);
 
 /* Calibration probes (src/probe.c), what `sinter.probe_*` lower to in the
- * instrumented build: each records into probe `id` of the session whose run
- * is in progress on the calling thread (ignored outside a run). The
+ * instrumented build: each records into probe `id` of the instrumented
+ * session whose run is in progress (one at a time per process; ignored
+ * outside a run). The
  * tensor probe takes a [outer, channels, inner] view; the attention probe
  * takes the attention's Q, K, mask (any descriptor without
  * SINTER_ATTENTION_HAS_MASK) and result, its scale and its flags; the
