@@ -2971,13 +2971,14 @@ struct LowerProbeAttention : OpRewritePattern<ProbeAttentionOp> {
     Location loc = op.getLoc();
     auto module = op->getParentOfType<ModuleOp>();
     Type f32 = rewriter.getF32Type();
-    Value mask = maskAsRank4(rewriter, loc, op.getMask());
     for (Value v : {Value(op.getQuery()), Value(op.getKey()),
-                    Value(op.getOutput()), mask})
+                    Value(op.getOutput()), Value(op.getMask())})
       if (v && getElementTypeOrSelf(v.getType()) != f32)
         return rewriter.notifyMatchFailure(op, "the probe kernel reads f32");
     if (!module)
       return failure();
+    // Only now: a pattern that fails must leave the IR as it found it.
+    Value mask = maskAsRank4(rewriter, loc, op.getMask());
     MemRefType view4 = anyF32View(rewriter, 4);
     func::FuncOp kernel = declareKernel(
         rewriter, module, loc, SINTER_PROBE_ATTENTION_KERNEL,

@@ -47,28 +47,17 @@ bool isWeight(Value value) {
 class ProbeNamer {
 public:
   std::string nameOf(Value value) {
-    std::string name;
-    if (Operation *op = value.getDefiningOp()) {
-      SmallVector<StringRef> names;
-      collectLocationNames(op->getLoc(), names);
-      name = !names.empty() ? names.front().str()
-                            : (op->getName().stripDialect() + "#" +
-                               Twine(ordinal(op)))
-                                  .str();
-    } else {
-      name = "input " +
-             std::to_string(cast<BlockArgument>(value).getArgNumber());
-    }
-    return unique(std::move(name));
+    if (Operation *op = value.getDefiningOp())
+      return nameOf(op);
+    return unique("input " +
+                  std::to_string(cast<BlockArgument>(value).getArgNumber()));
   }
 
   std::string nameOf(Operation *op) {
-    SmallVector<StringRef> names;
-    collectLocationNames(op->getLoc(), names);
-    return unique(!names.empty() ? names.front().str()
-                                 : (op->getName().stripDialect() + "#" +
-                                    Twine(ordinal(op)))
-                                       .str());
+    std::string name = layerName(op);
+    if (name.empty())
+      name = (op->getName().stripDialect() + "#" + Twine(ordinal(op))).str();
+    return unique(std::move(name));
   }
 
 private:

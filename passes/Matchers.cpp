@@ -321,6 +321,12 @@ void applyFusionPatterns(Operation *root, RewritePatternSet &&patterns) {
 
 } // namespace sinter
 
+std::string sinter::layerName(Operation *op) {
+  SmallVector<StringRef> names;
+  collectLocationNames(op->getLoc(), names);
+  return names.empty() ? "" : names.front().str();
+}
+
 /// Every name in `loc` (ONNX node and initializer names).
 void sinter::collectLocationNames(Location loc,
                                   SmallVectorImpl<StringRef> &names) {

@@ -24,6 +24,10 @@ namespace sinter {
 void collectLocationNames(mlir::Location loc,
                           llvm::SmallVectorImpl<llvm::StringRef> &names);
 
+/// The first of those names ("" when there is none): how calibration
+/// statistics name a layer, and how the passes that read them find it.
+std::string layerName(mlir::Operation *op);
+
 /// The value of a constant whose elements are all equal (a `sinter.constant`
 /// or `arith.constant` splat, or a one-element tensor), as a double.
 std::optional<double> getSplatValue(mlir::Value value);

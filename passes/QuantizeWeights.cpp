@@ -118,11 +118,8 @@ struct QuantizeWeightsPass
 
   bool kept(Operation *op) { return matchesKeep(op->getLoc()); }
 
-  /// The group size along a dimension of `size`: 8 bits without a group
-  /// size have one scale per output channel (or table row).
   int64_t blockFor(int64_t size) {
-    int64_t group = groupSize ? int64_t(groupSize) : bits == 4 ? 32 : 0;
-    return group == 0 || group > size ? size : group;
+    return quantizationBlock(size, bits, groupSize);
   }
 
   /// Replaces the f32 constant in `operand` by its quantized form, blocked

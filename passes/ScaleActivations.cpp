@@ -129,13 +129,17 @@ struct Member {
   OpOperand *input, *weight;
   std::vector<float> values;
   int64_t outer, channels, inner;
-};
 
-std::string layerName(Operation *op) {
-  SmallVector<StringRef> names;
-  collectLocationNames(op->getLoc(), names);
-  return names.empty() ? "" : names.front().str();
-}
+  /// The weight with row k (input channel k) multiplied by s[k].
+  std::vector<float> scaledBy(ArrayRef<float> s) const {
+    std::vector<float> scaled(values);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t k = 0; k < channels; ++k)
+        for (int64_t i = 0; i < inner; ++i)
+          scaled[(o * channels + k) * inner + i] *= s[k];
+    return scaled;
+  }
+};
 
 struct ScaleActivationsPass
     : sinter::impl::ScaleActivationsBase<ScaleActivationsPass> {
@@ -266,8 +270,7 @@ struct ScaleActivationsPass
   }
 
   int64_t blockFor(int64_t channels) const {
-    int64_t group = groupSize ? int64_t(groupSize) : bits == 4 ? 32 : 0;
-    return group == 0 || group > channels ? channels : group;
+    return quantizationBlock(channels, bits, groupSize);
   }
 
   /// The expected squared output error E|x D|^2 of the rounding
@@ -281,11 +284,7 @@ struct ScaleActivationsPass
     double error = 0;
     int64_t channels = s.size();
     for (const Member &m : members) {
-      std::vector<float> scaled(m.values);
-      for (int64_t o = 0; o < m.outer; ++o)
-        for (int64_t k = 0; k < m.channels; ++k)
-          for (int64_t i = 0; i < m.inner; ++i)
-            scaled[(o * m.channels + k) * m.inner + i] *= s[k];
+      std::vector<float> scaled = m.scaledBy(s);
       int64_t block = blockFor(m.channels);
       int64_t blocks = (m.channels + block - 1) / block;
       std::optional<Quantized> q =
@@ -472,11 +471,7 @@ struct ScaleActivationsPass
              const ChannelStats *clip) const {
     OpBuilder b(value.getContext());
     for (Member &m : members) {
-      std::vector<float> scaled(m.values);
-      for (int64_t o = 0; o < m.outer; ++o)
-        for (int64_t k = 0; k < m.channels; ++k)
-          for (int64_t i = 0; i < m.inner; ++i)
-            scaled[(o * m.channels + k) * m.inner + i] *= s[k];
+      std::vector<float> scaled = m.scaledBy(s);
       if (clip)
         clipGroups(*clip, m, s, scaled);
       b.setInsertionPoint(m.op);

@@ -112,6 +112,12 @@ sinter::quantize(ArrayRef<float> w, int64_t outer, int64_t axis, int64_t inner,
   return out;
 }
 
+int64_t sinter::quantizationBlock(int64_t size, unsigned bits,
+                                  int64_t groupSize) {
+  int64_t group = groupSize ? groupSize : bits == 4 ? 32 : 0;
+  return group == 0 || group > size ? size : group;
+}
+
 float Quantized::dequantized(int64_t index, int64_t scaleIndex) const {
   float scale = scales[scaleIndex];
   float zero = zeroPoints.empty() ? 0.0f : float(zeroPoints[scaleIndex]);

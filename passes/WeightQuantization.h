@@ -39,6 +39,11 @@ struct Quantized {
   float dequantized(int64_t index, int64_t scaleIndex) const;
 };
 
+/// The weights per scale along a dimension of `size` for `groupSize` (0:
+/// the default, which is the whole dimension for 8 bits, per output
+/// channel or table row, and 32 for 4 bits).
+int64_t quantizationBlock(int64_t size, unsigned bits, int64_t groupSize);
+
 /// `w` quantized to `bits` (8: symmetric, 4: asymmetric) with bfloat16
 /// scales rounded up; nullopt when a value is not finite or too large.
 std::optional<Quantized> quantize(llvm::ArrayRef<float> w, int64_t outer,

@@ -33,13 +33,6 @@ namespace sinter {
 
 namespace {
 
-/// The name a pass looks a layer up by (sinter-scale-activations).
-std::string firstName(Operation *op) {
-  SmallVector<StringRef> names;
-  collectLocationNames(op->getLoc(), names);
-  return names.empty() ? "" : names.front().str();
-}
-
 llvm::Error sampleError(const Twine &message) {
   return llvm::createStringError(message);
 }
@@ -341,7 +334,7 @@ ProbeInfos collectProbeInfos(ModuleOp instrumented) {
     for (Operation *user : value.getUsers())
       if (isa<LinearOp, MatmulOp, ConvOp>(user))
         readers.push_back(
-            {user->getName().stripDialect().str(), firstName(user)});
+            {user->getName().stripDialect().str(), layerName(user)});
     return readers;
   };
   instrumented.walk([&](Operation *op) {
@@ -354,13 +347,13 @@ ProbeInfos collectProbeInfos(ModuleOp instrumented) {
     } else if (auto probe = dyn_cast<ProbeAttentionOp>(op)) {
       id = probe.getId();
       if (Operation *attention = probe.getOutput().getDefiningOp())
-        readers.push_back({"attention", firstName(attention)});
+        readers.push_back({"attention", layerName(attention)});
     } else if (auto probe = dyn_cast<ProbeRoutingOp>(op)) {
       id = probe.getId();
       // The expert contractions the router feeds are found through the
       // top-k; its own name is what identifies the layer.
       if (Operation *topk = probe.getIndices().getDefiningOp())
-        readers.push_back({"topk", firstName(topk)});
+        readers.push_back({"topk", layerName(topk)});
     }
     if (id < 0)
       return;

@@ -364,7 +364,6 @@ llvm::Expected<std::string> renderReport(StringRef modelName,
      << top->getInteger("samples").value_or(0)
      << " samples. Hover over any mark for its figure.</p>\n";
   transformationSection(os, evaluation ? evaluation->getAsObject() : nullptr);
-  json::Array empty;
   const json::Array *tensors = top->getArray("tensors");
   const json::Array *attention = top->getArray("attention");
   const json::Array *routing = top->getArray("routing");

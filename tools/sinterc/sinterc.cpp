@@ -468,6 +468,32 @@ void printFusionStats(ModuleOp module, llvm::raw_ostream &os) {
     os << "quantized:   " << weights << " weights (sinter.dequantize)\n";
 }
 
+/// A build that sinterc runs in process but does not write (the
+/// instrumented one of --calibrate, the reference of --eval): its object
+/// file and description, its LLVM module gone with its context.
+struct ObjectBuild {
+  sinter::CompiledModel model;
+  SmallString<0> object;
+};
+
+FailureOr<ObjectBuild> compileToObject(ModuleOp module,
+                                       const sinter::PassManagerSetup &setup,
+                                       llvm::TargetMachine &machine,
+                                       const sinter::ArtifactOptions &options) {
+  llvm::LLVMContext context;
+  FailureOr<sinter::CompiledModel> model =
+      sinter::compileModel(module, setup, context, machine, options);
+  if (failed(model))
+    return failure();
+  ObjectBuild build{std::move(*model), {}};
+  llvm::raw_svector_ostream os(build.object);
+  if (failed(sinter::emitObjectFile(*build.model.llvmModule, machine, os)))
+    return emitError(module.getLoc())
+           << "cannot emit an object file for " << options.target.cpu;
+  build.model.llvmModule.reset();
+  return build;
+}
+
 int compileArtifact(MLIRContext &context, ModuleOp module) {
   auto fail = [](const Twine &message) {
     llvm::WithColor::error(llvm::errs(), "sinterc") << message << "\n";
@@ -551,22 +577,17 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
         failed(insertProbes(calibrationProbes, *instrumented, setup)))
       return 1;
     sinter::ProbeInfos probes = sinter::collectProbeInfos(*instrumented);
-    llvm::LLVMContext calibrationContext;
-    FailureOr<sinter::CompiledModel> calibrationModel = sinter::compileModel(
-        *instrumented, setup, calibrationContext, **machine, options);
-    if (failed(calibrationModel))
+    FailureOr<ObjectBuild> calibrationBuild =
+        compileToObject(*instrumented, setup, **machine, options);
+    if (failed(calibrationBuild))
       return 1;
-    SmallString<0> object;
-    llvm::raw_svector_ostream os(object);
-    if (failed(sinter::emitObjectFile(*calibrationModel->llvmModule,
-                                      **machine, os)))
-      return fail("cannot emit an object file for " + cpu);
     sinter::CalibrationOptions calibration;
     calibration.dataDir = calibrate;
     calibration.maxSamples = calibrationSamples;
     calibration.rowsFileName = rowsName;
     llvm::Expected<sinter::CalibrationResult> result = sinter::runCalibration(
-        *calibrationModel, object, options, probes, calibration);
+        calibrationBuild->model, calibrationBuild->object, options, probes,
+        calibration);
     if (!result)
       return fail(llvm::toString(result.takeError()));
     stats = std::move(*result);
@@ -643,22 +664,16 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   std::string evaluation;
   if (!evalDir.empty()) {
     progress.stage("evaluating");
-    llvm::LLVMContext referenceContext;
-    FailureOr<sinter::CompiledModel> referenceModel = sinter::compileModel(
-        *reference, setup, referenceContext, **machine, options);
-    if (failed(referenceModel))
+    FailureOr<ObjectBuild> referenceBuild =
+        compileToObject(*reference, setup, **machine, options);
+    if (failed(referenceBuild))
       return 1;
-    SmallString<0> referenceObject;
-    llvm::raw_svector_ostream os(referenceObject);
-    if (failed(sinter::emitObjectFile(*referenceModel->llvmModule, **machine,
-                                      os)))
-      return fail("cannot emit an object file for " + cpu);
     // One thread: inside sinterc, runs on two OpenMP threads measure up to
     // 4x slower than in sinter-run (an interaction not understood yet), and
     // one thread gives comparable times.
     llvm::Expected<std::unique_ptr<sinter::LoadedModel>> referenceLoaded =
-        sinter::LoadedModel::link(*referenceModel, referenceObject, 1,
-                                  "--eval");
+        sinter::LoadedModel::link(referenceBuild->model,
+                                  referenceBuild->object, 1, "--eval");
     if (!referenceLoaded)
       return fail(llvm::toString(referenceLoaded.takeError()));
     llvm::Expected<std::unique_ptr<sinter::LoadedModel>> artifactLoaded =
@@ -669,7 +684,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     evaluationOptions.dataDir = evalDir;
     evaluationOptions.maxSamples = evalSamples;
     evaluationOptions.transformations = describeTransformations();
-    evaluationOptions.referenceBytes = referenceModel->weights.size();
+    evaluationOptions.referenceBytes = referenceBuild->model.weights.size();
     evaluationOptions.artifactBytes = model->weights.size();
     llvm::Expected<std::string> text =
         sinter::evaluate(**referenceLoaded, **artifactLoaded,
