@@ -1364,6 +1364,92 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// dynamic_quantize: the rows' largest magnitudes (one reduction), their
+/// scales m / 127, then one generic that rounds each element by its row's
+/// scale (0 where the scale is 0).
+struct LowerDynamicQuantize : OpRewritePattern<DynamicQuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DynamicQuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value x = op.getInput();
+    RankedTensorType input = op.getInput().getType();
+    const int64_t rank = input.getRank();
+    Type f32 = rewriter.getF32Type(), i8 = rewriter.getIntegerType(8);
+    SmallVector<int64_t> rowShape(input.getShape());
+    rowShape.back() = 1;
+    SmallVector<Value> rowSizes;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      if (Value size = dynamicDim(rewriter, loc, x, d))
+        rowSizes.push_back(size);
+    auto rowType = RankedTensorType::get(rowShape, f32);
+    // Row d0..d(r-2), 0: what each element's row reads and writes.
+    SmallVector<AffineExpr> rowExprs;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      rowExprs.push_back(getAffineDimExpr(d, context));
+    rowExprs.push_back(getAffineConstantExpr(0, context));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank),
+              rowMap = AffineMap::get(rank, 0, rowExprs, context);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Value maxInit =
+        linalg::FillOp::create(rewriter, loc, scalar(rewriter, loc, f32, 0.0),
+                               emptyTensor(rewriter, loc, rowType, rowSizes))
+            .getResult(0);
+    Value largest =
+        linalg::GenericOp::create(
+            rewriter, loc, rowType, x, maxInit,
+            SmallVector<AffineMap>{identity, rowMap}, iterators,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value larger = arith::MaximumFOp::create(
+                  b, l, args[1], math::AbsFOp::create(b, l, args[0]));
+              linalg::YieldOp::create(b, l, larger);
+            })
+            .getResult(0);
+    Value scale = linalg::GenericOp::create(
+                      rewriter, loc, rowType, largest,
+                      emptyTensor(rewriter, loc, rowType, rowSizes),
+                      SmallVector<AffineMap>(2, rewriter.getMultiDimIdentityMap(rank)),
+                      SmallVector<utils::IteratorType>(
+                          rank, utils::IteratorType::parallel),
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        Value quotient = arith::DivFOp::create(
+                            b, l, args[0], scalar(b, l, f32, 127.0));
+                        linalg::YieldOp::create(b, l, quotient);
+                      })
+                      .getResult(0);
+    RankedTensorType result = op.getResult().getType();
+    Value init = emptyTensor(rewriter, loc, result,
+                             dynamicSizes(rewriter, loc, result, x));
+    Value q =
+        linalg::GenericOp::create(
+            rewriter, loc, result, ValueRange{x, scale}, init,
+            SmallVector<AffineMap>{identity, rowMap, identity},
+            SmallVector<utils::IteratorType>(rank,
+                                             utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value v = math::RoundEvenOp::create(
+                  b, l, arith::DivFOp::create(b, l, args[0], args[1]));
+              v = arith::MaximumFOp::create(b, l, v, scalar(b, l, f32, -127.0));
+              v = arith::MinimumFOp::create(b, l, v, scalar(b, l, f32, 127.0));
+              Value zero = scalar(b, l, f32, 0.0);
+              Value isZero = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OEQ, args[1], zero);
+              v = arith::SelectOp::create(b, l, isZero, zero, v);
+              Value q8 = arith::FPToSIOp::create(b, l, i8, v);
+              linalg::YieldOp::create(b, l, q8);
+            })
+            .getResult(0);
+    if (scale.getType() != op.getScale().getType())
+      scale = tensor::CastOp::create(rewriter, loc, op.getScale().getType(),
+                                     scale);
+    rewriter.replaceOp(op, {q, scale});
+    return success();
+  }
+};
+
 /// dequantize on its own: one generic that reads each element through a
 /// DequantizedReader (a weight that feeds a kernel never gets here).
 struct LowerDequantize : OpRewritePattern<DequantizeOp> {
@@ -2152,11 +2238,14 @@ Value packedQuantizedWeight(OpBuilder &b, Location loc, DequantizeOp dq,
 /// the [batch or 1, M, K] view `a` and the packed weight
 /// (packedQuantizedWeight) of N output columns; returns C as a [batch, M,
 /// N] tensor, its batch that of the [batch, ...] view `batchFrom` (a, or
-/// the batch of weights).
+/// the batch of weights). An f32 `a` runs sinter_qmatmul_f32; an int8 one
+/// (W8A8) runs sinter_qmatmul_i8 with `aScales`, a 1-D tensor of one scale
+/// or (`rowScales`) one per row of the view.
 Value callQMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
                         Value packed, int64_t n, Value bias, Value batchFrom,
-                        int64_t batch) {
-  Type f32 = b.getF32Type();
+                        int64_t batch, Value aScales = Value(),
+                        bool rowScales = false) {
+  Type f32 = b.getF32Type(), i8 = b.getIntegerType(8);
   SmallVector<int64_t> shape = {batch, tensorType(a).getDimSize(1), n};
   SmallVector<Value> sizes;
   if (ShapedType::isDynamic(batch))
@@ -2165,20 +2254,24 @@ Value callQMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
     sizes.push_back(rows);
   Value out = memref::AllocOp::create(b, loc, MemRefType::get(shape, f32),
                                       sizes, b.getI64IntegerAttr(64));
-  MemRefType matrices = anyF32View(b, 3);
+  MemRefType matrices = anyF32View(b, 3), vector = anyF32View(b, 1);
+  const bool int8 = tensorType(a).getElementType() == i8;
+  int32_t flags = (bias ? SINTER_QMATMUL_HAS_BIAS : 0) |
+                  (int8 && rowScales ? SINTER_QMATMUL_ROW_SCALES : 0);
+  SmallVector<Type> types = {anyView(3, tensorType(a).getElementType())};
+  SmallVector<Value> args = {kernelView(b, loc, a)};
+  if (int8) {
+    types.push_back(vector);
+    args.push_back(kernelView(b, loc, aScales));
+  }
+  types.append({anyView(1, i8), vector, matrices, b.getI32Type()});
+  args.append({kernelView(b, loc, packed), biasOrEmpty(b, loc, bias),
+               memref::CastOp::create(b, loc, matrices, out),
+               arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(flags))});
   func::FuncOp kernel = declareKernel(
-      b, module, loc, SINTER_QMATMUL_KERNEL,
-      b.getFunctionType({matrices, anyView(1, b.getIntegerType(8)),
-                         anyF32View(b, 1), matrices, b.getI32Type()},
-                        {}));
-  func::CallOp::create(
-      b, loc, kernel,
-      ValueRange{kernelView(b, loc, a), kernelView(b, loc, packed),
-                 biasOrEmpty(b, loc, bias),
-                 memref::CastOp::create(b, loc, matrices, out),
-                 arith::ConstantOp::create(
-                     b, loc,
-                     b.getI32IntegerAttr(bias ? SINTER_QMATMUL_HAS_BIAS : 0))});
+      b, module, loc, int8 ? SINTER_QMATMUL_I8_KERNEL : SINTER_QMATMUL_KERNEL,
+      b.getFunctionType(types, {}));
+  func::CallOp::create(b, loc, kernel, args);
   return bufferization::ToTensorOp::create(
       b, loc, RankedTensorType::get(shape, f32), out, /*restrict=*/true,
       /*writable=*/true);
@@ -2245,6 +2338,100 @@ struct LowerQuantizedLinearToKernel : OpRewritePattern<LinearOp> {
     Value a = asBatchedMatrix(rewriter, loc, op.getInput(), true);
     Value c = callQMatmulKernel(rewriter, loc, module, a, packed, n,
                                 op.getBias(), a, 1);
+    SmallVector<Value> dims =
+        resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
+          return tensor::DimOp::create(rewriter, loc, op.getInput(), d);
+        });
+    rewriter.replaceOp(
+        op, fromBatchedMatrix(rewriter, loc, c, result, dims, true));
+    return success();
+  }
+};
+
+/// Whether the dequantized weight is one the W8A8 kernel reads: signless
+/// int8 without zero points, one scale per output column (per tensor, per
+/// n, or one block along the whole of k).
+bool isPerColumnInt8(DequantizeOp dq, bool transposed) {
+  RankedTensorType input = dq.getInput().getType();
+  if (!input.getElementType().isSignlessInteger(8) || dq.getZeroPoint() ||
+      input.getRank() != 2 || !input.hasStaticShape())
+    return false;
+  const int64_t kAxis = transposed ? 1 : 0;
+  switch (dq.getGranularity()) {
+  case DequantizeOp::Granularity::Tensor:
+    return true;
+  case DequantizeOp::Granularity::Axis:
+    return int64_t(dq.getAxis()) != kAxis;
+  case DequantizeOp::Granularity::Block:
+    return int64_t(dq.getAxis()) == kAxis &&
+           int64_t(dq.getBlock()) >= input.getDimSize(kAxis);
+  }
+  llvm_unreachable("granularity");
+}
+
+/// `value` as a 1-D tensor of its elements (row-major).
+Value flattened(OpBuilder &b, Location loc, Value value) {
+  RankedTensorType type = tensorType(value);
+  if (type.getRank() == 1)
+    return value;
+  if (type.getRank() == 0)
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({1}, type.getElementType()), value,
+        SmallVector<ReassociationIndices>{});
+  return tensor::CollapseShapeOp::create(
+      b, loc, value,
+      SmallVector<ReassociationIndices>{
+          llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))});
+}
+
+/// W8A8: f32 linear whose input is dequantized int8 activations (one f32
+/// scale, or one per row: sinter.quantize with a calibrated scale,
+/// sinter.dynamic_quantize) and whose weight is a per-column int8
+/// constant, as one call of sinter_qmatmul_i8 on the integers of both:
+/// neither side exists in f32.
+struct LowerW8A8LinearToKernel : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto module = op->getParentOfType<ModuleOp>();
+    RankedTensorType result = op.getType();
+    auto weight = op.getWeight().getDefiningOp<DequantizeOp>();
+    auto input = op.getInput().getDefiningOp<DequantizeOp>();
+    bool transposed = op.getTransposeWeight();
+    if (!weight || !input || !result.getElementType().isF32() ||
+        result.getRank() < 2 || !module || input.getZeroPoint() ||
+        !isPerColumnInt8(weight, transposed))
+      return rewriter.notifyMatchFailure(op, "not an int8 x int8 linear");
+    RankedTensorType activations = input.getInput().getType();
+    const int64_t rank = activations.getRank();
+    if (!activations.getElementType().isSignlessInteger(8) ||
+        !input.getScale().getType().getElementType().isF32() ||
+        activations.isDynamicDim(rank - 1))
+      return rewriter.notifyMatchFailure(op, "input not int8 with f32 scales");
+    bool rowScales;
+    switch (input.getGranularity()) {
+    case DequantizeOp::Granularity::Tensor:
+      rowScales = false;
+      break;
+    case DequantizeOp::Granularity::Block:
+      rowScales = int64_t(input.getAxis()) == rank - 1 &&
+                  int64_t(input.getBlock()) >= activations.getDimSize(rank - 1);
+      if (rowScales)
+        break;
+      [[fallthrough]];
+    default:
+      return rewriter.notifyMatchFailure(op, "input scales not per row");
+    }
+    Value packed = packedQuantizedWeight(rewriter, loc, weight, transposed);
+    if (!packed)
+      return rewriter.notifyMatchFailure(op, "weight not for the kernel");
+    int64_t n = op.getWeight().getType().getDimSize(transposed ? 0 : 1);
+    Value a = asBatchedMatrix(rewriter, loc, input.getInput(), true);
+    Value c = callQMatmulKernel(rewriter, loc, module, a, packed, n,
+                                op.getBias(), a, 1,
+                                flattened(rewriter, loc, input.getScale()),
+                                rowScales);
     SmallVector<Value> dims =
         resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
           return tensor::DimOp::create(rewriter, loc, op.getInput(), d);
@@ -3056,6 +3243,7 @@ struct ConvertSinterToLinalgPass
       quantized.add<LowerGather>(context, /*onlyQuantized=*/true);
       if (matmulKernel) {
         quantized.add<LowerQuantizedLinearToKernel>(context);
+        quantized.add<LowerW8A8LinearToKernel>(context, /*benefit=*/2);
         quantized.add<LowerMatmulToKernel>(context, /*benefit=*/1,
                                            /*onlyQuantized=*/true);
       }
@@ -3076,6 +3264,7 @@ struct ConvertSinterToLinalgPass
              LowerAttention, LowerConv, LowerTopK, LowerGatherElements,
              LowerScatterElements, LowerRange, LowerTrilu, LowerCumSum,
              LowerRotaryEmbedding, LowerDequantize, LowerQuantize,
+             LowerDynamicQuantize,
              LowerProbeTensor, LowerProbeAttention, LowerProbeRouting>(context);
     patterns.add<LowerAddNorm>(context);
     if (flashAttention)

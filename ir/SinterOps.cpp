@@ -743,6 +743,25 @@ LogicalResult QuantizeOp::verify() {
                             int64_t(getBlock()));
 }
 
+LogicalResult DynamicQuantizeOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getResult().getType(),
+                   scale = getScale().getType();
+  if (input.getRank() < 1)
+    return emitOpError("input must have at least one dimension (the rows' "
+                       "elements), got ")
+           << input;
+  if (failed(verifyCompatibleShape(input, result)))
+    return emitOpError("result shape ")
+           << result << " differs from the input's " << input;
+  SmallVector<int64_t> rows(input.getShape());
+  rows.back() = 1;
+  if (failed(verifyCompatibleShape(scale.getShape(), rows)))
+    return emitOpError("scale must have the input's shape with a last "
+                       "dimension of 1, got ")
+           << scale;
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Composite ops
 //===----------------------------------------------------------------------===//

@@ -301,6 +301,34 @@ def Sinter_QuantizeOp : Sinter_Op<"quantize", [Pure]> {
   }];
 }
 
+def Sinter_DynamicQuantizeOp : Sinter_Op<"dynamic_quantize", [Pure]> {
+  let summary = "Floats to int8, one scale per row, computed at run time";
+  let description = [{
+    Symmetric per-row quantization of activations (W8A8 without
+    calibration): for each row along the last dimension, with `m` the
+    row's largest magnitude,
+    `scale = m / 127` (an f32 division) and
+    `q = clamp(round(x / scale), -127, 127)` (round to nearest, ties to
+    even); a row of zeros has scale 0 and q 0. The scale has the input's
+    shape with a last dimension of 1, so that
+    `sinter.dequantize %q, %scale axis (rank - 1) block (last size)` gives
+    the rounded values back: that pair in front of a linear layer with an
+    int8 weight is what code generation runs as the int8 GEMM, quantizing
+    once per row. A row holding a non-finite value has a non-finite scale.
+
+    ```mlir
+    %q, %s = sinter.dynamic_quantize %x : tensor<?x768xf32> -> tensor<?x768xi8>, tensor<?x1xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input);
+  let results = (outs RankedTensorOf<[I8]>:$result,
+                      RankedTensorOf<[F32]>:$scale);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($result) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//

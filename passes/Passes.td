@@ -402,4 +402,49 @@ def QuantizeWeights : Pass<"sinter-quantize-weights"> {
   ];
 }
 
+def QuantizeActivations : Pass<"sinter-quantize-activations"> {
+  let summary = "Round the inputs of int8 linear layers to int8 (W8A8)";
+  let description = [{
+    Gives each `sinter.linear` whose weight is int8 with one scale per
+    output column and no zero points (what `sinter-quantize-weights bits=8`
+    makes; run it first) int8 activations: its f32 input x becomes
+    `dequantize(quantize(x))`, which code generation runs, with the weight's
+    integers, as the int8 GEMM (`sinter_qmatmul_i8`): the products are
+    exact in int32 and scaled once. Layers that read one value share its
+    rounding. The scales (docs/quantization.md):
+    - `scales=dynamic` (default): `sinter.dynamic_quantize`, one scale per
+      row (token) computed at run time, s = max|x_row| / 127;
+    - `scales=static`: one scale per tensor from the calibration
+      statistics (`stats`, docs/calibration.md), s = max(|min|, |max|) / 127
+      of the values the layer read; values beyond the calibrated range
+      saturate at +-127 (or -128). Layers without statistics keep f32
+      activations (one warning counts them).
+    Layers whose location names match `keep-fp32`, inputs whose last
+    dimension is dynamic, and layers whose weights are not per-column
+    int8 keep f32 activations.
+
+    Before:
+    ```mlir
+    %w = sinter.dequantize %q, %s axis 1 block 64 : (tensor<256x64xi8>, tensor<256x1xbf16>) -> tensor<256x64xf32>
+    %y = sinter.linear %x, %w transpose_weight : (tensor<1x8x64xf32>, tensor<256x64xf32>) -> tensor<1x8x256xf32>
+    ```
+    After (`scales=dynamic`):
+    ```mlir
+    %xq, %xs = sinter.dynamic_quantize %x : tensor<1x8x64xf32> -> tensor<1x8x64xi8>, tensor<1x8x1xf32>
+    %xd = sinter.dequantize %xq, %xs axis 2 block 64 : (tensor<1x8x64xi8>, tensor<1x8x1xf32>) -> tensor<1x8x64xf32>
+    %y = sinter.linear %xd, %w transpose_weight : ...
+    ```
+  }];
+  let options = [
+    Option<"scales", "scales", "std::string", /*default=*/"\"dynamic\"",
+           "dynamic (per row, at run time) or static (per tensor, from the "
+           "calibration statistics)">,
+    Option<"statsFile", "stats", "std::string", /*default=*/"",
+           "scales=static: the stats file of sinterc --calibrate">,
+    Option<"keepFp32", "keep-fp32", "std::string", /*default=*/"",
+           "Regular expression: layers whose names match keep f32 "
+           "activations">
+  ];
+}
+
 #endif // SINTER_PASSES_PASSES_TD

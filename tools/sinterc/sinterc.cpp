@@ -123,16 +123,39 @@ cl::opt<bool> matmulKernel(
     cl::desc("Run f32 matmul and linear layers as the runtime's packed GEMM "
              "kernel (default); =false lowers them to contractions"),
     cl::init(true), cl::cat(category));
-enum class Quantize { None, W8, W4 };
+enum class Quantize { None, W8, W4, W8A8 };
 cl::opt<Quantize> quantize(
-    "quantize", cl::desc("Store the weights as integers (weight-only; "
-                         "docs/quantization.md)"),
+    "quantize", cl::desc("Store the weights as integers, and with w8a8 "
+                         "round the linear layers' inputs to int8 too "
+                         "(docs/quantization.md)"),
     cl::values(clEnumValN(Quantize::None, "none", "f32 weights (default)"),
                clEnumValN(Quantize::W8, "w8",
                           "int8, one scale per output channel"),
                clEnumValN(Quantize::W4, "w4",
-                          "uint4 in groups with scales and zero points")),
+                          "uint4 in groups with scales and zero points"),
+               clEnumValN(Quantize::W8A8, "w8a8",
+                          "int8 weights per output channel and int8 "
+                          "activations: the int8 GEMM")),
     cl::init(Quantize::None), cl::cat(category));
+enum class ActivationScales { Auto, Dynamic, Static };
+cl::opt<ActivationScales> activationScales(
+    "activation-scales",
+    cl::desc("With --quantize=w8a8: how the activations' scales are chosen"),
+    cl::values(clEnumValN(ActivationScales::Auto, "auto",
+                          "static with calibration statistics, else dynamic "
+                          "(default)"),
+               clEnumValN(ActivationScales::Dynamic, "dynamic",
+                          "one scale per row (token), computed at run time"),
+               clEnumValN(ActivationScales::Static, "static",
+                          "one scale per tensor, from the calibration "
+                          "statistics")),
+    cl::init(ActivationScales::Auto), cl::cat(category));
+cl::opt<double> smooth(
+    "smooth",
+    cl::desc("With --quantize=w8a8: move activation outliers into the "
+             "weights first, SmoothQuant's migration strength ALPHA in [0, "
+             "1] (needs --calibrate or --calibration-stats)"),
+    cl::value_desc("alpha"), cl::init(-1.0), cl::cat(category));
 cl::opt<int64_t> groupSize(
     "group-size",
     cl::desc("Weights per scale with --quantize (default: per output "
@@ -398,6 +421,13 @@ LogicalResult runFusionPasses(PassManager &pm, ModuleOp module,
   return pm.run(module);
 }
 
+/// Whether w8a8 takes its activations' scales from calibration statistics
+/// (`statsPath`, when there are any).
+bool staticActivationScales(StringRef statsPath) {
+  return activationScales == ActivationScales::Static ||
+         (activationScales == ActivationScales::Auto && !statsPath.empty());
+}
+
 /// The compression passes, after fusion: the linear layers it forms are what
 /// the quantized kernel runs.
 LogicalResult
@@ -407,20 +437,29 @@ runCompressionPasses(PassManager &pm, ModuleOp module,
   if (quantize == Quantize::None)
     return success();
   setup(pm);
-  if (awq) {
+  const unsigned bits = quantize == Quantize::W4 ? 4 : 8;
+  if (awq || smooth >= 0.0) {
     sinter::ScaleActivationsOptions scaling;
     scaling.statsFile = statsPath.str();
-    scaling.method = "awq";
-    scaling.bits = quantize == Quantize::W8 ? 8 : 4;
+    scaling.method = awq ? "awq" : "smooth";
+    scaling.alpha = smooth;
+    scaling.bits = bits;
     scaling.groupSize = groupSize;
     scaling.keepFp32 = keepFp32;
     pm.addPass(sinter::createScaleActivations(scaling));
   }
   sinter::QuantizeWeightsOptions options;
-  options.bits = quantize == Quantize::W8 ? 8 : 4;
+  options.bits = bits;
   options.groupSize = groupSize;
   options.keepFp32 = keepFp32;
   pm.addPass(sinter::createQuantizeWeights(options));
+  if (quantize == Quantize::W8A8) {
+    sinter::QuantizeActivationsOptions activations;
+    activations.scales = staticActivationScales(statsPath) ? "static" : "dynamic";
+    activations.statsFile = statsPath.str();
+    activations.keepFp32 = keepFp32;
+    pm.addPass(sinter::createQuantizeActivations(activations));
+  }
   return pm.run(module);
 }
 
@@ -432,17 +471,32 @@ LogicalResult insertProbes(PassManager &pm, ModuleOp module,
 }
 
 /// What the compression options do, in words (for --eval).
-std::string describeTransformations() {
+std::string describeTransformations(StringRef statsPath) {
   if (quantize == Quantize::None)
     return "no compression";
-  std::string text =
-      quantize == Quantize::W8
-          ? (groupSize ? "int8 weights in groups of " + std::to_string(groupSize)
-                       : std::string("int8 weights per output channel"))
-          : "int4 weights in groups of " +
-                std::to_string(groupSize ? int64_t(groupSize) : 32);
+  std::string text;
+  switch (quantize) {
+  case Quantize::W8:
+    text = groupSize ? "int8 weights in groups of " + std::to_string(groupSize)
+                     : std::string("int8 weights per output channel");
+    break;
+  case Quantize::W4:
+    text = "int4 weights in groups of " +
+           std::to_string(groupSize ? int64_t(groupSize) : 32);
+    break;
+  default:
+    text = std::string("int8 weights and activations (") +
+           (staticActivationScales(statsPath)
+                ? "calibrated scale per tensor)"
+                : "scale per token at run time)");
+  }
   if (awq)
     text += " with AWQ";
+  if (smooth >= 0.0) {
+    char alpha[32];
+    std::snprintf(alpha, sizeof(alpha), "%g", double(smooth));
+    text += std::string(" with SmoothQuant (alpha ") + alpha + ")";
+  }
   if (!keepFp32.empty())
     text += ", keeping '" + keepFp32 + "' in f32";
   return text;
@@ -683,7 +737,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     sinter::EvaluationOptions evaluationOptions;
     evaluationOptions.dataDir = evalDir;
     evaluationOptions.maxSamples = evalSamples;
-    evaluationOptions.transformations = describeTransformations();
+    evaluationOptions.transformations = describeTransformations(statsPath);
     evaluationOptions.referenceBytes = referenceBuild->model.weights.size();
     evaluationOptions.artifactBytes = model->weights.size();
     llvm::Expected<std::string> text =
@@ -815,6 +869,30 @@ int main(int argc, char **argv) {
         << "--awq scales weights for quantization: give --quantize=w4 or w8\n";
     return 1;
   }
+  auto usage = [](const Twine &message) {
+    llvm::WithColor::error(llvm::errs(), "sinterc") << message << "\n";
+    return 1;
+  };
+  const bool haveStats = !calibrate.empty() || !calibrationStats.empty();
+  if (awq && quantize == Quantize::W8A8)
+    return usage("--awq searches scales for weight-only rounding; with "
+                 "--quantize=w8a8, --smooth=ALPHA moves activation outliers");
+  if (quantize == Quantize::W8A8 && groupSize != 0)
+    return usage("--quantize=w8a8 has one weight scale per output channel "
+                 "(the int8 GEMM scales once per column): drop --group-size");
+  if (smooth.getNumOccurrences() && quantize != Quantize::W8A8)
+    return usage("--smooth prepares int8 activations: give --quantize=w8a8");
+  if (smooth.getNumOccurrences() && !(smooth >= 0.0 && smooth <= 1.0))
+    return usage("--smooth=ALPHA needs ALPHA in [0, 1], got " +
+                 std::to_string(double(smooth)));
+  if (smooth.getNumOccurrences() && !haveStats)
+    return usage("--smooth needs calibration statistics: give "
+                 "--calibrate=DIR or --calibration-stats=FILE");
+  if (activationScales.getNumOccurrences() && quantize != Quantize::W8A8)
+    return usage("--activation-scales applies to --quantize=w8a8");
+  if (activationScales == ActivationScales::Static && !haveStats)
+    return usage("--activation-scales=static needs calibration statistics: "
+                 "give --calibrate=DIR or --calibration-stats=FILE");
   if (awq && calibrate.empty() && calibrationStats.empty()) {
     llvm::WithColor::error(llvm::errs(), "sinterc")
         << "--awq needs calibration statistics: give --calibrate=DIR or "

@@ -1,0 +1,414 @@
+/*===- int8_matmul.c - Products of int8 activations and int8 weights -------===*
+ *
+ * The W8A8 kernel (sinter_qmatmul_i8): C = (a_scale A) (W scale) + bias,
+ * with A int8 activations (rounded by sinter.quantize or
+ * sinter.dynamic_quantize in the generated code) and W an int8 weight packed
+ * by sinter_qweight_pack with one scale per output column. The products are
+ * summed exactly in int32 and scaled once per block of k.
+ *
+ * AVX2 has no int8 dot product; `vpmaddwd` multiplies 16 pairs of int16 and
+ * adds each pair into an int32, i.e. two k per instruction, exactly (no
+ * saturation, unlike `vpmaddubsw`). On this project's machine it sustains
+ * 2.25x the multiply-adds of f32 FMA (bench/NOTES.md). Both operands are
+ * therefore laid out as pairs of consecutive k: a row of A as int32 words
+ * holding (a[k], a[k + 1]) as int16, a weight sliver of 16 columns as, per
+ * pair of k, 16 columns x 2 int16 (two vectors of 8 columns).
+ *
+ * - One to three rows of A (decoding) stream the packed weight once: each
+ *   pair of its 16-byte rows is interleaved and sign-extended in registers,
+ *   the int32 sums run over up to kStreamPairs pairs of k.
+ * - More rows take the GotoBLAS route of the f32 GEMM (matmul.c): per block
+ *   of kKC k, the block of W is unpacked into int16 pair panels and the rows
+ *   of A into kMR-row slivers of pairs, and a kMR x 16 block of int32 sums
+ *   stays in registers across the block; it is then scaled and added to C.
+ *
+ *===-----------------------------------------------------------------------===*/
+#include "sinter/runtime.h"
+
+#include "cpu.h"
+#include "qweight.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef sinter_memref1_f32 memref1;
+typedef sinter_memref3_f32 memref3;
+
+enum {
+  kWidth = SINTER_QWEIGHT_WIDTH, /* columns of a sliver */
+  kMR = 6,                       /* rows of the register block */
+  kKC = 512,                     /* k of a block (even) */
+  kMC = 72,                      /* rows of a packed block of A */
+  kNC = 256,                     /* columns of an unpacked block of W */
+  kStreamRows = 4,               /* below this many rows, stream W */
+  /* Pairs of k summed in int32 before scaling when streaming: exact while
+   * 2 * kStreamPairs * 128 * 128 < 2^31. */
+  kStreamPairs = 4096,
+};
+
+typedef struct problem {
+  const sinter_memref3_i8 *a;
+  const memref1 *a_scales, *bias;
+  const memref3 *c;
+  const sinter_qweight_header *qw;
+  int row_scales, has_bias;
+  int64_t batch, m, n, k;
+} problem;
+
+static inline const int8_t *a_row(const problem *p, int64_t batch, int64_t i) {
+  const sinter_memref3_i8 *a = p->a;
+  return a->aligned + a->offset +
+         (a->sizes[0] == 1 ? 0 : batch * a->strides[0]) + i * a->strides[1];
+}
+
+static inline int8_t a_at(const problem *p, const int8_t *row, int64_t k) {
+  return row[k * p->a->strides[2]];
+}
+
+static inline float a_scale(const problem *p, int64_t batch, int64_t i) {
+  const memref1 *s = p->a_scales;
+  int64_t index = p->row_scales ? batch * p->m + i : 0;
+  return s->aligned[s->offset + index * s->strides[0]];
+}
+
+static inline const int8_t *w_matrix(const problem *p, int64_t batch) {
+  const sinter_qweight_header *h = p->qw;
+  return (const int8_t *)h + SINTER_QWEIGHT_HEADER_SIZE +
+         (h->batch == 1 ? 0 : batch * h->matrix_bytes);
+}
+
+/* The weight's scale of column j (one per column: groups == 1). */
+static inline float w_scale(const problem *p, const int8_t *matrix, int64_t j) {
+  const sinter_qweight_header *h = p->qw;
+  const int8_t *scales = matrix + h->scales_offset;
+  /* Sliver j / 16, group 0, column j % 16: index j. */
+  const int64_t index = j;
+  if (h->flags & SINTER_QWEIGHT_SCALES_BF16) {
+    uint16_t half;
+    memcpy(&half, scales + 2 * index, 2);
+    uint32_t bits = (uint32_t)half << 16;
+    float value;
+    memcpy(&value, &bits, 4);
+    return value;
+  }
+  float value;
+  memcpy(&value, scales + 4 * index, 4);
+  return value;
+}
+
+static inline float *c_row(const problem *p, int64_t batch, int64_t i) {
+  return p->c->aligned + p->c->offset + batch * p->c->strides[0] +
+         i * p->c->strides[1];
+}
+
+/* C[i][j0, j1) = bias or 0, for every row of one batch. */
+static void initialize_c(const problem *p, int64_t batch, int64_t i0,
+                         int64_t i1, int64_t j0, int64_t j1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    float *row = c_row(p, batch, i);
+    for (int64_t j = j0; j < j1; ++j)
+      row[j] = p->has_bias
+                   ? p->bias->aligned[p->bias->offset + j * p->bias->strides[0]]
+                   : 0.0f;
+  }
+}
+
+/* C[i][j] += sum * a_scale(i) * w_scale(j) for a block of int32 sums. */
+static void add_scaled(const problem *p, int64_t batch, const int8_t *matrix,
+                       int64_t i, int64_t j0, int64_t width,
+                       const int32_t *sums) {
+  float *row = c_row(p, batch, i);
+  const float sa = a_scale(p, batch, i);
+  for (int64_t e = 0; e < width; ++e)
+    row[j0 + e] += (float)sums[e] * (sa * w_scale(p, matrix, j0 + e));
+}
+
+/* (lo, hi) as the int32 word that vpmaddwd reads as a pair of int16. */
+static inline int32_t pair_word(int8_t lo, int8_t hi) {
+  return (int32_t)(((uint32_t)(uint16_t)(int16_t)hi << 16) |
+                   (uint16_t)(int16_t)lo);
+}
+
+/*===-------------------------------------------------------------------===*
+ * The portable route: plain loops over the packed layout, for CPUs without
+ * AVX2 (and the reference the vector routes are tested against).
+ *===-------------------------------------------------------------------===*/
+
+static void tile_baseline(const problem *p, int64_t batch, int64_t i0,
+                          int64_t i1, int64_t j0, int64_t j1) {
+  const int8_t *matrix = w_matrix(p, batch);
+  const int64_t k = p->k;
+  initialize_c(p, batch, i0, i1, j0, j1);
+  for (int64_t i = i0; i < i1; ++i) {
+    const int8_t *a = a_row(p, batch, i);
+    for (int64_t j = j0; j < j1; ++j) {
+      const int8_t *w = matrix + (j / kWidth) * k * kWidth + j % kWidth;
+      int64_t sum = 0;
+      for (int64_t kk = 0; kk < k; ++kk)
+        sum += (int32_t)a_at(p, a, kk) * w[kk * kWidth];
+      int32_t s32 = (int32_t)sum;
+      add_scaled(p, batch, matrix, i, j, 1, &s32);
+    }
+  }
+}
+
+/*===-------------------------------------------------------------------===*
+ * AVX2
+ *===-------------------------------------------------------------------===*/
+
+/* The pair (k, k + 1) of a sliver's 16-byte rows `row` (and `next`, or
+ * zeros past K) as two vectors of 8 columns x 2 int16. */
+SINTER_TARGET_AVX2 __attribute__((always_inline)) static inline void
+load_w_pair(const int8_t *row, const int8_t *next, __m256i *lo, __m256i *hi) {
+  __m128i r0 = _mm_loadu_si128((const __m128i *)row);
+  __m128i r1 = next ? _mm_loadu_si128((const __m128i *)next) : _mm_setzero_si128();
+  *lo = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(r0, r1));
+  *hi = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(r0, r1));
+}
+
+/* Rows [0, kRows) of one batch's C (kRows < kStreamRows), columns [j0, j1)
+ * (j0 a multiple of 16), reading each weight row once. */
+SINTER_TARGET_AVX2 __attribute__((always_inline)) static inline void
+stream_rows(const problem *p, int64_t batch, int64_t j0, int64_t j1,
+            const int kRows) {
+  const int8_t *matrix = w_matrix(p, batch);
+  const int64_t k = p->k, pairs = (k + 1) / 2;
+  int32_t words[kStreamRows - 1][kStreamPairs];
+  for (int64_t p0 = 0; p0 < pairs; p0 += kStreamPairs) {
+    const int64_t p1 = pairs - p0 < kStreamPairs ? pairs : p0 + kStreamPairs;
+    for (int r = 0; r < kRows; ++r) {
+      const int8_t *a = a_row(p, batch, r);
+      for (int64_t q = p0; q < p1; ++q)
+        words[r][q - p0] = pair_word(a_at(p, a, 2 * q),
+                                     2 * q + 1 < k ? a_at(p, a, 2 * q + 1) : 0);
+    }
+    for (int64_t j = j0; j < j1; j += kWidth) {
+      const int8_t *w = matrix + (j / kWidth) * k * kWidth;
+      __m256i acc[kStreamRows - 1][2];
+      for (int r = 0; r < kRows; ++r)
+        acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+      for (int64_t q = p0; q < p1; ++q) {
+        const int8_t *row = w + 2 * q * kWidth;
+        __m256i lo, hi;
+        load_w_pair(row, 2 * q + 1 < k ? row + kWidth : NULL, &lo, &hi);
+        for (int r = 0; r < kRows; ++r) {
+          __m256i x = _mm256_set1_epi32(words[r][q - p0]);
+          acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(x, lo));
+          acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(x, hi));
+        }
+      }
+      const int64_t width = j1 - j < kWidth ? j1 - j : kWidth;
+      for (int r = 0; r < kRows; ++r) {
+        int32_t sums[kWidth];
+        _mm256_storeu_si256((__m256i *)sums, acc[r][0]);
+        _mm256_storeu_si256((__m256i *)(sums + 8), acc[r][1]);
+        add_scaled(p, batch, matrix, r, j, width, sums);
+      }
+    }
+  }
+}
+
+SINTER_TARGET_AVX2 static void stream_avx2(const problem *p, int64_t batch,
+                                           int64_t j0, int64_t j1) {
+  initialize_c(p, batch, 0, p->m, j0, j1);
+  switch (p->m) {
+  case 1:
+    stream_rows(p, batch, j0, j1, 1);
+    break;
+  case 2:
+    stream_rows(p, batch, j0, j1, 2);
+    break;
+  default:
+    stream_rows(p, batch, j0, j1, 3);
+  }
+}
+
+/* Rows [i0, i0 + rows) x k [k0, k0 + kc) of A as slivers of kMR rows of
+ * pair words: sliver s holds row i0 + s kMR + r, pair q at
+ * (s pairs + q) kMR + r; rows past `rows` and k past K are zeros. */
+static void pack_a(const problem *p, int64_t batch, int64_t i0, int64_t rows,
+                   int64_t k0, int64_t kc, int32_t *out) {
+  const int64_t pairs = (kc + 1) / 2, slivers = (rows + kMR - 1) / kMR;
+  for (int64_t s = 0; s < slivers; ++s)
+    for (int r = 0; r < kMR; ++r) {
+      int32_t *dst = out + s * pairs * kMR + r;
+      if (s * kMR + r >= rows) {
+        for (int64_t q = 0; q < pairs; ++q)
+          dst[q * kMR] = 0;
+        continue;
+      }
+      const int8_t *a = a_row(p, batch, i0 + s * kMR + r);
+      for (int64_t q = 0; q < pairs; ++q) {
+        int64_t kk = k0 + 2 * q;
+        dst[q * kMR] = pair_word(a_at(p, a, kk),
+                                 2 * q + 1 < kc ? a_at(p, a, kk + 1) : 0);
+      }
+    }
+}
+
+/* Slivers [s0, s0 + count) x k [k0, k0 + kc) of the packed weight as pair
+ * panels: sliver t, pair q at (t pairs + q) x 32 int16. */
+SINTER_TARGET_AVX2 static void unpack_w(const problem *p, const int8_t *matrix,
+                                        int64_t s0, int64_t count, int64_t k0,
+                                        int64_t kc, int16_t *out) {
+  const int64_t pairs = (kc + 1) / 2;
+  for (int64_t t = 0; t < count; ++t) {
+    const int8_t *w = matrix + ((s0 + t) * p->k + k0) * kWidth;
+    int16_t *dst = out + t * pairs * 2 * kWidth;
+    for (int64_t q = 0; q < pairs; ++q) {
+      __m256i lo, hi;
+      const int8_t *row = w + 2 * q * kWidth;
+      load_w_pair(row, 2 * q + 1 < kc ? row + kWidth : NULL, &lo, &hi);
+      _mm256_store_si256((__m256i *)(dst + q * 2 * kWidth), lo);
+      _mm256_store_si256((__m256i *)(dst + q * 2 * kWidth + 16), hi);
+    }
+  }
+}
+
+/* The kMR x 16 block of int32 sums of one A sliver and one W panel over
+ * `pairs` pairs of k. */
+SINTER_TARGET_AVX2 __attribute__((always_inline)) static inline void
+microkernel(const int32_t *a, const int16_t *w, int64_t pairs,
+            int32_t sums[kMR][kWidth]) {
+  __m256i acc[kMR][2];
+  for (int r = 0; r < kMR; ++r)
+    acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+  for (int64_t q = 0; q < pairs; ++q, a += kMR, w += 2 * kWidth) {
+    __m256i lo = _mm256_load_si256((const __m256i *)w);
+    __m256i hi = _mm256_load_si256((const __m256i *)(w + 16));
+    for (int r = 0; r < kMR; ++r) {
+      __m256i x = _mm256_set1_epi32(a[r]);
+      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(x, lo));
+      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(x, hi));
+    }
+  }
+  for (int r = 0; r < kMR; ++r) {
+    _mm256_storeu_si256((__m256i *)sums[r], acc[r][0]);
+    _mm256_storeu_si256((__m256i *)(sums[r] + 8), acc[r][1]);
+  }
+}
+
+/* Rows [i0, i1) x columns [j0, j1) of one batch's C (j0 a multiple of 16,
+ * i1 - i0 <= kMC, j1 - j0 <= kNC). */
+SINTER_TARGET_AVX2 static void gemm_tile_avx2(const problem *p, int64_t batch,
+                                              int64_t i0, int64_t i1,
+                                              int64_t j0, int64_t j1,
+                                              int32_t *packed_a,
+                                              int16_t *panels) {
+  const int8_t *matrix = w_matrix(p, batch);
+  const int64_t rows = i1 - i0, s0 = j0 / kWidth,
+                slivers = (j1 - j0 + kWidth - 1) / kWidth;
+  initialize_c(p, batch, i0, i1, j0, j1);
+  for (int64_t k0 = 0; k0 < p->k; k0 += kKC) {
+    const int64_t kc = p->k - k0 < kKC ? p->k - k0 : kKC, pairs = (kc + 1) / 2;
+    pack_a(p, batch, i0, rows, k0, kc, packed_a);
+    unpack_w(p, matrix, s0, slivers, k0, kc, panels);
+    for (int64_t t = 0; t < slivers; ++t) {
+      const int64_t j = j0 + t * kWidth;
+      const int64_t width = j1 - j < kWidth ? j1 - j : kWidth;
+      for (int64_t s = 0; s * kMR < rows; ++s) {
+        int32_t sums[kMR][kWidth];
+        microkernel(packed_a + s * pairs * kMR, panels + t * pairs * 2 * kWidth,
+                    pairs, sums);
+        for (int r = 0; r < kMR && s * kMR + r < rows; ++r)
+          add_scaled(p, batch, matrix, i0 + s * kMR + r, j, width, sums[r]);
+      }
+    }
+  }
+}
+
+/*===-------------------------------------------------------------------===*
+ * The entry
+ *===-------------------------------------------------------------------===*/
+
+/* Whether the packed weight is one this kernel reads: 8 bits, one scale
+ * per column, no zero points, its sizes those of the product. */
+static int weight_fits(const problem *p, const sinter_memref1_i8 *weight) {
+  const sinter_qweight_header *h = p->qw;
+  return weight->sizes[0] >= SINTER_QWEIGHT_HEADER_SIZE &&
+         memcmp(h->magic, SINTER_QWEIGHT_MAGIC, 4) == 0 && h->bits == 8 &&
+         h->groups == 1 && !sinter_qweight_has_zero_points(h) && h->n == p->n &&
+         h->k == p->k && (h->batch == 1 || h->batch == p->batch) &&
+         weight->sizes[0] >= SINTER_QWEIGHT_HEADER_SIZE + h->batch * h->matrix_bytes;
+}
+
+void _mlir_ciface_sinter_qmatmul_i8(const sinter_memref3_i8 *a,
+                                    const memref1 *a_scales,
+                                    const sinter_memref1_i8 *weight,
+                                    const memref1 *bias, const memref3 *c,
+                                    int32_t flags) {
+  problem p;
+  memset(&p, 0, sizeof(p));
+  p.a = a;
+  p.a_scales = a_scales;
+  p.bias = bias;
+  p.c = c;
+  p.qw = (const sinter_qweight_header *)(weight->aligned + weight->offset);
+  p.has_bias = (flags & SINTER_QMATMUL_HAS_BIAS) != 0;
+  p.row_scales = (flags & SINTER_QMATMUL_ROW_SCALES) != 0;
+  p.batch = c->sizes[0];
+  p.m = c->sizes[1];
+  p.n = c->sizes[2];
+  p.k = a->sizes[2];
+  if (p.batch == 0 || p.m == 0 || p.n == 0)
+    return;
+  /* sinterc packs the weight and sizes the scales for this product;
+   * anything else (a mismatched weights file) leaves C as NaN rather than
+   * read out of bounds. */
+  int64_t scales = p.row_scales ? p.batch * p.m : 1;
+  if (!weight_fits(&p, weight) || a_scales->sizes[0] < scales) {
+    for (int64_t batch = 0; batch < p.batch; ++batch)
+      for (int64_t i = 0; i < p.m; ++i)
+        for (int64_t j = 0; j < p.n; ++j)
+          c_row(&p, batch, i)[j] = __builtin_nanf("");
+    return;
+  }
+  const int vector = sinter_detect_isa() >= SINTER_ISA_AVX2;
+  const int stream = p.m < kStreamRows;
+  /* Tiles: (batch, kMC rows, kNC columns), or when streaming (batch, a
+   * column range per thread). */
+  int threads = 1;
+#ifdef _OPENMP
+  if (p.batch * p.m * p.n * p.k >= SINTER_PARALLEL_WORK)
+    threads = omp_get_max_threads();
+#endif
+  int64_t column_width = kNC;
+  if (stream) {
+    column_width = (p.n + threads - 1) / threads;
+    column_width = (column_width + kWidth - 1) / kWidth * kWidth;
+  }
+  const int64_t column_blocks = (p.n + column_width - 1) / column_width;
+  const int64_t row_blocks = stream ? 1 : (p.m + kMC - 1) / kMC;
+  const int64_t count = p.batch * column_blocks * row_blocks;
+#ifdef _OPENMP
+#pragma omp parallel if (threads > 1 && count > 1)
+#endif
+  {
+    /* 144 KiB of A pairs and 256 KiB of W panels per thread, on its stack
+     * (libomp gives its threads 4 MiB). */
+    int32_t packed_a[kMC * kKC / 2] __attribute__((aligned(64)));
+    int16_t panels[kKC * kNC] __attribute__((aligned(64)));
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (int64_t index = 0; index < count; ++index) {
+      const int64_t batch = index / (column_blocks * row_blocks);
+      const int64_t rest = index % (column_blocks * row_blocks);
+      const int64_t j0 = rest / row_blocks * column_width;
+      const int64_t j1 = p.n - j0 < column_width ? p.n : j0 + column_width;
+      const int64_t i0 = stream ? 0 : rest % row_blocks * kMC;
+      const int64_t i1 = stream || p.m - i0 < kMC ? p.m : i0 + kMC;
+      if (!vector)
+        tile_baseline(&p, batch, i0, i1, j0, j1);
+      else if (stream)
+        stream_avx2(&p, batch, j0, j1);
+      else
+        gemm_tile_avx2(&p, batch, i0, i1, j0, j1, packed_a, panels);
+    }
+  }
+}
