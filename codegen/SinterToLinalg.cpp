@@ -448,6 +448,9 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange args,
       .Case([&](ErfOp) { return math::ErfOp::create(b, loc, args[0]); })
       .Case([&](CosOp) { return math::CosOp::create(b, loc, args[0]); })
       .Case([&](SinOp) { return math::SinOp::create(b, loc, args[0]); })
+      .Case([&](FloorOp) { return math::FloorOp::create(b, loc, args[0]); })
+      .Case([&](CeilOp) { return math::CeilOp::create(b, loc, args[0]); })
+      .Case([&](RoundOp) { return math::RoundEvenOp::create(b, loc, args[0]); })
       .Case([&](SigmoidOp) { return sigmoid(b, loc, args[0]); })
       .Case([&](SiluOp) { return silu(b, loc, args[0]); })
       .Case([&](SwigluOp) {
@@ -574,7 +577,8 @@ struct LowerElementwise : RewritePattern {
                                 PatternRewriter &rewriter) const override {
     if (!isa<SinterDialect>(op->getDialect()) || op->getNumResults() != 1 ||
         !isa<NegOp, AbsOp, ExpOp, LogOp, SqrtOp, RsqrtOp, ReciprocalOp, TanhOp,
-             ErfOp, SigmoidOp, ReluOp, CosOp, SinOp, NotOp, LeakyReluOp, ClipOp,
+             ErfOp, SigmoidOp, ReluOp, CosOp, SinOp, FloorOp, CeilOp, RoundOp,
+             NotOp, LeakyReluOp, ClipOp,
              GeluOp, SiluOp, SwigluOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp,
              MinOp, AndOp, OrOp, XorOp, EqualOp, LessOp, LessEqualOp,
              GreaterOp, GreaterEqualOp, WhereOp>(op))

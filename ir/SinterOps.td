@@ -75,6 +75,12 @@ def Sinter_SigmoidOp : Sinter_UnaryOp<"sigmoid", Sinter_FloatTensor,
 def Sinter_ReluOp : Sinter_UnaryOp<"relu", Sinter_NumericTensor, "max(x, 0)">;
 def Sinter_CosOp : Sinter_UnaryOp<"cos", Sinter_FloatTensor, "cosine">;
 def Sinter_SinOp : Sinter_UnaryOp<"sin", Sinter_FloatTensor, "sine">;
+def Sinter_FloorOp : Sinter_UnaryOp<"floor", Sinter_FloatTensor,
+    "the largest integer not above x">;
+def Sinter_CeilOp : Sinter_UnaryOp<"ceil", Sinter_FloatTensor,
+    "the smallest integer not below x">;
+def Sinter_RoundOp : Sinter_UnaryOp<"round", Sinter_FloatTensor,
+    "the nearest integer, halves to even (ONNX Round)">;
 def Sinter_NotOp : Sinter_UnaryOp<"not", Sinter_BoolTensor, "logical negation">;
 
 def Sinter_LeakyReluOp : Sinter_Op<"leaky_relu", [Pure, SameOperandsAndResultType,

@@ -30,6 +30,13 @@ struct ChannelStats {
   int64_t sampleRows = 0;
 };
 
+/// The discardable attribute (f64) with which a pass that changes a layer's
+/// input after calibration (sinter-scale-activations) records the largest
+/// magnitude that input now has over the calibration samples; passes that
+/// need it (sinter-quantize-activations) prefer it to the stats file.
+inline constexpr llvm::StringLiteral kCalibratedAbsMaxAttr =
+    "sinter.calibrated_abs_max";
+
 /// Reads the tensor probes of the stats file at `path`, by the names of
 /// the layers that read each probed value (a probe's `consumers`); errors
 /// are reported on `root`, prefixed with `pass`.

@@ -106,7 +106,12 @@ struct QuantizeActivationsPass
         std::optional<double> scale;
         if (scales == "static") {
           auto found = stats.find(layerName(linear));
-          if (found != stats.end()) {
+          if (auto recorded =
+                  linear->getAttrOfType<FloatAttr>(kCalibratedAbsMaxAttr)) {
+            double largest = recorded.getValueAsDouble();
+            if (std::isfinite(largest) && largest > 0.0)
+              scale = largest;
+          } else if (found != stats.end()) {
             double largest = std::max(std::fabs(found->second.min),
                                       std::fabs(found->second.max));
             if (std::isfinite(largest) && largest > 0.0)

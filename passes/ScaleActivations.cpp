@@ -165,9 +165,19 @@ struct ScaleActivationsPass
       bool clipping = clip && method == "awq" && found->sampleRows > 0;
       if (!scales && !clipping)
         continue;
-      apply(value, members,
-            scales ? *scales : std::vector<float>(channels, 1.0f),
-            clipping ? found : nullptr);
+      std::vector<float> applied =
+          scales ? *scales : std::vector<float>(channels, 1.0f);
+      apply(value, members, applied, clipping ? found : nullptr);
+      // The statistics describe the value before the division by s: what
+      // static int8 activations need of the divided value (its largest
+      // magnitude) goes on the layers that now read it.
+      double largest = 0.0;
+      for (int64_t k = 0; k < channels; ++k)
+        largest = std::max(largest, found->absMax[k] / applied[k]);
+      for (const Member &m : members)
+        m.op->setAttr(kCalibratedAbsMaxAttr,
+                      FloatAttr::get(Float64Type::get(m.op->getContext()),
+                                     largest));
       scaled += members.size();
     }
     // The f32 originals of what was rewritten.

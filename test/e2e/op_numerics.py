@@ -171,6 +171,18 @@ def case_sequences():
         ("%fs", np.arange(0.5, -1.0, -0.25, dtype=np.float64))])
 
 
+def case_rounding():
+    # Halves (ties to even for round), negatives, and values far from 0.
+    x = np.array([[-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.7, -3.7],
+                  [0.49999997, -0.49999997, 1e7 + 0.5, -1e-3, 0.0, 7.0, -7.25, 2.75]],
+                 np.float32)
+    body = ["%fl = sinter.floor %a0 : tensor<2x8xf32>",
+            "%ce = sinter.ceil %a0 : tensor<2x8xf32>",
+            "%ro = sinter.round %a0 : tensor<2x8xf32>"]
+    return module([x], body, [("%fl", np.floor(x)), ("%ce", np.ceil(x)),
+                              ("%ro", np.rint(x))])
+
+
 def rotary_ref(x, cos, sin, interleaved):
     half = cos.shape[-1]
     out = x.astype(np.float64).copy()
@@ -198,7 +210,7 @@ def case_rotary():
 
 
 CASES = [case_sequences, case_rotary, case_attention, case_conv, case_topk, case_scatter_gather,
-         case_norms_and_activations]
+         case_norms_and_activations, case_rounding]
 
 
 def main():

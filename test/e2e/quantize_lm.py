@@ -2,9 +2,10 @@
 (test/models/byte-lm, trained by make_byte_lm.py on held-out-split Debian
 license text) compiled in f32 and with --quantize=w8, w4 g32 and w4 g128,
 with and without AWQ (--awq, calibrated on 64 windows of the training
-text), each run on the held-out windows. Prints the bits per byte of each
-and checks issue 8's bounds: f32 matches PyTorch's figure (MODEL.json), w8
-changes it by at most 0.01 bit, w4 g32 with AWQ by at most 0.05.
+text), and with --quantize=w8a8, each run on the held-out windows. Prints
+the bits per byte of each and checks issue 8's bounds: f32 matches
+PyTorch's figure (MODEL.json), w8 changes it by at most 0.01 bit, w4 g32
+with AWQ by at most 0.05.
 
 The LM is small and briefly trained: its activations have no outlier
 channels, which is what AWQ exists for. The second half of the test gives
@@ -13,7 +14,12 @@ norm's scale and offset are multiplied by 30 and the weight rows that read
 them divided by 30 (large models' norms grow such channels in training).
 The f32 model must compute the same bits per byte; plain rounding then
 loses the small weight rows, and AWQ must at least halve the w4 error of
-plain rounding at the same bits (g32 and g128).
+plain rounding at the same bits (g32 and g128). The same channels are what
+int8 activations lose (a per-tensor scale set by 30x channels leaves the
+others few levels): W8A8 with dynamic (per-token) and static (calibrated
+per-tensor) scales, each plain and with SmoothQuant (--smooth=0.5), whose
+error must be at most half of plain rounding's; on the trained model W8A8
+must stay within 0.01 bit of f32.
 
 Usage: quantize_lm.py --bin build/bin --work DIR [--model test/models/byte-lm]
 """
@@ -32,7 +38,15 @@ MODES = [("f32", []), ("w8", ["--quantize=w8"]),
          ("w4 g32", ["--quantize=w4", "--group-size=32"]),
          ("w4 g128", ["--quantize=w4", "--group-size=128"]),
          ("w4 g32 awq", ["--quantize=w4", "--group-size=32", "--awq"]),
-         ("w4 g128 awq", ["--quantize=w4", "--group-size=128", "--awq"])]
+         ("w4 g128 awq", ["--quantize=w4", "--group-size=128", "--awq"]),
+         ("w8a8", ["--quantize=w8a8"]),
+         ("w8a8 smooth", ["--quantize=w8a8", "--activation-scales=dynamic",
+                          "--smooth=0.5"]),
+         ("w8a8 static", ["--quantize=w8a8", "--activation-scales=static"]),
+         ("w8a8 static smooth", ["--quantize=w8a8", "--activation-scales=static",
+                                 "--smooth=0.5"])]
+# The flags that need calibration statistics.
+NEEDS_STATS = ("--awq", "--activation-scales=static")
 
 # norm -> the weight that reads its output (MatMul initializers of the
 # exported byte-lm, in the order of the graph).
@@ -81,7 +95,7 @@ def write_calibration_text(info, folder, count):
 
 def evaluate(args, model_path, windows, label, flags, calibration, f32_bytes):
     stem = os.path.join(args.work, label.replace(" ", "-"))
-    if "--awq" in flags:
+    if any(f in NEEDS_STATS or f.startswith("--smooth") for f in flags):
         flags = flags + [f"--calibrate={calibration}"]
     subprocess.run([os.path.join(args.bin, "sinterc"), model_path, "-o", stem] + flags, check=True)
     size = os.path.getsize(stem + ".weights")
@@ -155,6 +169,15 @@ def main():
         awq = outlier[f"w4 {group} awq"] - outlier["f32"]
         checks.append((f"outlier channels, w4 {group}: AWQ error {awq:+.4f} at most half of "
                        f"plain rounding's {plain:+.4f}", awq <= plain / 2))
+    checks.append(("w8a8 within 0.01 bit of f32 (dynamic and static scales)",
+                   max(abs(figures["w8a8"] - figures["f32"]),
+                       abs(figures["w8a8 static"] - figures["f32"])) <= 0.01))
+    for scales in ("", " static"):
+        plain = outlier[f"w8a8{scales}"] - outlier["f32"]
+        smooth = outlier[f"w8a8{scales} smooth"] - outlier["f32"]
+        checks.append((f"outlier channels, w8a8{scales}: SmoothQuant error {smooth:+.4f} at "
+                       f"most half of plain rounding's {plain:+.4f}",
+                       plain > 0 and smooth <= plain / 2))
     for text, ok in checks:
         print(f"{text}: {'ok' if ok else 'FAIL'}")
         failures += not ok

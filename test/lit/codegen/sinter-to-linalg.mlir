@@ -331,3 +331,19 @@ func.func @empty_split(%x: tensor<0xf32>) -> (tensor<0xf32>, tensor<0xf32>) {
   %0:2 = sinter.split %x axis 0 sizes [0, 0] : tensor<0xf32> -> tensor<0xf32>, tensor<0xf32>
   return %0#0, %0#1 : tensor<0xf32>, tensor<0xf32>
 }
+
+// -----
+
+// Tests that the rounding ops map to math: ONNX Round rounds halves to
+// even, which is math.roundeven (math.round rounds them away from zero).
+// CHECK-LABEL: func @rounding
+// CHECK: math.floor
+// CHECK: math.ceil
+// CHECK: math.roundeven
+// CHECK-NOT: math.round %
+func.func @rounding(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %0 = sinter.floor %x : tensor<4xf32>
+  %1 = sinter.ceil %x : tensor<4xf32>
+  %2 = sinter.round %x : tensor<4xf32>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}

@@ -41,6 +41,12 @@ func.func @unary(%x: tensor<2x?xf32>, %i: tensor<4xi32>, %b: tensor<3xi1>) {
   %11 = sinter.cos %x : tensor<2x?xf32>
   // CHECK: sinter.sin
   %12 = sinter.sin %x : tensor<2x?xf32>
+  // CHECK: sinter.floor
+  %f0 = sinter.floor %x : tensor<2x?xf32>
+  // CHECK: sinter.ceil
+  %f1 = sinter.ceil %x : tensor<2x?xf32>
+  // CHECK: sinter.round
+  %f2 = sinter.round %x : tensor<2x?xf32>
   // CHECK: sinter.not %{{.*}} : tensor<3xi1>
   %13 = sinter.not %b : tensor<3xi1>
   // CHECK: sinter.leaky_relu %{{.*}} alpha 0.00999999977 : tensor<2x?xf32>

@@ -13,6 +13,8 @@
 // CHECK: %[[X:.*]] = sinter.dequantize %[[Q]], %[[S]] axis 2 block 4 : (tensor<1x3x4xi8>, tensor<1x3x1xf32>) -> tensor<1x3x4xf32>
 // CHECK: sinter.linear %[[X]], %{{.*}} transpose_weight
 // CHECK: sinter.linear %[[X]], %{{.*}} :
+// CHECK: sinter.dynamic_quantize
+// CHECK: sinter.linear
 // CHECK: sinter.linear %arg0, %{{.*}}, %{{.*}} transpose_weight
 // CHECK: sinter.linear %arg0, %{{.*}} transpose_weight
 // CHECK: sinter.linear %arg0, %{{.*}} transpose_weight
@@ -27,6 +29,11 @@
 // STATIC: %[[X:.*]] = sinter.dequantize %[[Q]], %[[S]] : (tensor<1x3x4xi8>, tensor<f32>) -> tensor<1x3x4xf32>
 // STATIC: sinter.linear %[[X]], %{{.*}} transpose_weight
 // STATIC: sinter.linear %[[X]], %{{.*}} :
+// STATIC: %[[YS:.*]] = sinter.mul
+// STATIC: %[[S2:.*]] = sinter.constant dense<0.00999999977> : tensor<f32>
+// STATIC: %[[Q2:.*]] = sinter.quantize %[[YS]], %[[S2]]
+// STATIC: %[[X2:.*]] = sinter.dequantize %[[Q2]], %[[S2]]
+// STATIC: sinter.linear %[[X2]], %{{.*}} transpose_weight
 // STATIC-NOT: sinter.quantize
 
 // KEEP-LABEL: func @int8_layers
@@ -34,6 +41,7 @@
 // KEEP: %[[X:.*]] = sinter.dequantize %[[Q]], %[[S]]
 // KEEP: sinter.linear %[[X]], %{{.*}} transpose_weight
 // KEEP: sinter.linear %arg0, %{{.*}} :
+// KEEP: sinter.dynamic_quantize
 
 // NO-STATS: error: sinter-quantize-activations: needs the stats file of sinterc --calibrate (option stats)
 // SCALES: error: sinter-quantize-activations: scales must be dynamic or static, got 'per-channel'
@@ -46,6 +54,10 @@ func.func @int8_layers(%arg0: tensor<1x3x4xf32>, %arg1: tensor<4x8xf32>) -> (ten
   %sb = sinter.constant dense<0.25> : tensor<8xf32>
   %wb = sinter.dequantize %qb, %sb axis 1 : (tensor<4x8xi8>, tensor<8xf32>) -> tensor<4x8xf32>
   %yb = sinter.linear %arg0, %wb : (tensor<1x3x4xf32>, tensor<4x8xf32>) -> tensor<1x3x8xf32> loc("/b")
+  // Smoothed after calibration (sinter-scale-activations recorded the
+  // input's new range): its own scale, 1.27 / 127.
+  %ys = sinter.mul %arg0, %arg0 : (tensor<1x3x4xf32>, tensor<1x3x4xf32>) -> tensor<1x3x4xf32>
+  %yy = sinter.linear %ys, %wa transpose_weight {sinter.calibrated_abs_max = 1.27 : f64} : (tensor<1x3x4xf32>, tensor<8x4xf32>) -> tensor<1x3x8xf32> loc("/a")
   %q4 = sinter.constant dense<3> : tensor<8x4xui4>
   %s4 = sinter.constant dense<0.5> : tensor<8x1xbf16>
   %z4 = sinter.constant dense<8> : tensor<8x1xui4>

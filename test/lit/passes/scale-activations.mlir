@@ -12,21 +12,23 @@
 // [0.25, 1], and the weight rows are multiplied by s. The GELU's output
 // (max|x| 1 and 4) feeds /c (max|W| 4 and 1): s = [0.5, 2], applied by a
 // mul by 1/s = [2, 0.5] before /c. /d reads a value without statistics
-// and is left alone, with a warning.
+// and is left alone, with a warning. The scaled layers record their input's
+// new largest magnitude, max over k of max|x_k| / s_k = 2 for both values,
+// for static int8 activations.
 // CHECK-LABEL: func @smooth
 // CHECK: %[[WD:.*]] = sinter.constant dense<{{\[\[}}4.000000e+00, 4.000000e+00], [1.000000e+00, 1.000000e+00]]> : tensor<2x2xf32>
 // CHECK: %[[GAMMA:.*]] = sinter.constant dense<[5.000000e-01, 2.000000e+00]> : tensor<2xf32>
 // CHECK: %[[BETA:.*]] = sinter.constant dense<[2.500000e-01, 1.000000e+00]> : tensor<2xf32>
 // CHECK: %[[N:.*]] = sinter.layer_norm %arg0, %[[GAMMA]], %[[BETA]] axis 1
 // CHECK: %[[WA:.*]] = sinter.constant dense<{{\[\[}}2.000000e+00, 1.000000e+00], [1.000000e+00, 2.000000e+00]]> : tensor<2x2xf32>
-// CHECK: sinter.linear %[[N]], %[[WA]]
+// CHECK: sinter.linear %[[N]], %[[WA]] {sinter.calibrated_abs_max = 2.000000e+00 : f64}
 // CHECK: %[[WB:.*]] = sinter.constant dense<{{\[\[}}1.000000e+00, 1.000000e+00], [5.000000e-01, 5.000000e-01]]> : tensor<2x2xf32>
-// CHECK: sinter.linear %[[N]], %[[WB]]
+// CHECK: sinter.linear %[[N]], %[[WB]] {sinter.calibrated_abs_max = 2.000000e+00 : f64}
 // CHECK: %[[G:.*]] = sinter.gelu
 // CHECK: %[[INV:.*]] = sinter.constant dense<[2.000000e+00, 5.000000e-01]> : tensor<2xf32>
 // CHECK: %[[GS:.*]] = sinter.mul %[[G]], %[[INV]]
 // CHECK: %[[WC:.*]] = sinter.constant dense<2.000000e+00> : tensor<2x2xf32>
-// CHECK: sinter.linear %[[GS]], %[[WC]]
+// CHECK: sinter.linear %[[GS]], %[[WC]] {sinter.calibrated_abs_max = 2.000000e+00 : f64}
 // CHECK: sinter.linear %arg0, %[[WD]] :
 func.func @smooth(%x: tensor<4x2xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>) {
   %gamma = sinter.constant dense<1.0> : tensor<2xf32>
