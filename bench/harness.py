@@ -23,6 +23,12 @@ def core_peak_gflops(work):
     return float(_build_and_run("fma_peak.c", work, []).split()[0])
 
 
+def int8_peak_gmacs(work):
+    """One core's int8 multiply-add peak (vpmaddwd), from
+    bench/limits/int8_peak.c."""
+    return float(_build_and_run("int8_peak.c", work, []).split()[0])
+
+
 def bandwidth_gbs(work, threads, kind="triad"):
     """Memory bandwidth (GB/s) at `threads` threads, from
     bench/limits/bandwidth.c: the STREAM triad, or with kind="read" a

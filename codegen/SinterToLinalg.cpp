@@ -2352,27 +2352,6 @@ struct LowerQuantizedLinearToKernel : OpRewritePattern<LinearOp> {
   }
 };
 
-/// Whether the dequantized weight is one the W8A8 kernel reads: signless
-/// int8 without zero points, one scale per output column (per tensor, per
-/// n, or one block along the whole of k).
-bool isPerColumnInt8(DequantizeOp dq, bool transposed) {
-  RankedTensorType input = dq.getInput().getType();
-  if (!input.getElementType().isSignlessInteger(8) || dq.getZeroPoint() ||
-      input.getRank() != 2 || !input.hasStaticShape())
-    return false;
-  const int64_t kAxis = transposed ? 1 : 0;
-  switch (dq.getGranularity()) {
-  case DequantizeOp::Granularity::Tensor:
-    return true;
-  case DequantizeOp::Granularity::Axis:
-    return int64_t(dq.getAxis()) != kAxis;
-  case DequantizeOp::Granularity::Block:
-    return int64_t(dq.getAxis()) == kAxis &&
-           int64_t(dq.getBlock()) >= input.getDimSize(kAxis);
-  }
-  llvm_unreachable("granularity");
-}
-
 /// `value` as a 1-D tensor of its elements (row-major).
 Value flattened(OpBuilder &b, Location loc, Value value) {
   RankedTensorType type = tensorType(value);
@@ -2405,7 +2384,7 @@ struct LowerW8A8LinearToKernel : OpRewritePattern<LinearOp> {
     bool transposed = op.getTransposeWeight();
     if (!weight || !input || !result.getElementType().isF32() ||
         result.getRank() < 2 || !module || input.getZeroPoint() ||
-        !isPerColumnInt8(weight, transposed))
+        !weight.isPerColumnInt8(transposed ? 1 : 0))
       return rewriter.notifyMatchFailure(op, "not an int8 x int8 linear");
     RankedTensorType activations = input.getInput().getType();
     const int64_t rank = activations.getRank();

@@ -743,6 +743,23 @@ LogicalResult QuantizeOp::verify() {
                             int64_t(getBlock()));
 }
 
+bool DequantizeOp::isPerColumnInt8(int64_t kAxis) {
+  RankedTensorType input = getInput().getType();
+  if (!input.getElementType().isSignlessInteger(8) || getZeroPoint() ||
+      input.getRank() != 2 || !input.hasStaticShape())
+    return false;
+  switch (getGranularity()) {
+  case Granularity::Tensor:
+    return true;
+  case Granularity::Axis:
+    return int64_t(getAxis()) != kAxis;
+  case Granularity::Block:
+    return int64_t(getAxis()) == kAxis &&
+           int64_t(getBlock()) >= input.getDimSize(kAxis);
+  }
+  return false;
+}
+
 LogicalResult DynamicQuantizeOp::verify() {
   RankedTensorType input = getInput().getType(), result = getResult().getType(),
                    scale = getScale().getType();

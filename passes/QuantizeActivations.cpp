@@ -36,23 +36,7 @@ namespace {
 /// no zero points: what the int8 kernel multiplies int8 activations by.
 bool hasPerColumnInt8Weight(LinearOp linear) {
   auto dq = linear.getWeight().getDefiningOp<DequantizeOp>();
-  if (!dq || dq.getZeroPoint() ||
-      !dq.getInput().getType().getElementType().isSignlessInteger(8))
-    return false;
-  RankedTensorType weight = dq.getInput().getType();
-  if (weight.getRank() != 2 || !weight.hasStaticShape())
-    return false;
-  const int64_t kAxis = linear.getTransposeWeight() ? 1 : 0;
-  switch (dq.getGranularity()) {
-  case DequantizeOp::Granularity::Tensor:
-    return true;
-  case DequantizeOp::Granularity::Axis:
-    return int64_t(dq.getAxis()) != kAxis;
-  case DequantizeOp::Granularity::Block:
-    return int64_t(dq.getAxis()) == kAxis &&
-           int64_t(dq.getBlock()) >= weight.getDimSize(kAxis);
-  }
-  return false;
+  return dq && dq.isPerColumnInt8(linear.getTransposeWeight() ? 1 : 0);
 }
 
 struct QuantizeActivationsPass

@@ -517,9 +517,21 @@ void printFusionStats(ModuleOp module, llvm::raw_ostream &os) {
     os << " " << name << " " << counts.lookup(name);
   os << "\nunfused:    matmul " << counts.lookup("matmul") << " softmax "
      << counts.lookup("softmax") << "\n";
-  // What --quantize (or an imported quantized model) left as integers.
-  if (int64_t weights = counts.lookup("dequantize"))
+  // What --quantize (or an imported quantized model) left as integers: the
+  // dequantized constants, and the linear layers whose input is rounded.
+  int64_t weights = 0, int8Inputs = 0;
+  module.walk([&](sinter::DequantizeOp dq) {
+    weights += bool(dq.getInput().getDefiningOp<sinter::ConstantOp>());
+  });
+  module.walk([&](sinter::LinearOp linear) {
+    if (auto dq = linear.getInput().getDefiningOp<sinter::DequantizeOp>())
+      int8Inputs += !dq.getInput().getDefiningOp<sinter::ConstantOp>();
+  });
+  if (weights)
     os << "quantized:   " << weights << " weights (sinter.dequantize)\n";
+  if (int8Inputs)
+    os << "int8 inputs: " << int8Inputs
+       << " linear layers (sinter.dynamic_quantize, sinter.quantize)\n";
 }
 
 /// A build that sinterc runs in process but does not write (the
@@ -882,9 +894,11 @@ int main(int argc, char **argv) {
                  "(the int8 GEMM scales once per column): drop --group-size");
   if (smooth.getNumOccurrences() && quantize != Quantize::W8A8)
     return usage("--smooth prepares int8 activations: give --quantize=w8a8");
-  if (smooth.getNumOccurrences() && !(smooth >= 0.0 && smooth <= 1.0))
-    return usage("--smooth=ALPHA needs ALPHA in [0, 1], got " +
-                 std::to_string(double(smooth)));
+  if (smooth.getNumOccurrences() && !(smooth >= 0.0 && smooth <= 1.0)) {
+    char alpha[32];
+    std::snprintf(alpha, sizeof(alpha), "%g", double(smooth));
+    return usage(Twine("--smooth=ALPHA needs ALPHA in [0, 1], got ") + alpha);
+  }
   if (smooth.getNumOccurrences() && !haveStats)
     return usage("--smooth needs calibration statistics: give "
                  "--calibrate=DIR or --calibration-stats=FILE");

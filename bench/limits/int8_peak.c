@@ -1,0 +1,54 @@
+/* The int8 multiply-add peak of one core on AVX2 without VNNI, the
+ * instruction pair the W8A8 kernel's inner loop is made of
+ * (runtime/src/int8_matmul.c): vpmaddwd multiplies 16 pairs of int16 and
+ * adds each pair into an int32 (2 multiply-adds per int32 lane), vpaddd
+ * accumulates. Twelve independent accumulators, registers only (written in
+ * assembly, as the kernel is, so that the compiler neither spills nor
+ * hoists). Prints GMAC/s (int8 x int8 multiply-adds), the best of 5 runs.
+ *
+ *   cc -O2 bench/limits/int8_peak.c -o int8_peak && ./int8_peak
+ */
+#include <stdio.h>
+#include <time.h>
+
+static double seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#define STEP(j)                                                                \
+  "vpmaddwd %%ymm12, %%ymm13, %%ymm14\n\t"                                     \
+  "vpaddd %%ymm14, %%ymm" #j ", %%ymm" #j "\n\t"
+
+__attribute__((target("avx2"))) static double run(long iterations) {
+  double start = seconds();
+  __asm__ volatile("vpxor %%xmm12, %%xmm12, %%xmm12\n\t"
+                   "vpcmpeqd %%ymm13, %%ymm13, %%ymm13\n\t"
+                   "1:\n\t" STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+                       STEP(6) STEP(7) STEP(8) STEP(9) STEP(10) STEP(11)
+                   "dec %0\n\t"
+                   "jnz 1b\n\t"
+                   : "+r"(iterations)
+                   :
+                   : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+                     "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+                     "xmm13", "xmm14", "cc");
+  return seconds() - start;
+}
+
+int main(void) {
+  if (!__builtin_cpu_supports("avx2")) {
+    printf("0 GMAC/s int8 (no AVX2)\n");
+    return 0;
+  }
+  const long iterations = 50000000;
+  double best = 0.0;
+  for (int r = 0; r < 5; ++r) {
+    /* 12 vpmaddwd of 16 int16 pairs each: 12 x 16 multiply-adds. */
+    double rate = (double)iterations * 12 * 16 / run(iterations) / 1e9;
+    best = rate > best ? rate : best;
+  }
+  printf("%.1f GMAC/s int8 (vpmaddwd + vpaddd)\n", best);
+  return 0;
+}
