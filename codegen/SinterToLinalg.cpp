@@ -2244,11 +2244,13 @@ Value packedQuantizedWeight(OpBuilder &b, Location loc, DequantizeOp dq,
 /// N] tensor, its batch that of the [batch, ...] view `batchFrom` (a, or
 /// the batch of weights). An f32 `a` runs sinter_qmatmul_f32; an int8 one
 /// (W8A8) runs sinter_qmatmul_i8 with `aScales`, a 1-D tensor of one scale
-/// or (`rowScales`) one per row of the view.
+/// or (`rowScales`) one per row of the view, and the zero point of its
+/// values (uint8 ones with `aUnsigned`).
 Value callQMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
                         Value packed, int64_t n, Value bias, Value batchFrom,
                         int64_t batch, Value aScales = Value(),
-                        bool rowScales = false) {
+                        bool rowScales = false, int32_t aZeroPoint = 0,
+                        bool aUnsigned = false) {
   Type f32 = b.getF32Type(), i8 = b.getIntegerType(8);
   SmallVector<int64_t> shape = {batch, tensorType(a).getDimSize(1), n};
   SmallVector<Value> sizes;
@@ -2259,14 +2261,23 @@ Value callQMatmulKernel(OpBuilder &b, Location loc, ModuleOp module, Value a,
   Value out = memref::AllocOp::create(b, loc, MemRefType::get(shape, f32),
                                       sizes, b.getI64IntegerAttr(64));
   MemRefType matrices = anyF32View(b, 3), vector = anyF32View(b, 1);
-  const bool int8 = tensorType(a).getElementType() == i8;
+  const bool int8 = tensorType(a).getElementType().isInteger(8);
   int32_t flags = (bias ? SINTER_QMATMUL_HAS_BIAS : 0) |
-                  (int8 && rowScales ? SINTER_QMATMUL_ROW_SCALES : 0);
-  SmallVector<Type> types = {anyView(3, tensorType(a).getElementType())};
+                  (int8 && rowScales ? SINTER_QMATMUL_ROW_SCALES : 0) |
+                  (int8 && aUnsigned ? SINTER_QMATMUL_A_UNSIGNED : 0);
+  SmallVector<Type> types = {anyView(3, int8 ? i8 : f32)};
   SmallVector<Value> args = {kernelView(b, loc, a)};
+  // uint8 crosses as the same bytes (the flags tell the kernel, and its
+  // declaration takes one element type): a cast that the LLVM lowering
+  // removes, as toSignless's.
+  if (args[0].getType() != types[0])
+    args[0] = UnrealizedConversionCastOp::create(b, loc, types[0], args[0])
+                  .getResult(0);
   if (int8) {
-    types.push_back(vector);
-    args.push_back(kernelView(b, loc, aScales));
+    types.append({vector, b.getI32Type()});
+    args.append({kernelView(b, loc, aScales),
+                 arith::ConstantOp::create(b, loc,
+                                           b.getI32IntegerAttr(aZeroPoint))});
   }
   types.append({anyView(1, i8), vector, matrices, b.getI32Type()});
   args.append({kernelView(b, loc, packed), biasOrEmpty(b, loc, bias),
@@ -2383,15 +2394,24 @@ struct LowerW8A8LinearToKernel : OpRewritePattern<LinearOp> {
     auto input = op.getInput().getDefiningOp<DequantizeOp>();
     bool transposed = op.getTransposeWeight();
     if (!weight || !input || !result.getElementType().isF32() ||
-        result.getRank() < 2 || !module || input.getZeroPoint() ||
+        result.getRank() < 2 || !module ||
         !weight.isPerColumnInt8(transposed ? 1 : 0))
       return rewriter.notifyMatchFailure(op, "not an int8 x int8 linear");
     RankedTensorType activations = input.getInput().getType();
     const int64_t rank = activations.getRank();
-    if (!activations.getElementType().isSignlessInteger(8) ||
+    auto intType = dyn_cast<IntegerType>(activations.getElementType());
+    if (!intType || intType.getWidth() != 8 || intType.isSigned() ||
         !input.getScale().getType().getElementType().isF32() ||
         activations.isDynamicDim(rank - 1))
-      return rewriter.notifyMatchFailure(op, "input not int8 with f32 scales");
+      return rewriter.notifyMatchFailure(op, "input not 8-bit with f32 scales");
+    // A zero point: one constant for the whole tensor (imported QDQ).
+    int32_t zeroPoint = 0;
+    if (Value zp = input.getZeroPoint()) {
+      std::optional<std::vector<int64_t>> values = integerElements(zp);
+      if (!values || values->size() != 1)
+        return rewriter.notifyMatchFailure(op, "zero point not one constant");
+      zeroPoint = int32_t(values->front());
+    }
     bool rowScales;
     switch (input.getGranularity()) {
     case DequantizeOp::Granularity::Tensor:
@@ -2411,10 +2431,10 @@ struct LowerW8A8LinearToKernel : OpRewritePattern<LinearOp> {
       return rewriter.notifyMatchFailure(op, "weight not for the kernel");
     int64_t n = op.getWeight().getType().getDimSize(transposed ? 0 : 1);
     Value a = asBatchedMatrix(rewriter, loc, input.getInput(), true);
-    Value c = callQMatmulKernel(rewriter, loc, module, a, packed, n,
-                                op.getBias(), a, 1,
-                                flattened(rewriter, loc, input.getScale()),
-                                rowScales);
+    Value c = callQMatmulKernel(
+        rewriter, loc, module, a, packed, n, op.getBias(), a, 1,
+        flattened(rewriter, loc, input.getScale()), rowScales, zeroPoint,
+        intType.isUnsigned());
     SmallVector<Value> dims =
         resultDims(rewriter, loc, result, [&](int64_t d) -> Value {
           return tensor::DimOp::create(rewriter, loc, op.getInput(), d);

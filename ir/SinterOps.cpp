@@ -745,9 +745,18 @@ LogicalResult QuantizeOp::verify() {
 
 bool DequantizeOp::isPerColumnInt8(int64_t kAxis) {
   RankedTensorType input = getInput().getType();
-  if (!input.getElementType().isSignlessInteger(8) || getZeroPoint() ||
-      input.getRank() != 2 || !input.hasStaticShape())
+  if (!input.getElementType().isSignlessInteger(8) || input.getRank() != 2 ||
+      !input.hasStaticShape())
     return false;
+  // Zero points that are all 0 (QDQ exporters write them) are none.
+  if (Value zeroPoint = getZeroPoint()) {
+    auto constant = zeroPoint.getDefiningOp<ConstantOp>();
+    auto dense = constant ? dyn_cast<DenseIntElementsAttr>(constant.getValue())
+                          : DenseIntElementsAttr();
+    if (!dense || !llvm::all_of(dense.getValues<APInt>(),
+                                [](const APInt &v) { return v.isZero(); }))
+      return false;
+  }
   switch (getGranularity()) {
   case Granularity::Tensor:
     return true;

@@ -273,8 +273,8 @@ def Sinter_DequantizeOp : Sinter_Op<"dequantize", [Pure]> {
     /// Which scale applies to each element.
     enum class Granularity { Tensor, Axis, Block };
     Granularity getGranularity();
-    /// Whether this is a 2-D signless int8 matrix without zero points that
-    /// has one scale per index of the dimension other than `kAxis` (the
+    /// Whether this is a 2-D signless int8 matrix without zero points (or
+    /// with constant zeros) that has one scale per index of the dimension other than `kAxis` (the
     /// contracted one): a weight the int8 (W8A8) kernel can multiply.
     bool isPerColumnInt8(int64_t kAxis);
   }];

@@ -55,11 +55,11 @@ int main(int argc, char **argv) {
   sinter_memref1_f32 none = {NULL, NULL, 0, {0}, {1}};
   sinter_memref3_f32 cv = {c, c, 0, {1, m, n}, {m * n, n, 1}};
   double *times = malloc(sizeof(double) * (size_t)runs);
-  _mlir_ciface_sinter_qmatmul_i8(&av, &sv, &wv, &none, &cv,
+  _mlir_ciface_sinter_qmatmul_i8(&av, &sv, 0, &wv, &none, &cv,
                                  SINTER_QMATMUL_ROW_SCALES);
   for (int r = 0; r < runs; ++r) {
     double t0 = seconds();
-    _mlir_ciface_sinter_qmatmul_i8(&av, &sv, &wv, &none, &cv,
+    _mlir_ciface_sinter_qmatmul_i8(&av, &sv, 0, &wv, &none, &cv,
                                    SINTER_QMATMUL_ROW_SCALES);
     times[r] = seconds() - t0;
   }

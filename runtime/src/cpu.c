@@ -3,6 +3,8 @@
 
 #include <cpuid.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* CPUID for the features, XGETBV for the OS saving the vector registers.
  * Read here rather than with GCC's target_clones, whose resolver needs
@@ -26,6 +28,20 @@ static sinter_isa query_isa(void) {
   return SINTER_ISA_BASELINE;
 }
 
+/* SINTER_ISA=baseline|avx2|avx512 caps the extension (to test or time a
+ * narrower variant on a wider CPU); anything else is ignored. */
+static sinter_isa capped(sinter_isa isa) {
+  const char *cap = getenv("SINTER_ISA");
+  sinter_isa limit = isa;
+  if (!cap)
+    return isa;
+  if (strcmp(cap, "baseline") == 0)
+    limit = SINTER_ISA_BASELINE;
+  else if (strcmp(cap, "avx2") == 0)
+    limit = SINTER_ISA_AVX2;
+  return limit < isa ? limit : isa;
+}
+
 /* Cached: CPUID traps to the hypervisor in a virtual machine, which every
  * kernel call of every run should not pay for. Threads that race here
  * store the same value. */
@@ -33,8 +49,21 @@ sinter_isa sinter_detect_isa(void) {
   static atomic_int cached = -1;
   int isa = atomic_load_explicit(&cached, memory_order_relaxed);
   if (isa < 0) {
-    isa = (int)query_isa();
+    isa = (int)capped(query_isa());
     atomic_store_explicit(&cached, isa, memory_order_relaxed);
   }
   return (sinter_isa)isa;
+}
+
+int sinter_has_avx512_vnni(void) {
+  static atomic_int cached = -1;
+  int vnni = atomic_load_explicit(&cached, memory_order_relaxed);
+  if (vnni < 0) {
+    unsigned a, b, c, d;
+    vnni = sinter_detect_isa() == SINTER_ISA_AVX512 &&
+           __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((c >> 11) & 1) &&
+           ((b >> 30) & 1); /* AVX512_VNNI and AVX512BW */
+    atomic_store_explicit(&cached, vnni, memory_order_relaxed);
+  }
+  return vnni;
 }

@@ -14,8 +14,13 @@ typedef enum sinter_isa {
   SINTER_ISA_AVX512 = 2, /* AVX-512 F and VL, AVX2 and FMA */
 } sinter_isa;
 
-/* The widest extension usable here, detected on the first call. */
+/* The widest extension usable here, detected on the first call (and
+ * capped by the environment variable SINTER_ISA=baseline|avx2). */
 sinter_isa sinter_detect_isa(void);
+
+/* Whether the AVX-512 kernels may use VNNI's int8 dot products
+ * (vpdpbusd): AVX-512 in use and AVX512_VNNI and AVX512BW present. */
+int sinter_has_avx512_vnni(void);
 
 /* Below this many multiply-adds a kernel runs on the calling thread:
  * waking the OpenMP team (about 2.6 us at 2 threads) costs more than the
@@ -42,5 +47,7 @@ sinter_isa sinter_detect_isa(void);
 #define SINTER_INLINE static inline __attribute__((always_inline))
 #define SINTER_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 #define SINTER_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define SINTER_TARGET_AVX512_VNNI                                              \
+  __attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni,avx2,fma")))
 
 #endif /* SINTER_RUNTIME_SRC_CPU_H */

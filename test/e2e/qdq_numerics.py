@@ -5,8 +5,9 @@ Runtime's MatMulNBits (4-bit and 8-bit blocks, with and without zero
 points, K not a multiple of the block, a bias). Each model is built with
 python3-onnx from known weights, compiled with sinterc and run with
 sinter-run against the numpy outputs (atol 1e-5, rtol 1e-4), at 1 and 2
-threads. The MatMulNBits weights run on the quantized kernel, which
---stats cannot show; the test checks the LLVM IR for its call.
+threads. The QDQ layer runs on the int8 x int8 kernel and the MatMulNBits
+weights on the weight-only quantized kernel, which --stats cannot show; the
+test checks the LLVM IR for their calls.
 
 Usage: qdq_numerics.py --bin build/bin --work DIR
 """
@@ -105,12 +106,15 @@ def main():
     parser.add_argument("--work", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    cases = [("qdq", lambda p: qdq_model(p), False)]
+    # The kernel each model must run on: the QDQ layer (uint8 activations
+    # with a zero point, int8 weights per column) on the int8 x int8 one,
+    # MatMulNBits on the weight-only one.
+    cases = [("qdq", lambda p: qdq_model(p), "sinter_qmatmul_i8")]
     for bits, k, block, zp, bias in [(4, 40, 16, True, True), (4, 64, 32, False, False),
                                      (8, 48, 16, True, False), (4, 300, 128, True, True)]:
         name = f"nbits{bits}-k{k}-b{block}{'-zp' if zp else ''}{'-bias' if bias else ''}"
         cases.append((name, lambda p, a=(bits, k, 24, block, zp, bias):
-                      matmulnbits_model(p, *a), True))
+                      matmulnbits_model(p, *a), "sinter_qmatmul_f32"))
     failures = 0
     for name, build, kernel in cases:
         stem = os.path.join(args.work, name)
@@ -129,9 +133,9 @@ def main():
         if kernel:
             ir = subprocess.run([os.path.join(args.bin, "sinterc"), stem + ".onnx",
                                  "--emit=llvm", "-o", "-"], capture_output=True, text=True)
-            on_kernel = "sinter_qmatmul_f32" in ir.stdout
+            on_kernel = f"call void @_mlir_ciface_{kernel}(" in ir.stdout
             failures += not on_kernel
-            print(f"{name}: {'runs on' if on_kernel else 'FAIL: not on'} the quantized kernel")
+            print(f"{name}: {'runs on' if on_kernel else 'FAIL: not on'} {kernel}")
         for threads in (1, 2):
             run = subprocess.run([os.path.join(args.bin, "sinter-run"), stem + ".so",
                                   f"--num-threads={threads}"] + files,

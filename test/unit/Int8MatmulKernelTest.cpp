@@ -27,6 +27,8 @@ struct I8Case {
   int64_t batch, m, n, k;
   bool rowScales, bf16, bias;
   int64_t aStride; // elements between consecutive k of A (1: contiguous)
+  bool unsignedA = false;
+  int32_t zeroPoint = 0;
 };
 
 void PrintTo(const I8Case &c, std::ostream *os) {
@@ -34,7 +36,8 @@ void PrintTo(const I8Case &c, std::ostream *os) {
       << c.aStride << "), W " << c.n << "x" << c.k
       << (c.rowScales ? ", per-row" : ", per-tensor") << " activation scales"
       << (c.bf16 ? ", bf16" : ", f32") << " weight scales"
-      << (c.bias ? ", bias" : "");
+      << (c.bias ? ", bias" : "") << (c.unsignedA ? ", uint8 A" : "")
+      << ", zero point " << c.zeroPoint;
 }
 
 float bfloat16Value(float x) {
@@ -79,6 +82,11 @@ TEST_P(Int8MatmulKernel, MatchesExactIntegerProduct) {
     for (int64_t i = 0; i < c.m; ++i)
       for (int64_t k = 0; k < c.k; ++k)
         aAt(p, i, k) = int8_t(value(rng));
+  // A's values as the kernel reads them: uint8 or int8, less the zero point.
+  auto aValue = [&](int64_t p, int64_t i, int64_t k) -> int64_t {
+    int8_t v = aAt(p, i, k);
+    return (c.unsignedA ? int64_t(uint8_t(v)) : int64_t(v)) - c.zeroPoint;
+  };
   std::vector<float> aScales(c.rowScales ? c.batch * c.m : 1), bias(c.n),
       out(c.batch * c.m * c.n, std::nanf(""));
   for (float &s : aScales)
@@ -95,16 +103,17 @@ TEST_P(Int8MatmulKernel, MatchesExactIntegerProduct) {
   sinter_memref3_f32 outView = {out.data(), out.data(), 0, {c.batch, c.m, c.n},
                                 {c.m * c.n, c.n, 1}};
   _mlir_ciface_sinter_qmatmul_i8(
-      &aView, &scaleView, &weightView, &biasView, &outView,
+      &aView, &scaleView, c.zeroPoint, &weightView, &biasView, &outView,
       (c.bias ? SINTER_QMATMUL_HAS_BIAS : 0) |
-          (c.rowScales ? SINTER_QMATMUL_ROW_SCALES : 0));
+          (c.rowScales ? SINTER_QMATMUL_ROW_SCALES : 0) |
+          (c.unsignedA ? SINTER_QMATMUL_A_UNSIGNED : 0));
 
   for (int64_t p = 0; p < c.batch; ++p)
     for (int64_t i = 0; i < c.m; ++i)
       for (int64_t j = 0; j < c.n; ++j) {
         int64_t sum = 0, magnitude = 0;
         for (int64_t k = 0; k < c.k; ++k) {
-          int64_t term = int64_t(aAt(p, i, k)) * q[(p * c.n + j) * c.k + k];
+          int64_t term = aValue(p, i, k) * q[(p * c.n + j) * c.k + k];
           sum += term;
           magnitude += term < 0 ? -term : term;
         }
@@ -137,6 +146,12 @@ std::vector<I8Case> cases() {
   all.push_back({1, 9, 33, 65, false, true, false, 2});
   all.push_back({3, 9, 33, 64, true, true, true, 1});
   all.push_back({2, 1, 48, 64, false, false, true, 1});
+  // uint8 activations with a zero point (imported QDQ models), and int8
+  // ones with one, on both routes.
+  all.push_back({1, 1, 70, 301, false, true, true, 1, true, 128});
+  all.push_back({1, 73, 40, 515, false, true, true, 1, true, 255});
+  all.push_back({1, 3, 33, 64, false, false, false, 2, true, 0});
+  all.push_back({1, 20, 33, 64, false, false, false, 1, false, -128});
   return all;
 }
 
@@ -164,8 +179,35 @@ TEST(Int8MatmulKernelEdges, WeightItCannotReadGivesNaN) {
     sinter_memref1_i8 weightView = {packed.data(), packed.data(), 0,
                                     {int64_t(packed.size())}, {1}};
     sinter_memref1_f32 none = {nullptr, nullptr, 0, {0}, {1}};
-    _mlir_ciface_sinter_qmatmul_i8(&aView, &scaleView, &weightView, &none,
+    _mlir_ciface_sinter_qmatmul_i8(&aView, &scaleView, 0, &weightView, &none,
                                    &outView, 0);
+    for (float x : out)
+      EXPECT_TRUE(std::isnan(x));
+  }
+}
+
+TEST(Int8MatmulKernelEdges, ZeroPointOutsideTheRangeGivesNaN) {
+  std::vector<int8_t> q(16 * 8, 1);
+  std::vector<float> scales(16, 0.5f);
+  sinter_qweight_desc desc = {8, 0, 1, 16, 8, 8};
+  std::vector<int8_t> packed(sinter_qweight_packed_size(&desc));
+  ASSERT_EQ(sinter_qweight_pack(&desc, q.data(), scales.data(), nullptr,
+                                packed.data()),
+            0);
+  std::vector<int8_t> a(2 * 8, 1);
+  std::vector<float> aScale(1, 1.0f), out(2 * 16, 0.0f);
+  sinter_memref3_i8 aView = {a.data(), a.data(), 0, {1, 2, 8}, {16, 8, 1}};
+  sinter_memref1_f32 scaleView = {aScale.data(), aScale.data(), 0, {1}, {1}};
+  sinter_memref3_f32 outView = {out.data(), out.data(), 0, {1, 2, 16},
+                                {32, 16, 1}};
+  sinter_memref1_i8 weightView = {packed.data(), packed.data(), 0,
+                                  {int64_t(packed.size())}, {1}};
+  sinter_memref1_f32 none = {nullptr, nullptr, 0, {0}, {1}};
+  // 200 is no int8; -1 is no uint8.
+  for (auto [zeroPoint, flags] :
+       {std::pair<int32_t, int32_t>{200, 0}, {-1, SINTER_QMATMUL_A_UNSIGNED}}) {
+    _mlir_ciface_sinter_qmatmul_i8(&aView, &scaleView, zeroPoint, &weightView,
+                                   &none, &outView, flags);
     for (float x : out)
       EXPECT_TRUE(std::isnan(x));
   }

@@ -220,18 +220,19 @@ SINTER_RT_API void _mlir_ciface_sinter_qmatmul_f32(
     int32_t flags);
 
 /* W8A8 matrix product (src/int8_matmul.c), what `sinter.linear` lowers to
- * when both its input and its weight are dequantized int8 (an input
- * rounded by sinter.quantize or sinter.dynamic_quantize, a constant weight
- * with one scale per output column and no zero points): for each b,
- *   C[b][m][n] = a_scale[b][m] * scale[n] * sum_k A[b][m][k] q[n][k]
- *                (+ bias[n])
- * with A [batch or 1, M, K] int8 (any strides), a_scale one element, or
- * one per row of C with SINTER_QMATMUL_ROW_SCALES (index b * M + m), the
- * weight packed by sinter_qweight_pack (8 bits, one group, no zero
- * points) and C [batch, M, N] (last dimension contiguous). The sums are
- * exact in int32 over blocks of k. */
+ * when both its input and its weight are dequantized 8-bit integers (an
+ * input rounded by sinter.quantize or sinter.dynamic_quantize, a constant
+ * weight with one scale per output column and no zero points): for each b,
+ *   C[b][m][n] = a_scale[b][m] * scale[n]
+ *                * sum_k (A[b][m][k] - a_zero_point) q[n][k] (+ bias[n])
+ * with A [batch or 1, M, K] int8, or uint8 with SINTER_QMATMUL_A_UNSIGNED
+ * (any strides), a_zero_point in A's range, a_scale one element, or one
+ * per row of C with SINTER_QMATMUL_ROW_SCALES (index b * M + m), the weight
+ * packed by sinter_qweight_pack (8 bits, one group, no zero points) and C
+ * [batch, M, N] (last dimension contiguous). The sums are exact in int32
+ * over blocks of k. */
 #define SINTER_QMATMUL_I8_KERNEL "sinter_qmatmul_i8"
-enum { SINTER_QMATMUL_ROW_SCALES = 4 };
+enum { SINTER_QMATMUL_ROW_SCALES = 4, SINTER_QMATMUL_A_UNSIGNED = 8 };
 
 typedef struct sinter_memref3_i8 {
   int8_t *allocated;
@@ -243,7 +244,7 @@ typedef struct sinter_memref3_i8 {
 
 SINTER_RT_API void _mlir_ciface_sinter_qmatmul_i8(
     const sinter_memref3_i8 *a, const sinter_memref1_f32 *a_scales,
-    const sinter_memref1_i8 *weight, const sinter_memref1_f32 *bias,
+    int32_t a_zero_point, const sinter_memref1_i8 *weight, const sinter_memref1_f32 *bias,
     const sinter_memref3_f32 *c, int32_t flags);
 
 /* Calibration probes (src/probe.c), what `sinter.probe_*` lower to in the

@@ -9,7 +9,7 @@
 // rounds x / scale to nearest even within +-127 (0 where the scale is 0).
 // Without the kernel (OFF), the same IR computes the same rounding in f32.
 // CHECK-LABEL: func.func private @sinter_qmatmul_i8
-// CHECK-SAME: (memref<?x?x?xi8, strided<[?, ?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?xi8, strided<[?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i32)
+// CHECK-SAME: (memref<?x?x?xi8, strided<[?, ?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, i32, memref<?xi8, strided<[?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i32)
 // CHECK-LABEL: func @dynamic
 // CHECK-DAG: %[[FLAGS:.*]] = arith.constant 6 : i32
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
@@ -65,9 +65,33 @@ func.func @static(%x: tensor<2x3x4xf32>) -> tensor<2x3x3xf32> {
 
 // -----
 
+// An imported QDQ layer: uint8 activations with a zero point (128, passed
+// to the kernel) cross as the same bytes (a memref cast that the LLVM
+// lowering removes; flags 8: unsigned), against an int8 weight whose zero
+// points are all 0.
+// CHECK-LABEL: func @qdq
+// CHECK-DAG: %[[FLAGS:.*]] = arith.constant 8 : i32
+// CHECK-DAG: %[[ZP:.*]] = arith.constant 128 : i32
+// CHECK: builtin.unrealized_conversion_cast %{{.*}} : memref<?x?x?xui8, strided<[?, ?, ?], offset: ?>> to memref<?x?x?xi8, strided<[?, ?, ?], offset: ?>>
+// CHECK: call @sinter_qmatmul_i8(%{{.*}}, %{{.*}}, %[[ZP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[FLAGS]])
+func.func @qdq(%x: tensor<3x4xf32>) -> tensor<3x3xf32> {
+  %xs = sinter.constant dense<0.02> : tensor<f32>
+  %zp = sinter.constant dense<128> : tensor<ui8>
+  %xq = sinter.quantize %x, %xs, %zp : (tensor<3x4xf32>, tensor<f32>, tensor<ui8>) -> tensor<3x4xui8>
+  %xd = sinter.dequantize %xq, %xs, %zp : (tensor<3x4xui8>, tensor<f32>, tensor<ui8>) -> tensor<3x4xf32>
+  %q = sinter.constant dense<3> : tensor<4x3xi8>
+  %s = sinter.constant dense<0.5> : tensor<3xf32>
+  %wz = sinter.constant dense<0> : tensor<3xi8>
+  %w = sinter.dequantize %q, %s, %wz axis 1 : (tensor<4x3xi8>, tensor<3xf32>, tensor<3xi8>) -> tensor<4x3xf32>
+  %y = sinter.linear %xd, %w : (tensor<3x4xf32>, tensor<4x3xf32>) -> tensor<3x3xf32>
+  return %y : tensor<3x3xf32>
+}
+
+// -----
+
 // Near misses: int8 activations against a weight in groups of k, and
-// activations with a zero point, run as the weight-only kernel on the
-// dequantized activations.
+// against a weight with nonzero zero points, run as the weight-only kernel
+// on the dequantized activations.
 // CHECK-LABEL: func @near_misses
 // CHECK-NOT: sinter_qmatmul_i8(
 // CHECK: call @sinter_qmatmul_f32
@@ -80,12 +104,9 @@ func.func @near_misses(%x: tensor<3x4xf32>) -> (tensor<3x3xf32>, tensor<3x3xf32>
   %s = sinter.constant dense<0.5> : tensor<3x2xf32>
   %w = sinter.dequantize %q, %s axis 1 block 2 : (tensor<3x4xi8>, tensor<3x2xf32>) -> tensor<3x4xf32>
   %y = sinter.linear %xd, %w transpose_weight : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x3xf32>
-  %zs = sinter.constant dense<0.02> : tensor<f32>
-  %zp = sinter.constant dense<3> : tensor<i8>
-  %zq = sinter.quantize %x, %zs, %zp : (tensor<3x4xf32>, tensor<f32>, tensor<i8>) -> tensor<3x4xi8>
-  %zd = sinter.dequantize %zq, %zs, %zp : (tensor<3x4xi8>, tensor<f32>, tensor<i8>) -> tensor<3x4xf32>
   %s1 = sinter.constant dense<0.5> : tensor<3x1xf32>
-  %w1 = sinter.dequantize %q, %s1 axis 1 block 4 : (tensor<3x4xi8>, tensor<3x1xf32>) -> tensor<3x4xf32>
-  %y2 = sinter.linear %zd, %w1 transpose_weight : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x3xf32>
+  %z1 = sinter.constant dense<2> : tensor<3x1xi8>
+  %w1 = sinter.dequantize %q, %s1, %z1 axis 1 block 4 : (tensor<3x4xi8>, tensor<3x1xf32>, tensor<3x1xi8>) -> tensor<3x4xf32>
+  %y2 = sinter.linear %xd, %w1 transpose_weight : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x3xf32>
   return %y, %y2 : tensor<3x3xf32>, tensor<3x3xf32>
 }
