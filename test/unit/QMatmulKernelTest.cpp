@@ -139,6 +139,13 @@ std::vector<QCase> cases() {
       all.push_back({bits, zeroPoints, bf16, 1, 3, 9, 33, 64, 32, false});
       all.push_back({bits, zeroPoints, bf16, 2, 1, 2, 33, 64, 16, true});
     }
+  // 4 bits streamed two rows of k at a time (AVX-512): odd groups and an
+  // odd depth end in a single row; a group longer than the AVX-512 route's
+  // chunk takes the AVX2 one.
+  for (int64_t m : {1, 3}) {
+    all.push_back({4, true, true, 1, 1, m, 40, 301, 33, true});
+    all.push_back({4, true, false, 1, 1, m, 24, 2100, 2100, false});
+  }
   // 8 bits with zero points (asymmetric, imported uint8 weights).
   all.push_back({8, true, false, 1, 1, 1, 40, 96, 32, true});
   all.push_back({8, true, true, 1, 1, 20, 40, 96, 32, true});
