@@ -285,7 +285,7 @@ SINTER_TARGET_AVX2 static void unpack_w(const problem *p, const int8_t *matrix,
  *
  * The loop is written in assembly: twelve accumulators, the two W vectors,
  * the broadcast A word and the product fill the 16 registers exactly, and
- * GCC (14) spills half the accumulators of the same loop in intrinsics,
+ * GCC (12) spills half the accumulators of the same loop in intrinsics,
  * which halved its speed (bench/NOTES.md). */
 SINTER_TARGET_AVX2 __attribute__((always_inline)) static inline void
 microkernel(const int32_t *a, const int16_t *w, int64_t pairs, float *c,
@@ -531,7 +531,7 @@ microkernel_vnni(const uint32_t *a, const int8_t *w, int64_t groups, float *c,
                  int64_t ldc, int rows, int64_t width, const float *a_scales,
                  const float *w_scales, const int32_t *column_sums,
                  int32_t offset) {
-  /* The loop in assembly for the reason microkernel's is (GCC 14 moves
+  /* The loop in assembly for the reason microkernel's is (GCC 12 moves
    * every accumulator through the stack on each step). */
   int32_t sums[kMRv][kNRv] __attribute__((aligned(64)));
   __asm__ volatile(
