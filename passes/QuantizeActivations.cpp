@@ -85,33 +85,21 @@ struct QuantizeActivationsPass
           type.isDynamicDim(type.getRank() - 1) ||
           !hasPerColumnInt8Weight(linear))
         return;
-      Value &replacement = rounded[x];
-      if (!replacement) {
-        std::optional<double> scale;
+      auto it = rounded.find(x);
+      if (it == rounded.end()) {
+        std::optional<double> largest;
         if (scales == "static") {
-          auto found = stats.find(layerName(linear));
-          if (auto recorded =
-                  linear->getAttrOfType<FloatAttr>(kCalibratedAbsMaxAttr)) {
-            double largest = recorded.getValueAsDouble();
-            if (std::isfinite(largest) && largest > 0.0)
-              scale = largest;
-          } else if (found != stats.end()) {
-            double largest = std::max(std::fabs(found->second.min),
-                                      std::fabs(found->second.max));
-            if (std::isfinite(largest) && largest > 0.0)
-              scale = largest;
-          }
-          if (!scale) {
+          largest = calibratedAbsMax(linear, stats);
+          if (!largest) {
             ++missing;
             if (!firstMissing)
               firstMissing = linear;
-            rounded.erase(x);
             return;
           }
         }
-        replacement = roundedInput(x, scale);
+        it = rounded.try_emplace(x, roundedInput(x, largest)).first;
       }
-      linear.getInputMutable().set(replacement);
+      linear.getInputMutable().set(it->second);
       ++done;
     });
     if (missing)
@@ -120,6 +108,26 @@ struct QuantizeActivationsPass
           << " int8 layers have no calibration statistics in " << statsFile
           << " and keep f32 activations (this is the first; " << done
           << " take int8)";
+  }
+
+  /// The largest magnitude of `linear`'s input over the calibration
+  /// samples: recorded on the layer by a pass that changed the input after
+  /// calibration, else from the stats file; nullopt when unknown or 0.
+  static std::optional<double>
+  calibratedAbsMax(LinearOp linear, const llvm::StringMap<ChannelStats> &stats) {
+    double largest = 0.0;
+    if (auto recorded = linear->getAttrOfType<FloatAttr>(kCalibratedAbsMaxAttr)) {
+      largest = recorded.getValueAsDouble();
+    } else {
+      auto found = stats.find(layerName(linear));
+      if (found == stats.end())
+        return std::nullopt;
+      largest = std::max(std::fabs(found->second.min),
+                         std::fabs(found->second.max));
+    }
+    if (!std::isfinite(largest) || largest <= 0.0)
+      return std::nullopt;
+    return largest;
   }
 
   /// dequantize(quantize(x)) after x's definition: with `largest` (the

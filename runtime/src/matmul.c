@@ -43,6 +43,8 @@ typedef sinter_memref3_f32 memref3;
 
 enum {
   kMR = 6,                        /* rows of the register block */
+  kMRw = 12, /* rows of the AVX-512 route's block (gemm_tile_wide) */
+  kMaxMR = 12,
   kNR = SINTER_MATMUL_PACK_WIDTH, /* its columns: two 8-float vectors */
   kKC = 256, /* depth of a packed block */
   kMC = 72,  /* rows of a packed block of A (a multiple of kMR) */
@@ -117,28 +119,29 @@ static void initialize_c(const problem *p, int64_t batch, int64_t i0,
   }
 }
 
-/* Packs rows [i0, i0 + rows) x depth [k0, k0 + kc) of A as slivers of kMR
- * rows: sliver s holds a[i0 + s kMR + r][k0 + k] at s kMR kc + k kMR + r.
- * Rows of A contiguous along k (the usual case) are read as kMR streams. */
+/* Packs rows [i0, i0 + rows) x depth [k0, k0 + kc) of A as slivers of `mr`
+ * rows (kMR, or kMRw for the AVX-512 route; a constant after inlining):
+ * sliver s holds a[i0 + s mr + r][k0 + k] at s mr kc + k mr + r. Rows of A
+ * contiguous along k (the usual case) are read as mr streams. */
 SINTER_INLINE void pack_a(const problem *p, const float *a, int64_t i0,
                           int64_t rows, int64_t k0, int64_t kc,
-                          float *restrict packed) {
+                          float *restrict packed, const int mr) {
   const int64_t am = p->a->strides[1], ak = p->a->strides[2];
-  for (int64_t s = 0; s < rows; s += kMR) {
-    int64_t height = rows - s < kMR ? rows - s : kMR;
+  for (int64_t s = 0; s < rows; s += mr) {
+    int64_t height = rows - s < mr ? rows - s : mr;
     float *restrict out = packed + s * kc;
-    const float *row[kMR];
-    for (int r = 0; r < kMR; ++r)
+    const float *row[kMaxMR];
+    for (int r = 0; r < mr; ++r)
       row[r] = a + (i0 + s + (r < height ? r : 0)) * am + k0 * ak;
-    if (ak == 1 && height == kMR) {
+    if (ak == 1 && height == mr) {
       for (int64_t k = 0; k < kc; ++k)
-        for (int r = 0; r < kMR; ++r)
-          out[k * kMR + r] = row[r][k];
+        for (int r = 0; r < mr; ++r)
+          out[k * mr + r] = row[r][k];
       continue;
     }
     for (int64_t k = 0; k < kc; ++k)
-      for (int r = 0; r < kMR; ++r)
-        out[k * kMR + r] = r < height ? row[r][k * ak] : 0.0f;
+      for (int r = 0; r < mr; ++r)
+        out[k * mr + r] = r < height ? row[r][k * ak] : 0.0f;
   }
 }
 
@@ -315,6 +318,32 @@ SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
       c[r * ldc + j] += block[r][j];
 }
 
+/* The slivers of B for depth [k0, k0 + kc) and columns [j0, j0 + cols):
+ * unpacked now into `packed_b` (a quantized B), packed now (f32), or
+ * where the compiler packed them (sliver s of the whole matrix at s K kNR);
+ * *stride is the distance between slivers. */
+SINTER_INLINE const float *b_block(const problem *p, int64_t batch,
+                                   int64_t k0, int64_t kc, int64_t j0,
+                                   int64_t cols, float *restrict packed_b,
+                                   int64_t *stride) {
+  *stride = kc * kNR;
+  if (p->qw) {
+    const int8_t *matrix = q_matrix(p, batch);
+    if (p->qw->bits == 8)
+      pack_q_b(p, matrix, 8, k0, kc, j0, cols, packed_b);
+    else
+      pack_q_b(p, matrix, 4, k0, kc, j0, cols, packed_b);
+    return packed_b;
+  }
+  const float *b = b_matrix(p, batch);
+  if (p->packed_b) {
+    *stride = p->k * kNR;
+    return b + j0 * p->k + k0 * kNR;
+  }
+  pack_b(p, b, k0, kc, j0, cols, packed_b);
+  return packed_b;
+}
+
 /* One tile: rows [i0, i1) and columns [j0, j0 + width) of one batch's C
  * (width at most kNC).
  * Each block of kKC x kNC of B is packed once and serves every block of
@@ -325,31 +354,17 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
                              float *restrict packed_a,
                              float *restrict packed_b) {
   const float *a = a_matrix(p, batch);
-  const float *b = p->qw ? NULL : b_matrix(p, batch);
   float *c = c_matrix(p, batch);
   const int64_t ldc = p->c->strides[1];
   const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
   for (int64_t k0 = 0; k0 < p->k; k0 += kKC) {
     const int64_t kc = p->k - k0 < kKC ? p->k - k0 : kKC;
-    /* Slivers of B for this depth block: packed now, or where the
-     * compiler packed them (sliver s of the whole matrix at s K kNR). */
-    const float *slivers = packed_b;
-    int64_t sliver_stride = kc * kNR;
-    if (p->qw) {
-      const int8_t *matrix = q_matrix(p, batch);
-      if (p->qw->bits == 8)
-        pack_q_b(p, matrix, 8, k0, kc, j0, cols, packed_b);
-      else
-        pack_q_b(p, matrix, 4, k0, kc, j0, cols, packed_b);
-    } else if (p->packed_b) {
-      slivers = b + j0 * p->k + k0 * kNR;
-      sliver_stride = p->k * kNR;
-    } else {
-      pack_b(p, b, k0, kc, j0, cols, packed_b);
-    }
+    int64_t sliver_stride;
+    const float *slivers =
+        b_block(p, batch, k0, kc, j0, cols, packed_b, &sliver_stride);
     for (int64_t ic = i0; ic < i1; ic += kMC) {
       const int64_t rows = i1 - ic < kMC ? i1 - ic : kMC;
-      pack_a(p, a, ic, rows, k0, kc, packed_a);
+      pack_a(p, a, ic, rows, k0, kc, packed_a, kMR);
       /* The B sliver stays in L1 while the A slivers stream from L2. */
       for (int64_t jr = 0; jr < cols; jr += kNR)
         for (int64_t ir = 0; ir < rows; ir += kMR)
@@ -368,32 +383,6 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
  * 12 broadcasts of A and 24 FMAs per k. The 6 x 16 ymm block of gemm_tile,
  * compiled for AVX-512, reaches at most half of a core whose FMAs are 512
  * bits wide. */
-enum { kMRw = 12 }; /* kMC is a multiple */
-
-/* pack_a with slivers of kMRw rows. */
-SINTER_TARGET_AVX512 static void pack_a_wide(const problem *p, const float *a,
-                                             int64_t i0, int64_t rows,
-                                             int64_t k0, int64_t kc,
-                                             float *restrict packed) {
-  const int64_t am = p->a->strides[1], ak = p->a->strides[2];
-  for (int64_t s = 0; s < rows; s += kMRw) {
-    const int64_t height = rows - s < kMRw ? rows - s : kMRw;
-    float *restrict out = packed + s * kc;
-    const float *row[kMRw];
-    for (int r = 0; r < kMRw; ++r)
-      row[r] = a + (i0 + s + (r < height ? r : 0)) * am + k0 * ak;
-    if (ak == 1 && height == kMRw) {
-      for (int64_t k = 0; k < kc; ++k)
-        for (int r = 0; r < kMRw; ++r)
-          out[k * kMRw + r] = row[r][k];
-      continue;
-    }
-    for (int64_t k = 0; k < kc; ++k)
-      for (int r = 0; r < kMRw; ++r)
-        out[k * kMRw + r] = r < height ? row[r][k * ak] : 0.0f;
-  }
-}
-
 /* C[0..rows) x [0..cols) += (A sliver of kMRw rows) x (B slivers b0 and,
  * with kPair, b1: 16 or 32 columns) over kc. */
 SINTER_TARGET_AVX512 __attribute__((always_inline)) static inline void
@@ -440,29 +429,17 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
                                                 float *restrict packed_a,
                                                 float *restrict packed_b) {
   const float *a = a_matrix(p, batch);
-  const float *b = p->qw ? NULL : b_matrix(p, batch);
   float *c = c_matrix(p, batch);
   const int64_t ldc = p->c->strides[1];
   const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
   for (int64_t k0 = 0; k0 < p->k; k0 += kKC) {
     const int64_t kc = p->k - k0 < kKC ? p->k - k0 : kKC;
-    const float *slivers = packed_b;
-    int64_t sliver_stride = kc * kNR;
-    if (p->qw) {
-      const int8_t *matrix = q_matrix(p, batch);
-      if (p->qw->bits == 8)
-        pack_q_b(p, matrix, 8, k0, kc, j0, cols, packed_b);
-      else
-        pack_q_b(p, matrix, 4, k0, kc, j0, cols, packed_b);
-    } else if (p->packed_b) {
-      slivers = b + j0 * p->k + k0 * kNR;
-      sliver_stride = p->k * kNR;
-    } else {
-      pack_b(p, b, k0, kc, j0, cols, packed_b);
-    }
+    int64_t sliver_stride;
+    const float *slivers =
+        b_block(p, batch, k0, kc, j0, cols, packed_b, &sliver_stride);
     for (int64_t ic = i0; ic < i1; ic += kMC) {
       const int64_t rows = i1 - ic < kMC ? i1 - ic : kMC;
-      pack_a_wide(p, a, ic, rows, k0, kc, packed_a);
+      pack_a(p, a, ic, rows, k0, kc, packed_a, kMRw);
       for (int64_t jr = 0; jr < cols; jr += 2 * kNR) {
         const float *b0 = slivers + jr / kNR * sliver_stride;
         const int64_t left = cols - jr;

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelTestSupport.h"
 #include "sinter/runtime.h"
 
 #include "gtest/gtest.h"
@@ -22,6 +23,8 @@
 #include <vector>
 
 namespace {
+
+using sinter::test::bfloat16Value;
 
 struct I8Case {
   int64_t batch, m, n, k;
@@ -38,14 +41,6 @@ void PrintTo(const I8Case &c, std::ostream *os) {
       << (c.bf16 ? ", bf16" : ", f32") << " weight scales"
       << (c.bias ? ", bias" : "") << (c.unsignedA ? ", uint8 A" : "")
       << ", zero point " << c.zeroPoint;
-}
-
-float bfloat16Value(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  bits &= 0xffff0000u;
-  std::memcpy(&x, &bits, 4);
-  return x;
 }
 
 class Int8MatmulKernel : public ::testing::TestWithParam<I8Case> {};

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelTestSupport.h"
 #include "sinter/runtime.h"
 
 #include "gtest/gtest.h"
@@ -22,6 +23,8 @@
 #include <vector>
 
 namespace {
+
+using sinter::test::bfloat16Value;
 
 struct QCase {
   int bits;
@@ -35,15 +38,6 @@ void PrintTo(const QCase &c, std::ostream *os) {
       << (c.bf16 ? " bf16" : " f32") << " scales, A " << c.batchA << "x"
       << c.m << "x" << c.k << ", W " << c.batchW << "x" << c.n << "x" << c.k
       << " in groups of " << c.groupSize << (c.bias ? ", bias" : "");
-}
-
-/// A float whose low 16 bits are zero: exactly a bfloat16.
-float bfloat16Value(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  bits &= 0xffff0000u;
-  std::memcpy(&x, &bits, 4);
-  return x;
 }
 
 class QMatmulKernel : public ::testing::TestWithParam<QCase> {};

@@ -470,6 +470,13 @@ LogicalResult insertProbes(PassManager &pm, ModuleOp module,
   return pm.run(module);
 }
 
+/// --smooth's value as the user would write it (1.5, not 1.500000).
+std::string smoothAlpha() {
+  char alpha[32];
+  std::snprintf(alpha, sizeof(alpha), "%g", double(smooth));
+  return alpha;
+}
+
 /// What the compression options do, in words (for --eval).
 std::string describeTransformations(StringRef statsPath) {
   if (quantize == Quantize::None)
@@ -492,11 +499,8 @@ std::string describeTransformations(StringRef statsPath) {
   }
   if (awq)
     text += " with AWQ";
-  if (smooth >= 0.0) {
-    char alpha[32];
-    std::snprintf(alpha, sizeof(alpha), "%g", double(smooth));
-    text += std::string(" with SmoothQuant (alpha ") + alpha + ")";
-  }
+  if (smooth >= 0.0)
+    text += " with SmoothQuant (alpha " + smoothAlpha() + ")";
   if (!keepFp32.empty())
     text += ", keeping '" + keepFp32 + "' in f32";
   return text;
@@ -876,16 +880,14 @@ int main(int argc, char **argv) {
 
   if (listOps)
     return printSupportedOps();
-  if (awq && quantize == Quantize::None) {
-    llvm::WithColor::error(llvm::errs(), "sinterc")
-        << "--awq scales weights for quantization: give --quantize=w4 or w8\n";
-    return 1;
-  }
   auto usage = [](const Twine &message) {
     llvm::WithColor::error(llvm::errs(), "sinterc") << message << "\n";
     return 1;
   };
   const bool haveStats = !calibrate.empty() || !calibrationStats.empty();
+  if (awq && quantize == Quantize::None)
+    return usage("--awq scales weights for quantization: give --quantize=w4 "
+                 "or w8");
   if (awq && quantize == Quantize::W8A8)
     return usage("--awq searches scales for weight-only rounding; with "
                  "--quantize=w8a8, --smooth=ALPHA moves activation outliers");
@@ -894,11 +896,8 @@ int main(int argc, char **argv) {
                  "(the int8 GEMM scales once per column): drop --group-size");
   if (smooth.getNumOccurrences() && quantize != Quantize::W8A8)
     return usage("--smooth prepares int8 activations: give --quantize=w8a8");
-  if (smooth.getNumOccurrences() && !(smooth >= 0.0 && smooth <= 1.0)) {
-    char alpha[32];
-    std::snprintf(alpha, sizeof(alpha), "%g", double(smooth));
-    return usage(Twine("--smooth=ALPHA needs ALPHA in [0, 1], got ") + alpha);
-  }
+  if (smooth.getNumOccurrences() && !(smooth >= 0.0 && smooth <= 1.0))
+    return usage("--smooth=ALPHA needs ALPHA in [0, 1], got " + smoothAlpha());
   if (smooth.getNumOccurrences() && !haveStats)
     return usage("--smooth needs calibration statistics: give "
                  "--calibrate=DIR or --calibration-stats=FILE");
@@ -907,17 +906,11 @@ int main(int argc, char **argv) {
   if (activationScales == ActivationScales::Static && !haveStats)
     return usage("--activation-scales=static needs calibration statistics: "
                  "give --calibrate=DIR or --calibration-stats=FILE");
-  if (awq && calibrate.empty() && calibrationStats.empty()) {
-    llvm::WithColor::error(llvm::errs(), "sinterc")
-        << "--awq needs calibration statistics: give --calibrate=DIR or "
-           "--calibration-stats=FILE\n";
-    return 1;
-  }
-  if (inputPath.empty()) {
-    llvm::WithColor::error(llvm::errs(), "sinterc")
-        << "no model given (see --help)\n";
-    return 1;
-  }
+  if (awq && !haveStats)
+    return usage("--awq needs calibration statistics: give --calibrate=DIR or "
+                 "--calibration-stats=FILE");
+  if (inputPath.empty())
+    return usage("no model given (see --help)");
 
   DialectRegistry registry;
   registerAllDialects(registry);

@@ -767,6 +767,30 @@ func.func @dequantize_float_input(%q: tensor<4x64xf32>, %s: tensor<f32>) {
 
 // -----
 
+func.func @dynamic_quantize_scale_shape(%x: tensor<4x64xf32>) {
+  // expected-error @+1 {{scale must have the input's shape with a last dimension of 1, got 'tensor<4x64xf32>'}}
+  %q, %s = sinter.dynamic_quantize %x : tensor<4x64xf32> -> tensor<4x64xi8>, tensor<4x64xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_quantize_result_shape(%x: tensor<4x64xf32>) {
+  // expected-error @+1 {{result shape 'tensor<4x32xi8>' differs from the input's 'tensor<4x64xf32>'}}
+  %q, %s = sinter.dynamic_quantize %x : tensor<4x64xf32> -> tensor<4x32xi8>, tensor<4x1xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_quantize_scalar(%x: tensor<f32>) {
+  // expected-error @+1 {{input must have at least one dimension (the rows' elements), got 'tensor<f32>'}}
+  %q, %s = sinter.dynamic_quantize %x : tensor<f32> -> tensor<i8>, tensor<f32>
+  return
+}
+
+// -----
+
 func.func @probe_axis_out_of_range(%x: tensor<4x8xf32>) {
   // expected-error @+1 {{channel_axis 2 is not a dimension of a rank 2 tensor}}
   sinter.probe_tensor %x id 0 channel_axis 2 name "x" : tensor<4x8xf32>

@@ -252,6 +252,13 @@ func.func @quantize(%x: tensor<8x64xf32>, %s: tensor<64xf32>, %z: tensor<64xui8>
   return %0 : tensor<8x64xui8>
 }
 
+// CHECK-LABEL: func @dynamic_quantize
+func.func @dynamic_quantize(%x: tensor<?x64xf32>) -> (tensor<?x64xi8>, tensor<?x1xf32>) {
+  // CHECK: %{{.*}}, %{{.*}} = sinter.dynamic_quantize %{{.*}} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?x1xf32>
+  %q, %s = sinter.dynamic_quantize %x : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?x1xf32>
+  return %q, %s : tensor<?x64xi8>, tensor<?x1xf32>
+}
+
 
 // CHECK-LABEL: func @probes
 // CHECK: sinter.probe_tensor %{{.*}} id 0 channel_axis 1 name "x" : tensor<4x8xf32>
