@@ -16,8 +16,15 @@ namespace sinter {
 namespace {
 
 struct ApproximateMathPass : impl::ApproximateMathBase<ApproximateMathPass> {
+  using ApproximateMathBase::ApproximateMathBase;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
+    if (all) {
+      auto everything = [](StringRef) { return true; };
+      populateMathF32ExpansionPatterns(patterns, everything);
+      populateMathPolynomialApproximationPatterns(patterns, everything);
+    }
     populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
       return llvm::is_contained(
           {math::TanhOp::getOperationName(), math::ErfOp::getOperationName(),

@@ -236,6 +236,8 @@ static std::string descriptorText(const CompiledModel &model, StringRef name) {
       text += "probe " + std::to_string(probe.kind) + " " +
               escapeToken(probe.name) + "\n";
   }
+  if (!model.device.empty())
+    text += "device " + model.device + "\n";
   return text + "end\n";
 }
 
@@ -354,8 +356,11 @@ static LogicalResult addRuntimeInterface(llvm::Module &module,
   for (llvm::Function &function : module)
     if (!function.isDeclaration() && !exported.contains(function.getName()))
       function.setLinkage(llvm::GlobalValue::InternalLinkage);
+  // llvm.global_ctors (a CUDA model's kernel registration) keeps its
+  // appending linkage.
   for (llvm::GlobalVariable &global : module.globals())
-    if (!global.isDeclaration() && !exported.contains(global.getName()))
+    if (!global.isDeclaration() && !exported.contains(global.getName()) &&
+        !global.getName().starts_with("llvm."))
       global.setLinkage(llvm::GlobalValue::InternalLinkage);
   return success();
 }
@@ -466,7 +471,9 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
       bufferizationPipeline(options.kernels) +
       ",buffer-results-to-out-params{modify-public-functions=true "
       "hoist-static-allocs=true}," +
-      "sinter-externalize-weights{entry=" + entryName + "}," +
+      // Kernels read every constant from the device copy of the weights.
+      "sinter-externalize-weights{entry=" + entryName +
+      (options.gpu ? " min-bytes=0" : "") + "}," +
       "sinter-plan-arena{entry=" + entryName + "}";
   if (!options.extraPasses.empty())
     placement += "," + options.extraPasses;
@@ -488,9 +495,18 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
     entry.setArgAttrs(i, kept);
   }
   if (failed(takeWeights(module, model)) ||
-      failed(
-          runPipeline(module, bufferLoweringPipeline(/*threads=*/true), setup)))
+      failed(runPipeline(module,
+                         options.gpu ? gpuLoweringPipeline(*options.gpu)
+                                     : bufferLoweringPipeline(/*threads=*/true),
+                         setup)))
     return failure();
+  if (options.gpu) {
+    FailureOr<std::string> ptx = kernelPtx(module);
+    if (failed(ptx))
+      return failure();
+    model.ptx = std::move(*ptx);
+    model.device = "cuda " + options.gpu->chip;
+  }
 
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
       translateToLLVMIR(module, context, machine);

@@ -12,6 +12,7 @@
 #define SINTER_CODEGEN_ARTIFACT_H
 
 #include "codegen/CpuPipeline.h"
+#include "codegen/gpu/GpuPipeline.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -19,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +34,11 @@ struct ArtifactOptions {
   /// The function the runtime calls; empty: @main, or the module's only
   /// public function.
   std::string entry;
+  /// The host CPU (on a GPU target, the CPU that launches the kernels).
   CpuTarget target;
+  /// Set for a CUDA artifact: every op runs on the GPU, and the runtime
+  /// keeps the weights and intermediates in device memory.
+  std::optional<GpuTarget> gpu;
   /// Extra passes on linalg-on-buffers code before it is lowered further
   /// (a textual pipeline, e.g. from a plugin); empty for none.
   std::string extraPasses;
@@ -71,6 +77,10 @@ struct CompiledModel {
   /// Allocations left on the heap (dynamic shapes, nested regions).
   int64_t heapAllocations = 0;
   std::string descriptor;
+  /// CUDA artifacts: the kernels' PTX (also embedded in the code), and the
+  /// device as the descriptor names it ("cuda sm_90"); empty for the CPU.
+  std::string ptx;
+  std::string device;
 };
 
 /// Applied to each pass manager compileModel runs: the caller's

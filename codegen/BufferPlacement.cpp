@@ -16,7 +16,9 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 
@@ -78,6 +80,16 @@ static Value viewAt(OpBuilder &b, Location loc, Value buffer, int64_t offset,
 
 static int64_t alignTo(int64_t value, int64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
+}
+
+Value viewedBuffer(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view || view.getViewSource() == value)
+      break;
+    value = view.getViewSource();
+  }
+  return value;
 }
 
 std::optional<int64_t> staticByteSize(MemRefType type) {
@@ -144,13 +156,23 @@ struct ExternalizeWeightsPass
     if (failed(weights))
       return signalPassFailure();
 
+    // Shapes that memref.reshape reads are read by the host code, which on
+    // a GPU target cannot read the (device) weights.
+    llvm::StringSet<> shapes;
+    module.walk([&](memref::ReshapeOp reshape) {
+      if (auto get = viewedBuffer(reshape.getShape())
+                         .getDefiningOp<memref::GetGlobalOp>())
+        shapes.insert(get.getName());
+    });
+
     int64_t offset = 0;
     OpBuilder b(module.getContext());
     for (auto global : llvm::make_early_inc_range(
              module.getBody()->getOps<memref::GlobalOp>())) {
       std::optional<int64_t> size = staticByteSize(global.getType());
       if (!global.getConstant() || !global.getConstantInitValue() || !size ||
-          *size < minBytes || !global.getType().getLayout().isIdentity())
+          *size < minBytes || !global.getType().getLayout().isIdentity() ||
+          shapes.contains(global.getSymName()))
         continue;
       // Only the entry function has the weights at hand.
       std::optional<SymbolTable::UseRange> uses =

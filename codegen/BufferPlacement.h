@@ -50,6 +50,10 @@ inline constexpr int64_t kArenaAlignment = 64;
 mlir::func::FuncOp findEntryFunction(mlir::ModuleOp module,
                                      llvm::StringRef name);
 
+/// The buffer that `value` views (through subviews, reshapes, casts, views
+/// of the weights or arena), or `value` itself.
+mlir::Value viewedBuffer(mlir::Value value);
+
 /// Bytes of a statically shaped memref in memory (i1 is one byte per
 /// element); nullopt for dynamic shapes and sub-byte element types.
 std::optional<int64_t> staticByteSize(mlir::MemRefType type);

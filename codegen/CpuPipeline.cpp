@@ -164,6 +164,10 @@ createTargetMachine(const CpuTarget &target) {
                                      triple.str());
   }
   llvm::TargetOptions options;
+  // Constructors (a CUDA model registers its kernels in one) go in
+  // .init_array, which the dynamic loader runs; the shared object is linked
+  // without the C runtime's start files that would run .ctors.
+  options.UseInitArray = true;
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
       triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
       target.optLevel >= 2 ? llvm::CodeGenOptLevel::Aggressive

@@ -83,7 +83,9 @@ def ExternalizeWeights : Pass<"sinter-externalize-weights", "::mlir::ModuleOp"> 
     argument of the entry function, the mapped weights (`memref<?xi8>`,
     marked `sinter.abi = "weights"`). The globals stay, unread, for the
     artifact writer to copy into the weights file and drop; the module gets
-    `sinter.weights_size`. Keeping weights out of the object is what lets
+    `sinter.weights_size`. Constants read as the shape of a
+    `memref.reshape` stay in the object: host code reads them, and on a GPU
+    target the weights are in device memory. Keeping weights out of the object is what lets
     the runtime map them read-only and share them between processes.
 
     Before:
@@ -250,7 +252,9 @@ def ApproximateMath : Pass<"sinter-approximate-math"> {
     1 ulp to a few ulp from the correctly rounded value), instead of scalar
     calls into libm that keep every loop around them scalar. GELU, softmax
     and SiLU loops then vectorize. Other types and functions are left to
-    libm.
+    libm, unless `all` is set: then every function MLIR can approximate
+    (logarithms, sines, arc tangents, ...) is approximated, in f32 for
+    narrower floats; this is for targets without libm, such as the GPU.
 
     Before:
     ```mlir
@@ -259,9 +263,99 @@ def ApproximateMath : Pass<"sinter-approximate-math"> {
     After: a clamped rational polynomial in `%x` (`arith.mulf`,
     `arith.addf`, `arith.divf`, `arith.select`).
   }];
+  let options = [
+    Option<"all", "all", "bool", /*default=*/"false",
+           "Approximate every function that has an approximation (no libm)">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def MapToGpu : Pass<"sinter-map-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Run every loop nest and copy on the GPU, one thread per iteration";
+  let description = [{
+    Runs on the loops that `--convert-linalg-to-parallel-loops` makes of
+    bufferized code, whose memrefs are all device memory: the runtime hands
+    a CUDA model device pointers for its inputs, outputs, weights and arena.
+    In every function body:
+
+    - each `scf.parallel` becomes a `gpu.launch` of `block-size`-thread
+      blocks with one thread per iteration; iterations are numbered with
+      the last dimension varying fastest, so that neighbouring threads
+      access neighbouring elements; a loop with a dynamic trip count
+      launches nothing when it is empty;
+    - each `memref.copy` becomes such a launch over the copied elements;
+    - `memref.alloc` and `memref.dealloc` become `gpu.alloc` and
+      `gpu.dealloc`;
+    - any other op that reads or writes device memory (a sequential loop,
+      a store) runs in a launch of one thread.
+
+    All launches name one kernel module, `@sinter_kernels`, so that
+    `--gpu-kernel-outlining` puts every kernel in one GPU module: the model
+    has one PTX text, loaded once. Shape buffers (the shape operands of
+    `memref.reshape`, read by host code) stay in host memory. Host code
+    that needs a value read from device memory, parallel loops with
+    reductions and buffers allocated inside loop nests are reported as
+    unsupported.
+
+    Before:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c64) step (%c1, %c1) {
+      %v = memref.load %x[%i, %j] : memref<4x64xf32>
+      memref.store %v, %y[%i, %j] : memref<4x64xf32>
+    }
+    ```
+    After:
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, ...)
+               threads(%tx, %ty, %tz) in (%sx = %c256, ...)
+               module(@sinter_kernels) {
+      %id = arith.addi (%bx * 256), %tx
+      scf.if %id < 256 {
+        %j = %id mod 64, %i = %id / 64
+        ...
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def DefineDeviceMath : Pass<"sinter-define-device-math", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Define libdevice's functions that are single NVPTX instructions";
+  let description = [{
+    Runs on GPU modules after `--convert-gpu-to-nvvm`, which calls
+    libdevice's `__nv_*` functions for math ops. libdevice is part of CUDA,
+    which compiling must not need; sinter's GPU pipeline approximates the
+    transcendental functions before (`sinter-approximate-math{all=true}`),
+    and this pass gives a body to each declared `__nv_*` function that is an
+    LLVM intrinsic with an NVPTX instruction: floor, ceil, trunc, round,
+    rint, fabs, sqrt, rsqrt (as 1/sqrt), fma, copysign, fmin, fmax, in f32
+    (`__nv_floorf`) and f64 (`__nv_floor`). The bodies are internal and
+    inlined by LLVM. Other declarations are left alone: the PTX would call
+    a function it does not define, which sinterc reports as unsupported.
+
+    Before:
+    ```mlir
+    llvm.func @__nv_floorf(f32) -> f32
+    ```
+    After:
+    ```mlir
+    llvm.func internal @__nv_floorf(%x: f32) -> f32 {
+      %0 = llvm.intr.floor(%x) : (f32) -> f32
+      llvm.return %0 : f32
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // SINTER_CODEGEN_PASSES_TD

@@ -8,6 +8,7 @@
  *===-----------------------------------------------------------------------===*/
 #include "sinter/runtime.h"
 
+#include "cuda.h"
 #include "probe.h"
 
 #include <errno.h>
@@ -34,6 +35,8 @@ typedef struct tensor_slot {
   int64_t *run_shape; /* the sizes of the last run */
   void *buffer;       /* outputs: owned, 64-byte aligned */
   size_t capacity;
+  uint64_t device;    /* CUDA models: the tensor in device memory */
+  size_t device_capacity;
 } tensor_slot;
 
 struct sinter_session {
@@ -56,6 +59,11 @@ struct sinter_session {
   /* Calibration probes (instrumented builds only). */
   int num_probes;
   sinter_probe_stats *probes;
+  /* Models compiled with --target=cuda: the compute capability their PTX
+   * needs, and the weights (copied once, at load) and arena in device
+   * memory. */
+  int cuda, cuda_major, cuda_minor;
+  uint64_t device_weights, device_arena;
 };
 
 /* The instrumented session whose run is in progress: where the probes of
@@ -166,6 +174,7 @@ static uint64_t next_number(reader *r, int base) {
 static int64_t next_int(reader *r) { return (int64_t)next_number(r, 10); }
 
 static void free_slot(tensor_slot *slot) {
+  sinter_cuda_free(slot->device);
   free(slot->name);
   if (slot->dim_names)
     for (int32_t d = 0; d < slot->info.rank; ++d)
@@ -286,6 +295,25 @@ static sinter_status parse_descriptor(sinter_session *s) {
     free(word);
     word = next_token(&r);
   }
+  /* Optional: "device cuda sm_<major><minor>". */
+  if (word && strcmp(word, "device") == 0) {
+    char *kind = next_token(&r), *chip = next_token(&r);
+    int digits = chip ? (int)strlen(chip) - 3 : 0;
+    if (kind && strcmp(kind, "cuda") == 0 && chip &&
+        strncmp(chip, "sm_", 3) == 0 && digits >= 2 &&
+        strspn(chip + 3, "0123456789") == (size_t)digits) {
+      s->cuda = 1;
+      s->cuda_minor = chip[3 + digits - 1] - '0';
+      chip[3 + digits - 1] = '\0';
+      s->cuda_major = atoi(chip + 3);
+    } else {
+      r.ok = 0;
+    }
+    free(kind);
+    free(chip);
+    free(word);
+    word = next_token(&r);
+  }
   if (!word || strcmp(word, "end") != 0)
     r.ok = 0;
   free(word);
@@ -393,6 +421,22 @@ static sinter_status check_threads(sinter_session *s, int num_threads) {
   return SINTER_OK;
 }
 
+/* A CUDA model: the device, the weights copied to it, the device arena. */
+static sinter_status load_on_device(sinter_session *s) {
+  char error[kCudaErrorCapacity];
+  if (sinter_cuda_open(s->cuda_major, s->cuda_minor, error, sizeof error) !=
+          0 ||
+      sinter_cuda_alloc(&s->device_weights, (size_t)s->weights_size, error,
+                        sizeof error) != 0 ||
+      sinter_cuda_upload(s->device_weights, s->weights,
+                         (size_t)s->weights_size, error, sizeof error) != 0 ||
+      sinter_cuda_alloc(&s->device_arena, (size_t)s->arena_size, error,
+                        sizeof error) != 0)
+    return fail(s, SINTER_DEVICE_ERROR, "model '%s' (CUDA): %s", s->name,
+                error);
+  return SINTER_OK;
+}
+
 static sinter_status load(sinter_session *s, const char *weights_path,
                           int num_threads) {
   if (!s->model || s->model->abi_version != SINTER_ABI_VERSION)
@@ -409,10 +453,13 @@ static sinter_status load(sinter_session *s, const char *weights_path,
                     i, (int)s->outputs[i].info.dtype);
   if (status == SINTER_OK)
     status = map_weights(s, weights_path);
+  if (status == SINTER_OK && s->cuda)
+    status = load_on_device(s);
   if (status != SINTER_OK)
     return status;
   /* The arena; 64-byte aligned for the widest vector loads. */
-  size_t arena = (size_t)((s->arena_size + 63) / 64 * 64);
+  /* (A CUDA model's arena is in device memory.) */
+  size_t arena = s->cuda ? 0 : (size_t)((s->arena_size + 63) / 64 * 64);
   s->arena = aligned_alloc(64, arena ? arena : 64);
   int descriptors = s->num_inputs + s->num_outputs + 2;
   s->descriptors = calloc((size_t)descriptors, sizeof(void *));
@@ -457,6 +504,8 @@ void sinter_rt_free(sinter_session *s) {
     free_slot(&s->outputs[i]);
   free(s->inputs);
   free(s->outputs);
+  sinter_cuda_free(s->device_weights);
+  sinter_cuda_free(s->device_arena);
   if (s->mapping)
     munmap(s->mapping, s->mapping_size);
   free(s->arena);
@@ -636,6 +685,94 @@ static sinter_status prepare_output(sinter_session *s, int index) {
   return SINTER_OK;
 }
 
+/* Points the caller's outputs at the session's buffers. */
+static sinter_status finish_run(sinter_session *s, sinter_tensor *outputs) {
+  for (int i = 0; i < s->num_outputs; ++i) {
+    outputs[i].data = s->outputs[i].buffer;
+    outputs[i].dtype = s->outputs[i].info.dtype;
+    outputs[i].rank = s->outputs[i].info.rank;
+    outputs[i].shape = s->outputs[i].run_shape;
+  }
+  s->error[0] = '\0';
+  return SINTER_OK;
+}
+
+/* The device copy of an input or output, grown to `bytes`. */
+static sinter_status reserve_device(sinter_session *s, tensor_slot *slot,
+                                    size_t bytes, const char *role,
+                                    int index) {
+  if (slot->device && bytes <= slot->device_capacity)
+    return SINTER_OK;
+  sinter_cuda_free(slot->device);
+  slot->device = 0;
+  slot->device_capacity = 0;
+  char error[kCudaErrorCapacity];
+  if (sinter_cuda_alloc(&slot->device, bytes, error, sizeof error) != 0)
+    return fail(s, SINTER_DEVICE_ERROR,
+                "model '%s' (CUDA): %zu bytes for %s %d ('%s'): %s", s->name,
+                bytes, role, index, slot->info.name, error);
+  slot->device_capacity = bytes;
+  return SINTER_OK;
+}
+
+/* A CUDA model's run: inputs to the device, the entry point (which
+ * launches the kernels), outputs back, all in order on one stream. */
+static sinter_status run_on_device(sinter_session *s,
+                                   const sinter_tensor *inputs) {
+  for (int i = 0; i < s->num_inputs + s->num_outputs; ++i) {
+    int is_input = i < s->num_inputs;
+    int index = is_input ? i : i - s->num_inputs;
+    tensor_slot *slot = is_input ? &s->inputs[index] : &s->outputs[index];
+    sinter_status status = reserve_device(
+        s, slot, byte_size(slot->info.dtype, slot->info.rank, slot->run_shape),
+        is_input ? "input" : "output", index);
+    if (status != SINTER_OK)
+      return status;
+  }
+  int64_t *storage = s->descriptor_storage;
+  int next = 0;
+  for (int i = 0; i < s->num_inputs; ++i) {
+    tensor_slot *slot = &s->inputs[i];
+    s->descriptors[next++] = storage;
+    storage = write_descriptor(storage, (void *)(uintptr_t)slot->device,
+                               slot->info.rank, slot->run_shape);
+  }
+  for (int i = 0; i < s->num_outputs; ++i) {
+    tensor_slot *slot = &s->outputs[i];
+    s->descriptors[next++] = storage;
+    storage = write_descriptor(storage, (void *)(uintptr_t)slot->device,
+                               slot->info.rank, slot->run_shape);
+  }
+  int64_t weights_size = (int64_t)s->weights_size;
+  int64_t arena_size = (int64_t)s->arena_size;
+  s->descriptors[next++] = storage;
+  storage = write_descriptor(storage, (void *)(uintptr_t)s->device_weights, 1,
+                             &weights_size);
+  s->descriptors[next++] = storage;
+  write_descriptor(storage, (void *)(uintptr_t)s->device_arena, 1,
+                   &arena_size);
+
+  char error[kCudaErrorCapacity];
+  if (sinter_cuda_begin_run(error, sizeof error) != 0)
+    return fail(s, SINTER_DEVICE_ERROR, "model '%s' (CUDA): %s", s->name,
+                error);
+  for (int i = 0; i < s->num_inputs; ++i)
+    sinter_cuda_copy_to_device(
+        s->inputs[i].device, inputs[i].data,
+        byte_size(s->inputs[i].info.dtype, s->inputs[i].info.rank,
+                  s->inputs[i].run_shape));
+  s->model->entry(s->descriptors);
+  for (int i = 0; i < s->num_outputs; ++i)
+    sinter_cuda_copy_to_host(
+        s->outputs[i].buffer, s->outputs[i].device,
+        byte_size(s->outputs[i].info.dtype, s->outputs[i].info.rank,
+                  s->outputs[i].run_shape));
+  if (sinter_cuda_end_run(error, sizeof error) != 0)
+    return fail(s, SINTER_DEVICE_ERROR, "model '%s' (CUDA) failed to run: %s",
+                s->name, error);
+  return SINTER_OK;
+}
+
 sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
                             int num_inputs, sinter_tensor *outputs,
                             int num_outputs) {
@@ -660,6 +797,12 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
     sinter_status status = prepare_output(s, i);
     if (status != SINTER_OK)
       return status;
+  }
+  if (s->cuda) {
+    sinter_status status = run_on_device(s, inputs);
+    if (status != SINTER_OK)
+      return status;
+    return finish_run(s, outputs);
   }
   int64_t *storage = s->descriptor_storage;
   int next = 0;
@@ -695,14 +838,7 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
   s->model->entry(s->descriptors);
   if (s->num_probes > 0)
     atomic_store(&active_session, NULL);
-  for (int i = 0; i < num_outputs; ++i) {
-    outputs[i].data = s->outputs[i].buffer;
-    outputs[i].dtype = s->outputs[i].info.dtype;
-    outputs[i].rank = s->outputs[i].info.rank;
-    outputs[i].shape = s->outputs[i].run_shape;
-  }
-  s->error[0] = '\0';
-  return SINTER_OK;
+  return finish_run(s, outputs);
 }
 
 int sinter_rt_num_probes(const sinter_session *s) {

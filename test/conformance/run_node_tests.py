@@ -31,10 +31,10 @@ KNOWN_FAILURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                               "e2e-known-failures.txt")
 
 
-def known_failures():
-    """{test name: reason} from e2e-known-failures.txt ("name: reason")."""
+def known_failures(path=KNOWN_FAILURES):
+    """{test name: reason} from a list of known failures ("name: reason")."""
     failures = {}
-    with open(KNOWN_FAILURES) as f:
+    with open(path) as f:
         for line in f:
             line = line.strip()
             if line and not line.startswith("#"):

@@ -8,6 +8,7 @@
 
 #include "codegen/CpuPipeline.h"
 #include "codegen/Passes.h"
+#include "codegen/gpu/GpuPipeline.h"
 #include "ir/SinterDialect.h"
 #include "passes/Passes.h"
 
@@ -15,12 +16,14 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   sinter::registerSinterCodegenPasses();
   sinter::registerCpuPipeline();
+  sinter::registerGpuPipeline();
   sinter::registerSinterGraphPasses();
   sinter::registerTransformerFusionPipeline();
 
@@ -29,6 +32,8 @@ int main(int argc, char **argv) {
   // The upstream dialects that sinter lowers through, with their interfaces.
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR in-process.
+  mlir::registerAllToLLVMIRTranslations(registry);
 
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "sinter pass driver\n", registry));

@@ -37,6 +37,7 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/WithColor.h"
 
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -61,7 +62,7 @@ cl::opt<std::string> outputPath(
              "for --emit=mlir|llvm ('-' for stdout)"),
     cl::value_desc("path"), cl::init("-"), cl::cat(category));
 
-enum class Emit { None, Mlir, Llvm, Obj, So };
+enum class Emit { None, Mlir, Llvm, Ptx, Obj, So };
 cl::opt<Emit> emit(
     "emit",
     cl::desc("Stage to stop at and write (default: so with -o, else mlir)"),
@@ -71,6 +72,9 @@ cl::opt<Emit> emit(
                           "the model in the sinter dialect"),
                clEnumValN(Emit::Llvm, "llvm",
                           "the artifact's LLVM IR (weights not written)"),
+               clEnumValN(Emit::Ptx, "ptx",
+                          "the PTX of the model's GPU kernels "
+                          "(--target=cuda)"),
                clEnumValN(Emit::Obj, "obj",
                           "the artifact's object file, header and weights"),
                clEnumValN(Emit::So, "so",
@@ -92,6 +96,21 @@ cl::opt<std::string> extraPasses(
     cl::desc("Passes to run on the bufferized code before it is lowered "
              "further (e.g. from --load-pass-plugin)"),
     cl::value_desc("pipeline"), cl::cat(category));
+
+enum class Target { Cpu, Cuda };
+cl::opt<Target> target(
+    "target", cl::desc("Where the model runs (default: cpu)"),
+    cl::values(clEnumValN(Target::Cpu, "cpu", "this machine's CPU (or --cpu)"),
+               clEnumValN(Target::Cuda, "cuda",
+                          "an NVIDIA GPU: kernels in PTX for --gpu-arch, "
+                          "launched by the runtime through the CUDA driver "
+                          "(docs/gpu.md)")),
+    cl::init(Target::Cpu), cl::cat(category));
+cl::opt<std::string>
+    gpuArch("gpu-arch",
+            cl::desc("The GPU architecture of --target=cuda: sm_80, sm_86, "
+                     "sm_89 or sm_90 (default); the GPU must be at least this"),
+            cl::init("sm_90"), cl::cat(category));
 
 cl::opt<std::string> cpu("cpu",
                          cl::desc("Target CPU (an LLVM CPU name), or 'native' "
@@ -571,6 +590,20 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   };
   if (optLevel > 3)
     return fail("-O" + Twine(optLevel) + " is not a level (0 to 3)");
+  const bool cuda = target == Target::Cuda;
+  if (emit == Emit::Ptx && !cuda)
+    return fail("--emit=ptx writes GPU kernels: give --target=cuda");
+  if (cuda && !sinter::isSupportedGpuChip(gpuArch))
+    return fail("--gpu-arch must be sm_80, sm_86, sm_89 or sm_90, got '" +
+                gpuArch + "'");
+  if (cuda && (!calibrate.empty() || !evalDir.empty() || instrument))
+    return fail("--calibrate, --eval and --instrument run the model on this "
+                "machine's CPU: compile without --target=cuda for them");
+  for (cl::opt<bool> *kernel : {&flashAttention, &normKernel, &matmulKernel})
+    if (cuda && kernel->getNumOccurrences() && *kernel)
+      return fail("--" + kernel->ArgStr +
+                  " names a CPU kernel of the runtime: with --target=cuda "
+                  "every op runs as generated GPU code");
   if (outputPath == "-" && (emit == Emit::Obj || emit == Emit::So))
     return fail("--emit=obj and --emit=so write several files: give -o "
                 "out/name");
@@ -607,9 +640,11 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   options.sourceName = llvm::sys::path::filename(inputPath).str();
   options.target = {cpu, optLevel};
   options.extraPasses = extraPasses;
-  options.kernels.flashAttention = flashAttention;
-  options.kernels.norm = normKernel;
-  options.kernels.matmul = matmulKernel;
+  options.kernels.flashAttention = flashAttention && !cuda;
+  options.kernels.norm = normKernel && !cuda;
+  options.kernels.matmul = matmulKernel && !cuda;
+  if (cuda)
+    options.gpu = sinter::GpuTarget{gpuArch, optLevel};
   options.entry = entry;
 
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
@@ -711,6 +746,22 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
                  << formatBytes(model->arenaUnsharedBytes)
                  << " of intermediates without reuse)\n"
                  << "heap allocations: " << model->heapAllocations << "\n";
+    if (cuda)
+      llvm::outs() << "GPU kernels: "
+                   << StringRef(model->ptx).count(".entry ") << " ("
+                   << formatBytes(model->ptx.size()) << " of PTX for "
+                   << gpuArch << ")\n";
+  }
+
+  if (emit == Emit::Ptx) {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(outputPath, &error);
+    if (!output)
+      return fail(error);
+    output->os() << model->ptx;
+    output->keep();
+    return 0;
   }
 
   if (emit == Emit::Llvm) {
@@ -872,8 +923,9 @@ int main(int argc, char **argv) {
   // Without --emit, -o's extension says what to write.
   if (emit.getNumOccurrences() == 0 && outputPath != "-") {
     StringRef out = outputPath;
-    emit = out.ends_with(".mlir") ? Emit::Mlir
-           : out.ends_with(".ll") ? Emit::Llvm
+    emit = out.ends_with(".mlir")  ? Emit::Mlir
+           : out.ends_with(".ll")  ? Emit::Llvm
+           : out.ends_with(".ptx") ? Emit::Ptx
            : out.ends_with(".o")  ? Emit::Obj
                                   : Emit::So;
   }
@@ -915,6 +967,8 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // --target=cuda translates its kernels to LLVM IR during the pipeline.
+  registerAllToLLVMIRTranslations(registry);
   MLIRContext context(registry);
   // Messages locate the node; dumping the op (with its weights) is noise.
   context.printOpOnDiagnostic(false);

@@ -25,7 +25,11 @@ typedef enum sinter_status {
   SINTER_CORRUPT_WEIGHTS = 3,
   SINTER_OUT_OF_MEMORY = 4,
   /* The artifact and this runtime disagree (a bug, or mixed versions). */
-  SINTER_INTERNAL_ERROR = 5
+  SINTER_INTERNAL_ERROR = 5,
+  /* A model compiled for a GPU (--target=cuda): no CUDA driver, no GPU or
+   * one too old for the model, or a driver call that failed (the message
+   * names the call and the driver's error). */
+  SINTER_DEVICE_ERROR = 6
 } sinter_status;
 
 /* Element types, numbered as ONNX's TensorProto.DataType. */

@@ -1,0 +1,49 @@
+//===- GpuPipeline.h - From sinter ops to PTX and host code -----*- C++ -*-===//
+//
+// The CUDA code generation path: linalg on buffers becomes GPU kernels (one
+// thread per iteration of each loop nest), the kernels become NVVM and PTX
+// through LLVM's NVPTX backend, in-process, and the host code becomes LLVM
+// dialect calls of the runtime's kernel-launch functions. The PTX is
+// embedded in the artifact and loaded by the runtime through the CUDA
+// driver at run time; nothing of CUDA is needed to compile.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_CODEGEN_GPU_GPUPIPELINE_H
+#define SINTER_CODEGEN_GPU_GPUPIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace sinter {
+
+struct GpuTarget {
+  /// The NVIDIA architecture the PTX targets: sm_80 (A100) or sm_90 (H100,
+  /// H200); the driver compiles the PTX for the device it runs on, which
+  /// must be at least this architecture.
+  std::string chip = "sm_90";
+  /// LLVM optimization level of the kernels, 0 to 3.
+  unsigned optLevel = 3;
+};
+
+/// The architectures --gpu-arch accepts.
+bool isSupportedGpuChip(llvm::StringRef chip);
+
+/// From linalg on buffers (weights and arena placed, allocations not yet
+/// freed) to the LLVM dialect, with the kernels as PTX in a gpu.binary.
+std::string gpuLoweringPipeline(const GpuTarget &target);
+
+/// The PTX text of the module's kernels (after gpuLoweringPipeline), empty
+/// for a model without kernels (its outputs are empty); an error if the PTX
+/// calls a function it does not define.
+mlir::FailureOr<std::string> kernelPtx(mlir::ModuleOp module);
+
+/// Registers `--sinter-gpu-pipeline` (sinter-opt, tests): from sinter ops on
+/// tensors to the LLVM dialect and PTX, as sinterc --target=cuda lowers,
+/// without the weights file and arena placement.
+void registerGpuPipeline();
+
+} // namespace sinter
+
+#endif // SINTER_CODEGEN_GPU_GPUPIPELINE_H

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Every model given, compiled with sinterc --target=cuda and run on the GPU
+by sinter-run against its reference outputs (check_artifact.py on each data
+set): the elementwise tolerance is atol 1e-4 + rtol 1e-3 (the kernels sum in
+another order than the CPU, and exp/erf/tanh are polynomials), and the
+relative error ||out - ref|| / ||ref|| must be at most 1e-5, the fp32 bar of
+docs/gpu.md.
+
+Without an NVIDIA GPU (no libcuda.so.1, or the driver sees no device) it
+runs nothing and exits 77, which ctest reports as skipped.
+
+  gpu_models.py --bin build/bin --work DIR MODEL_DIR...
+"""
+import argparse
+import ctypes
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_RELATIVE_ERROR = 1e-5
+
+
+def find_gpu():
+    """None when a GPU is usable, else why not."""
+    driver = os.environ.get("SINTER_CUDA_DRIVER") or "libcuda.so.1"
+    try:
+        cuda = ctypes.CDLL(driver)
+    except OSError as error:
+        return f"no CUDA driver ({error})"
+    if cuda.cuInit(0) != 0:
+        return "cuInit failed: the driver sees no usable GPU"
+    count = ctypes.c_int(0)
+    if cuda.cuDeviceGetCount(ctypes.byref(count)) != 0 or count.value == 0:
+        return "the CUDA driver sees no GPU"
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--gpu-arch", default="sm_90")
+    parser.add_argument("models", nargs="+")
+    args = parser.parse_args()
+
+    missing = find_gpu()
+    if missing:
+        print(f"skipped: {missing}; the GPU runs of {len(args.models)} models "
+              "need an NVIDIA GPU (the PTX is checked by e2e-gpu-ptx)")
+        return 77
+
+    failed = []
+    for model in args.models:
+        name = os.path.basename(os.path.normpath(model))
+        run = subprocess.run(
+            [sys.executable, os.path.join(HERE, "check_artifact.py"),
+             "--bin", args.bin, "--model", model, "--work", args.work,
+             "--threads", "1", "--atol", "1e-4", "--rtol", "1e-3", "--",
+             "--target=cuda", f"--gpu-arch={args.gpu_arch}"],
+            capture_output=True, text=True)
+        print(run.stdout.strip() or run.stderr.strip())
+        errors = [float(e) for e in
+                  re.findall(r"\|out - ref\|/\|ref\| ([0-9.e+-]+)", run.stdout)]
+        worst = max(errors, default=float("inf"))
+        if run.returncode != 0 or worst > MAX_RELATIVE_ERROR:
+            failed.append(f"{name} (relative error {worst:.2g})")
+    print(f"{len(args.models) - len(failed)} passed, {len(failed)} failed" +
+          (": " + ", ".join(failed) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

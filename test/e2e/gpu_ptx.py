@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""PTX for every model: sinterc --target=cuda --emit=ptx generates the
+kernels of each model folder given, for sm_90 (and sm_80 for the first
+model), and checks the text: PTX ISA 8.0 for the architecture asked, at
+least one kernel entry, no external function (the GPU has no libm and
+libdevice is not linked: every call must be resolved in the PTX). Then, where
+NVIDIA's assembler is available (--ptxas, /usr/local/cuda/bin/ptxas), each
+PTX must assemble for its architecture without errors. Without ptxas the
+generation is still checked, and the script exits 77 (ctest: skipped) to
+say that the assembly was not.
+
+  gpu_ptx.py --bin build/bin --work DIR [--ptxas PATH] MODEL_DIR...
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--ptxas", default="")
+    parser.add_argument("models", nargs="+")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    ptxas = args.ptxas if args.ptxas and os.access(args.ptxas, os.X_OK) else ""
+
+    failed = []
+    for index, model in enumerate(args.models):
+        name = os.path.basename(os.path.normpath(model))
+        for chip in ["sm_90"] + (["sm_80"] if index == 0 else []):
+            label = f"{name} {chip}"
+            ptx_path = os.path.join(args.work, f"{name}.{chip}.ptx")
+            run = subprocess.run(
+                [os.path.join(args.bin, "sinterc"),
+                 os.path.join(model, "model.onnx"), "--target=cuda",
+                 f"--gpu-arch={chip}", "--emit=ptx", "-o", ptx_path],
+                capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"FAIL: {label}: sinterc failed\n{run.stderr}")
+                failed.append(label)
+                continue
+            with open(ptx_path) as f:
+                ptx = f.read()
+            kernels = len(re.findall(r"^\.visible \.entry ", ptx, re.M))
+            problems = []
+            if ".version 8.0" not in ptx:
+                problems.append("not PTX ISA 8.0")
+            if f".target {chip}" not in ptx:
+                problems.append(f"not for {chip}")
+            if kernels == 0:
+                problems.append("no kernel")
+            externs = re.findall(r"^\.extern \.func.*?(\w+)\(", ptx, re.M)
+            if externs:
+                problems.append("calls external functions: " +
+                                ", ".join(sorted(set(externs))))
+            if not problems and ptxas:
+                assembled = subprocess.run(
+                    [ptxas, f"-arch={chip}", ptx_path, "-o", os.devnull],
+                    capture_output=True, text=True)
+                if assembled.returncode != 0:
+                    problems.append("ptxas: " + assembled.stderr.strip()[:2000])
+            if problems:
+                print(f"FAIL: {label}: " + "; ".join(problems))
+                failed.append(label)
+            else:
+                print(f"ok:   {label}: {kernels} kernels, {len(ptx) // 1024} KiB"
+                      + (", assembled by ptxas" if ptxas else ""))
+    print(f"{len(failed)} failed")
+    if failed:
+        return 1
+    if not ptxas:
+        print("ptxas not found (--ptxas): the PTX was generated and checked, "
+              "not assembled")
+        return 77
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
