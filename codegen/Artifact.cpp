@@ -174,6 +174,14 @@ static LogicalResult bindOutputDims(ModuleOp module, func::FuncOp entry,
   auto folded = cast<func::ReturnOp>(func.getBody().back().getTerminator());
   for (auto [operand, dim] : llvm::zip(folded.getOperands(), dynamicDims)) {
     auto [output, d] = dim;
+    // A size computed from constants only (a window's length from a
+    // frozen input): the output dimension is static after all.
+    if (std::optional<int64_t> size = getConstantIntValue(operand)) {
+      model.outputs[output].shape[d] = *size;
+      model.outputs[output].maxShape[d] = *size;
+      model.outputs[output].dimNames[d] = "";
+      continue;
+    }
     auto dimOp = operand.getDefiningOp<tensor::DimOp>();
     auto arg = dimOp ? dyn_cast<BlockArgument>(dimOp.getSource()) : nullptr;
     std::optional<int64_t> index =

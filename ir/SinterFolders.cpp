@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/CommonFolders.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/APSInt.h"
 
 #include <limits>
 
@@ -83,10 +84,66 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
       [](const APInt &a, const APInt &b) { return a * b; });
 }
 
-OpFoldResult CastOp::fold(FoldAdaptor) {
+namespace {
+/// ONNX Cast of one constant element: floats to integers truncate toward
+/// zero, integers widen by their signedness, anything to bool is != 0.
+/// Nothing where the result is not defined (NaN, out of range).
+std::optional<Attribute> castElement(Attribute value, Type to) {
+  if (auto floatValue = dyn_cast<FloatAttr>(value)) {
+    APFloat x = floatValue.getValue();
+    if (auto floatType = dyn_cast<FloatType>(to)) {
+      bool lost = false;
+      x.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                &lost);
+      return FloatAttr::get(to, x);
+    }
+    auto intType = cast<IntegerType>(to);
+    if (intType.getWidth() == 1)
+      return IntegerAttr::get(to, APInt(1, !x.isZero()));
+    APSInt result(intType.getWidth(), intType.isUnsigned());
+    bool exact = false;
+    if (x.convertToInteger(result, APFloat::rmTowardZero, &exact) !=
+            APFloat::opOK &&
+        !(x.isFinite() && !exact))
+      return std::nullopt;
+    return IntegerAttr::get(to, result);
+  }
+  auto intValue = cast<IntegerAttr>(value);
+  auto fromType = cast<IntegerType>(intValue.getType());
+  APInt x = intValue.getValue();
+  bool isSigned = !fromType.isUnsigned() && fromType.getWidth() != 1;
+  if (auto floatType = dyn_cast<FloatType>(to)) {
+    APFloat result(floatType.getFloatSemantics());
+    result.convertFromAPInt(x, isSigned, APFloat::rmNearestTiesToEven);
+    return FloatAttr::get(to, result);
+  }
+  auto intType = cast<IntegerType>(to);
+  if (intType.getWidth() == 1)
+    return IntegerAttr::get(to, APInt(1, !x.isZero()));
+  return IntegerAttr::get(to, isSigned ? x.sextOrTrunc(intType.getWidth())
+                                       : x.zextOrTrunc(intType.getWidth()));
+}
+} // namespace
+
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
-  return {};
+  // Small constants (sizes and scalars that exporters compute in graphs).
+  auto input = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
+  Type from = getInput().getType().getElementType(),
+       to = getType().getElementType();
+  if (!input || input.getNumElements() > 1024 ||
+      !(isa<FloatType>(from) || isa<IntegerType>(from)) ||
+      !(isa<FloatType>(to) || isa<IntegerType>(to)))
+    return {};
+  SmallVector<Attribute> elements;
+  for (Attribute element : input.getValues<Attribute>()) {
+    std::optional<Attribute> converted = castElement(element, to);
+    if (!converted)
+      return {};
+    elements.push_back(*converted);
+  }
+  return DenseElementsAttr::get(getType(), elements);
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor) {

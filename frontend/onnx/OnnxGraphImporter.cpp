@@ -736,11 +736,37 @@ std::optional<SmallVector<OpFoldResult>> OnnxNode::knownInts(size_t i) {
   return result;
 }
 
-std::optional<double> OnnxNode::constantScalar(size_t i) {
-  Value value = input(i);
+/// The constant `value` holds: a constant op's, or what the ops computing it
+/// from constants (a cast of a frozen input, shape arithmetic) fold to,
+/// evaluated without changing the IR.
+static DenseElementsAttr evaluateConstant(Value value, int depth = 0) {
   DenseElementsAttr attr;
-  if (!value || !matchPattern(value, m_Constant(&attr)) ||
-      attr.getNumElements() != 1)
+  if (!value || matchPattern(value, m_Constant(&attr)))
+    return attr;
+  Operation *op = value.getDefiningOp();
+  if (!op || depth > 8 || op->getNumResults() != 1 || op->getNumRegions())
+    return {};
+  SmallVector<Attribute> operands;
+  for (Value operand : op->getOperands()) {
+    DenseElementsAttr constant = evaluateConstant(operand, depth + 1);
+    if (!constant)
+      return {};
+    operands.push_back(constant);
+  }
+  // Folders may update their op in place (merging a chain): fold a copy.
+  Operation *copy = op->clone();
+  SmallVector<OpFoldResult> results;
+  DenseElementsAttr folded;
+  if (succeeded(copy->fold(operands, results)) && results.size() == 1)
+    if (auto attribute = dyn_cast<Attribute>(results.front()))
+      folded = dyn_cast<DenseElementsAttr>(attribute);
+  copy->destroy();
+  return folded;
+}
+
+std::optional<double> OnnxNode::constantScalar(size_t i) {
+  DenseElementsAttr attr = evaluateConstant(input(i));
+  if (!attr || attr.getNumElements() != 1)
     return std::nullopt;
   if (isa<FloatType>(attr.getElementType()))
     return (*attr.value_begin<APFloat>()).convertToDouble();

@@ -126,6 +126,40 @@ func.func @cast_concat_identity(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// Tests that casts of small constants fold as ONNX's Cast computes them:
+// floats to integers toward zero, unsigned integers widen with zeros,
+// anything to bool is != 0, integers to floats to nearest.
+// CHECK-LABEL: func @cast_constants
+// CHECK-DAG: sinter.constant dense<[2, -2, 0]> : tensor<3xi32>
+// CHECK-DAG: sinter.constant dense<[255, 1]> : tensor<2xi64>
+// CHECK-DAG: sinter.constant dense<[false, true, true]> : tensor<3xi1>
+// CHECK-DAG: sinter.constant dense<1.000000e+01> : tensor<f32>
+// CHECK-NOT: sinter.cast
+func.func @cast_constants() -> (tensor<3xi32>, tensor<2xi64>, tensor<3xi1>, tensor<f32>) {
+  %f = sinter.constant dense<[2.7, -2.7, 0.5]> : tensor<3xf32>
+  %u = sinter.constant dense<[255, 1]> : tensor<2xui8>
+  %z = sinter.constant dense<[0.0, -0.5, 3.0]> : tensor<3xf32>
+  %i = sinter.constant dense<10> : tensor<i32>
+  %0 = sinter.cast %f : tensor<3xf32> to tensor<3xi32>
+  %1 = sinter.cast %u : tensor<2xui8> to tensor<2xi64>
+  %2 = sinter.cast %z : tensor<3xf32> to tensor<3xi1>
+  %3 = sinter.cast %i : tensor<i32> to tensor<f32>
+  return %0, %1, %2, %3 : tensor<3xi32>, tensor<2xi64>, tensor<3xi1>, tensor<f32>
+}
+
+// -----
+
+// Tests that a cast whose result is undefined (NaN to an integer) stays.
+// CHECK-LABEL: func @cast_kept
+// CHECK: sinter.cast
+func.func @cast_kept() -> tensor<1xi32> {
+  %nan = sinter.constant dense<0x7FC00000> : tensor<1xf32>
+  %0 = sinter.cast %nan : tensor<1xf32> to tensor<1xi32>
+  return %0 : tensor<1xi32>
+}
+
+// -----
+
 // Tests that reducing over no axes folds.
 // CHECK-LABEL: func @reduce_no_axes
 // CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
