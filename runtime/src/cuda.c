@@ -62,7 +62,8 @@ static struct {
 
 /* Process-wide: the driver, the context and the stream every run uses. */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-static int opened;
+static int opened; /* 0: not tried, 1: open, -1: failed (open_error) */
+static char open_error[kCudaErrorCapacity];
 static CUdevice device;
 static CUcontext context;
 static CUstream stream;
@@ -227,9 +228,9 @@ int sinter_cuda_open(int major, int minor, char *error, size_t capacity) {
      * from a failed cuInit either. */
     opened = status == 0 ? 1 : -1;
     if (status != 0)
-      format(run_error, sizeof run_error, "%s", error);
+      format(open_error, sizeof open_error, "%s", error);
   } else if (opened < 0) {
-    format(error, capacity, "%s", run_error);
+    format(error, capacity, "%s", open_error);
     status = -1;
   }
   pthread_mutex_unlock(&open_lock);
@@ -339,7 +340,11 @@ void *mgpuModuleLoadJIT(void *data, int opt_level) {
 
 void mgpuModuleUnload(void *handle) {
   kernel_module *module = handle;
-  /* At process exit the context may be gone: its modules went with it. */
+  /* When the model's library is unloaded. At process exit the driver may
+   * be shut down already: the call then fails, and the module went with
+   * the context anyway. */
+  if (module && module->module && driver.cuModuleUnload)
+    driver.cuModuleUnload(module->module);
   free(module);
 }
 

@@ -36,8 +36,9 @@ void sinter_cuda_free(uint64_t pointer);
 int sinter_cuda_upload(uint64_t target, const void *source, size_t bytes,
                        char *error, size_t capacity);
 
-/* One run: sinter_cuda_begin_run takes the process's run lock (runs of
- * CUDA models are serialized) and clears the run's error; between it and
+/* One run: sinter_cuda_begin_run takes the run lock (runs of
+ * this model library's sessions are serialized; each model.so has its own
+ * copy of this state) and clears the run's error; between it and
  * sinter_cuda_end_run the model's entry point launches its kernels, in
  * order, on one stream. Inputs are copied before, outputs after, on the
  * same stream. sinter_cuda_end_run waits for the stream, releases the lock
