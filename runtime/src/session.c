@@ -37,6 +37,7 @@ typedef struct tensor_slot {
   size_t capacity;
   uint64_t device;    /* CUDA models: the tensor in device memory */
   size_t device_capacity;
+  size_t run_bytes; /* CUDA models: the bytes of the last run's data */
 } tensor_slot;
 
 struct sinter_session {
@@ -685,6 +686,37 @@ static sinter_status prepare_output(sinter_session *s, int index) {
   return SINTER_OK;
 }
 
+/* The entry point's descriptors for this run: the inputs, outputs, weights
+ * and arena where the code reads them, in host memory or (CUDA) on the
+ * device. */
+static void write_descriptors(sinter_session *s, const sinter_tensor *inputs) {
+  int64_t *storage = s->descriptor_storage;
+  int next = 0;
+  for (int i = 0; i < s->num_inputs; ++i) {
+    tensor_slot *slot = &s->inputs[i];
+    void *data = s->cuda ? (void *)(uintptr_t)slot->device : inputs[i].data;
+    s->descriptors[next++] = storage;
+    storage = write_descriptor(storage, data, slot->info.rank, slot->run_shape);
+  }
+  for (int i = 0; i < s->num_outputs; ++i) {
+    tensor_slot *slot = &s->outputs[i];
+    void *data = s->cuda ? (void *)(uintptr_t)slot->device : slot->buffer;
+    s->descriptors[next++] = storage;
+    storage = write_descriptor(storage, data, slot->info.rank, slot->run_shape);
+  }
+  int64_t weights_size = (int64_t)s->weights_size;
+  int64_t arena_size = (int64_t)s->arena_size;
+  s->descriptors[next++] = storage;
+  storage = write_descriptor(
+      storage,
+      s->cuda ? (void *)(uintptr_t)s->device_weights : (void *)s->weights, 1,
+      &weights_size);
+  s->descriptors[next++] = storage;
+  write_descriptor(storage,
+                   s->cuda ? (void *)(uintptr_t)s->device_arena : s->arena, 1,
+                   &arena_size);
+}
+
 /* Points the caller's outputs at the session's buffers. */
 static sinter_status finish_run(sinter_session *s, sinter_tensor *outputs) {
   for (int i = 0; i < s->num_outputs; ++i) {
@@ -723,50 +755,26 @@ static sinter_status run_on_device(sinter_session *s,
     int is_input = i < s->num_inputs;
     int index = is_input ? i : i - s->num_inputs;
     tensor_slot *slot = is_input ? &s->inputs[index] : &s->outputs[index];
-    sinter_status status = reserve_device(
-        s, slot, byte_size(slot->info.dtype, slot->info.rank, slot->run_shape),
-        is_input ? "input" : "output", index);
+    slot->run_bytes =
+        byte_size(slot->info.dtype, slot->info.rank, slot->run_shape);
+    sinter_status status = reserve_device(s, slot, slot->run_bytes,
+                                          is_input ? "input" : "output", index);
     if (status != SINTER_OK)
       return status;
   }
-  int64_t *storage = s->descriptor_storage;
-  int next = 0;
-  for (int i = 0; i < s->num_inputs; ++i) {
-    tensor_slot *slot = &s->inputs[i];
-    s->descriptors[next++] = storage;
-    storage = write_descriptor(storage, (void *)(uintptr_t)slot->device,
-                               slot->info.rank, slot->run_shape);
-  }
-  for (int i = 0; i < s->num_outputs; ++i) {
-    tensor_slot *slot = &s->outputs[i];
-    s->descriptors[next++] = storage;
-    storage = write_descriptor(storage, (void *)(uintptr_t)slot->device,
-                               slot->info.rank, slot->run_shape);
-  }
-  int64_t weights_size = (int64_t)s->weights_size;
-  int64_t arena_size = (int64_t)s->arena_size;
-  s->descriptors[next++] = storage;
-  storage = write_descriptor(storage, (void *)(uintptr_t)s->device_weights, 1,
-                             &weights_size);
-  s->descriptors[next++] = storage;
-  write_descriptor(storage, (void *)(uintptr_t)s->device_arena, 1,
-                   &arena_size);
+  write_descriptors(s, inputs);
 
   char error[kCudaErrorCapacity];
   if (sinter_cuda_begin_run(error, sizeof error) != 0)
     return fail(s, SINTER_DEVICE_ERROR, "model '%s' (CUDA): %s", s->name,
                 error);
   for (int i = 0; i < s->num_inputs; ++i)
-    sinter_cuda_copy_to_device(
-        s->inputs[i].device, inputs[i].data,
-        byte_size(s->inputs[i].info.dtype, s->inputs[i].info.rank,
-                  s->inputs[i].run_shape));
+    sinter_cuda_copy_to_device(s->inputs[i].device, inputs[i].data,
+                               s->inputs[i].run_bytes);
   s->model->entry(s->descriptors);
   for (int i = 0; i < s->num_outputs; ++i)
-    sinter_cuda_copy_to_host(
-        s->outputs[i].buffer, s->outputs[i].device,
-        byte_size(s->outputs[i].info.dtype, s->outputs[i].info.rank,
-                  s->outputs[i].run_shape));
+    sinter_cuda_copy_to_host(s->outputs[i].buffer, s->outputs[i].device,
+                             s->outputs[i].run_bytes);
   if (sinter_cuda_end_run(error, sizeof error) != 0)
     return fail(s, SINTER_DEVICE_ERROR, "model '%s' (CUDA) failed to run: %s",
                 s->name, error);
@@ -804,25 +812,7 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
       return status;
     return finish_run(s, outputs);
   }
-  int64_t *storage = s->descriptor_storage;
-  int next = 0;
-  for (int i = 0; i < num_inputs; ++i) {
-    s->descriptors[next++] = storage;
-    storage = write_descriptor(storage, inputs[i].data, inputs[i].rank,
-                               s->inputs[i].run_shape);
-  }
-  for (int i = 0; i < num_outputs; ++i) {
-    tensor_slot *slot = &s->outputs[i];
-    s->descriptors[next++] = storage;
-    storage = write_descriptor(storage, slot->buffer, slot->info.rank,
-                               slot->run_shape);
-  }
-  int64_t weights_size = (int64_t)s->weights_size;
-  int64_t arena_size = (int64_t)s->arena_size;
-  s->descriptors[next++] = storage;
-  storage = write_descriptor(storage, (void *)s->weights, 1, &weights_size);
-  s->descriptors[next++] = storage;
-  write_descriptor(storage, s->arena, 1, &arena_size);
+  write_descriptors(s, inputs);
   /* Per calling thread in OpenMP: sessions on different threads may use
    * different counts. */
   if (omp_set_num_threads)
