@@ -7,11 +7,12 @@ weight larger than the L2 cache (GEMV, both weight layouts) as a fraction
 of the memory bandwidth (bench/limits/bandwidth.c, STREAM triad), the
 floor being the weight's bytes over it.
 
-  bench/gemm/run.py --build build [--threads 1,2]
+  bench/gemm/run.py --build build [--threads 1,2] [--rounds 5]
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,41 +40,73 @@ SHAPES = [
 ]
 
 
+def measure(binary, m, n, k, transposed, packed, threads):
+    """One process: the kernel's median time over several calls."""
+    runs = "3" if m * n * k > 4e9 else "10"
+    out = subprocess.run([binary, str(m), str(n), str(k), str(int(transposed)), runs,
+                          str(int(packed))],
+                         capture_output=True, text=True, check=True,
+                         env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+    return (float(x) for x in out.stdout.split())
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", required=True)
     parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="passes over all shapes, each after measuring the limits again; "
+                             "figures are medians over the passes")
     args = parser.parse_args()
-    rows = []
+    threads_list = [int(t) for t in args.threads.split(",")]
+    # This machine's clock and its neighbours' load drift by up to a tenth
+    # within minutes: each pass measures the limits right before its
+    # shapes, each fraction is taken against its own pass's limit, and the
+    # figures are medians over the passes.
+    samples = {}
+    limits = []
     with tempfile.TemporaryDirectory() as work:
         binary = os.path.join(work, "gemm")
         subprocess.run(["cc", "-O2", "-fopenmp", "-I", os.path.join(ROOT, "runtime", "include"),
                         os.path.join(HERE, "gemm.c"),
                         os.path.join(args.build, "lib", "libsinter_rt_embedded.a"), "-lm",
                         "-o", binary], check=True)
-        peak = core_peak_gflops(work)
-        threads_list = [int(t) for t in args.threads.split(",")]
-        bandwidth = {t: bandwidth_gbs(work, t) for t in threads_list}
-        print(f"fp32 FMA peak {peak:.1f} GFLOP/s per core; bandwidth (triad) " +
-              ", ".join(f"{bandwidth[t]:.1f} GB/s at {t} thread(s)" for t in threads_list))
-        for name, m, n, k, transposed, packed, bound in SHAPES:
-            for threads in threads_list:
-                runs = "3" if m * n * k > 4e9 else "10"
-                out = subprocess.run([binary, str(m), str(n), str(k), str(int(transposed)), runs,
-                                      str(int(packed))],
-                                     capture_output=True, text=True, check=True,
-                                     env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
-                ms, gflops, error = (float(x) for x in out.stdout.split())
-                if bound == "flops":
-                    floor = 2.0 * m * n * k / (peak * threads * 1e9) * 1e3
-                else:
-                    floor = 4.0 * n * k / (bandwidth[threads] * 1e9) * 1e3
-                rows.append(dict(shape=name, threads=threads, packed=packed, ms=ms, gflops=gflops,
-                                 floor_ms=floor, fraction=floor / ms, bound=bound, error=error))
-                limit = "FMA peak" if bound == "flops" else "bandwidth"
-                print(f"{name:34s} t={threads} {ms:9.3f} ms {gflops:7.1f} GFLOP/s "
-                      f"{floor / ms:5.0%} of {limit} (floor {floor:.3f} ms)", flush=True)
-    print(json.dumps(rows))
+        for _ in range(args.rounds):
+            peak = core_peak_gflops(work)
+            bandwidth = {t: bandwidth_gbs(work, t) for t in threads_list}
+            limits.append((peak, bandwidth))
+            for name, m, n, k, transposed, packed, bound in SHAPES:
+                for threads in threads_list:
+                    ms, gflops, error = measure(binary, m, n, k, transposed, packed, threads)
+                    if bound == "flops":
+                        floor = 2.0 * m * n * k / (peak * threads * 1e9) * 1e3
+                    else:
+                        floor = 4.0 * n * k / (bandwidth[threads] * 1e9) * 1e3
+                    samples.setdefault((name, threads), []).append(
+                        dict(ms=ms, gflops=gflops, floor_ms=floor, fraction=floor / ms,
+                             error=error))
+    peak = statistics.median(p for p, _ in limits)
+    bandwidth = {t: statistics.median(b[t] for _, b in limits) for t in threads_list}
+    print(f"fp32 FMA peak {peak:.1f} GFLOP/s per core "
+          f"({min(p for p, _ in limits):.1f}-{max(p for p, _ in limits):.1f} over "
+          f"{args.rounds} passes); bandwidth (triad) " +
+          ", ".join(f"{bandwidth[t]:.1f} GB/s at {t} thread(s)" for t in threads_list))
+    rows = []
+    for name, m, n, k, transposed, packed, bound in SHAPES:
+        for threads in threads_list:
+            runs = samples[(name, threads)]
+            row = dict(shape=name, threads=threads, packed=packed, bound=bound,
+                       error=max(r["error"] for r in runs))
+            for key in ("ms", "gflops", "floor_ms", "fraction"):
+                row[key] = statistics.median(r[key] for r in runs)
+            rows.append(row)
+            limit = "FMA peak" if bound == "flops" else "bandwidth"
+            spread = sorted(r["fraction"] for r in runs)
+            print(f"{name:34s} t={threads} {row['ms']:9.3f} ms {row['gflops']:7.1f} GFLOP/s "
+                  f"{row['fraction']:5.0%} of {limit} ({spread[0]:.0%}-{spread[-1]:.0%}; "
+                  f"floor {row['floor_ms']:.3f} ms)", flush=True)
+    print(json.dumps(dict(peak_gflops=peak, bandwidth_gbs=bandwidth, rounds=args.rounds,
+                          results=rows)))
     return 0
 
 

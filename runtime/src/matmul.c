@@ -11,7 +11,9 @@
  * registers across the whole KC loop: per step one broadcast of A per row
  * and NR / 8 loads of B feed MR * NR / 8 FMAs. The block sizes keep a B
  * sliver (16 KiB) and an A sliver in L1, the packed A block (72 KiB) in
- * L2 and the packed B block (512 KiB) in L2 and L3. Tiles of (batch, a range of rows, NC columns) run on the
+ * L2 and the packed B block (512 KiB) in L2 and L3 (the AVX-512 route's
+ * deeper blocks: see kKCw). The first depth block writes C, the others
+ * add to it. Tiles of (batch, a range of rows, NC columns) run on the
  * OpenMP threads, each packing its own blocks.
  *
  * Products of one to three rows (batch-1 decoding: a vector times a weight
@@ -45,13 +47,23 @@ enum {
   kMR = 6,                        /* rows of the register block */
   kMRw = 12, /* rows of the AVX-512 route's block (gemm_tile_wide) */
   kMaxMR = 12,
+
   kNR = SINTER_MATMUL_PACK_WIDTH, /* its columns: two 8-float vectors */
-  kKC = 256, /* depth of a packed block */
+  kKC = 256, /* depth of a packed block, at most */
   kMC = 72,  /* rows of a packed block of A (a multiple of kMR) */
   kNC = 512, /* columns of a packed block of B (a multiple of kNR) */
+  /* The AVX-512 route's blocks: twice as deep, so that C is read and
+   * written half as often (its two B slivers then outgrow L1 and stream
+   * from L2 with A, which the zmm block's arithmetic intensity allows);
+   * half as wide where B is packed at run time, so that the block stays
+   * 512 KiB. */
+  kKCw = 512,
+  kNCw = 256,
   /* Below this many rows a product streams B (see above). */
   kStreamRows = 4,
 };
+_Static_assert(kKCw * kNCw <= kKC * kNC,
+               "a thread's B scratch holds either route's block");
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
@@ -73,8 +85,10 @@ typedef struct problem {
   /* A quantized B (sinter_qmatmul_f32): its header, which the packed
    * matrices follow; null for f32. */
   const sinter_qweight_header *qw;
-  /* Whether the packed route runs gemm_tile_wide (AVX-512). */
+  /* Whether the packed route runs gemm_tile_wide (AVX-512), and its
+   * blocks' depth (K in equal parts) and width. */
   int wide;
+  int64_t kc, nc;
   /* How one to three rows stream it, for this CPU (see stream_q). */
   void (*stream_q)(const struct problem *p, int64_t batch, int64_t j0,
                    int64_t j1);
@@ -101,8 +115,10 @@ static inline float *c_matrix(const problem *p, int64_t batch) {
 }
 
 /* Rows [i0, i1) x columns [j0, j1) of C start as the bias broadcast over
- * the rows, or zeros; the products then accumulate into them. Each tile
- * initializes its own part, on its own thread. */
+ * the rows, or zeros, where B is streamed (or K is 0); the products then
+ * accumulate into them. Each tile initializes its own part, on its own
+ * thread. (The packed route writes C from its first depth block instead:
+ * see initial_row.) */
 static void initialize_c(const problem *p, int64_t batch, int64_t i0,
                          int64_t i1, int64_t j0, int64_t j1) {
   float *c = c_matrix(p, batch);
@@ -134,7 +150,26 @@ SINTER_INLINE void pack_a(const problem *p, const float *a, int64_t i0,
     for (int r = 0; r < mr; ++r)
       row[r] = a + (i0 + s + (r < height ? r : 0)) * am + k0 * ak;
     if (ak == 1 && height == mr) {
-      for (int64_t k = 0; k < kc; ++k)
+      /* A transpose of mr rows by kc: 4 x 4 blocks in registers (a float
+       * at a time, this was a twentieth of the product's time). */
+      int64_t k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        int r = 0;
+        for (; r + 4 <= mr; r += 4) {
+          __m128 r0 = _mm_loadu_ps(row[r] + k), r1 = _mm_loadu_ps(row[r + 1] + k),
+                 r2 = _mm_loadu_ps(row[r + 2] + k),
+                 r3 = _mm_loadu_ps(row[r + 3] + k);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_storeu_ps(out + k * mr + r, r0);
+          _mm_storeu_ps(out + (k + 1) * mr + r, r1);
+          _mm_storeu_ps(out + (k + 2) * mr + r, r2);
+          _mm_storeu_ps(out + (k + 3) * mr + r, r3);
+        }
+        for (; r < mr; ++r)
+          for (int64_t q = k; q < k + 4; ++q)
+            out[q * mr + r] = row[r][q];
+      }
+      for (; k < kc; ++k)
         for (int r = 0; r < mr; ++r)
           out[k * mr + r] = row[r][k];
       continue;
@@ -271,18 +306,22 @@ SINTER_INLINE void pack_q_b(const problem *p, const int8_t *matrix, int bits,
 }
 
 /* C[0..rows) x [0..cols) += (packed A sliver) x (packed B sliver) over kc:
- * the kMR x kNR accumulators stay in registers for the whole depth. */
+ * the kMR x kNR accumulators stay in registers for the whole depth. With
+ * `first` (the first depth block), C is not read: it becomes the product
+ * plus `row0`, the block's columns of the bias row (or zeros). */
 SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
                                const float *restrict b, float *c,
-                               int64_t ldc, int64_t rows, int64_t cols) {
+                               int64_t ldc, int64_t rows, int64_t cols,
+                               const float *row0, int first) {
   v8f acc[kMR][2];
   const v8f zero = {0};
   /* The block of C is read and written after the depth loop: start
    * fetching it now (its 16 floats may straddle two lines). */
-  for (int r = 0; r < kMR; ++r) {
-    __builtin_prefetch(c + r * ldc, 1, 3);
-    __builtin_prefetch(c + r * ldc + kNR - 1, 1, 3);
-  }
+  if (!first)
+    for (int r = 0; r < kMR; ++r) {
+      __builtin_prefetch(c + r * ldc, 1, 3);
+      __builtin_prefetch(c + r * ldc + kNR - 1, 1, 3);
+    }
   for (int r = 0; r < kMR; ++r)
     acc[r][0] = acc[r][1] = zero;
 #pragma GCC unroll 4
@@ -299,8 +338,13 @@ SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
   if (rows == kMR && cols == kNR) {
     for (int r = 0; r < kMR; ++r) {
       v8f c0, c1;
-      LOAD8(c0, c + r * ldc);
-      LOAD8(c1, c + r * ldc + 8);
+      if (first) {
+        LOAD8(c0, row0);
+        LOAD8(c1, row0 + 8);
+      } else {
+        LOAD8(c0, c + r * ldc);
+        LOAD8(c1, c + r * ldc + 8);
+      }
       c0 += acc[r][0];
       c1 += acc[r][1];
       STORE8(c + r * ldc, c0);
@@ -315,7 +359,7 @@ SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < cols; ++j)
-      c[r * ldc + j] += block[r][j];
+      c[r * ldc + j] = (first ? row0[j] : c[r * ldc + j]) + block[r][j];
 }
 
 /* The slivers of B for depth [k0, k0 + kc) and columns [j0, j0 + cols):
@@ -344,9 +388,23 @@ SINTER_INLINE const float *b_block(const problem *p, int64_t batch,
   return packed_b;
 }
 
+/* Columns [j0, j0 + cols) of the row every row of C starts from: the bias,
+ * or zeros; padded with zeros to whole slivers. The first depth block
+ * writes C from it, so C is never cleared in a pass of its own (for a C
+ * larger than the caches that pass cost about a tenth of the product). */
+SINTER_INLINE void initial_row(const problem *p, int64_t j0, int64_t cols,
+                               float *restrict row) {
+  memset(row, 0, sizeof(float) * kNC);
+  if (p->has_bias) {
+    const float *bias = p->bias->aligned + p->bias->offset;
+    for (int64_t j = 0; j < cols; ++j)
+      row[j] = bias[(j0 + j) * p->bias->strides[0]];
+  }
+}
+
 /* One tile: rows [i0, i1) and columns [j0, j0 + width) of one batch's C
- * (width at most kNC).
- * Each block of kKC x kNC of B is packed once and serves every block of
+ * (width at most p->nc).
+ * Each block of p->kc x p->nc of B is packed once and serves every block of
  * kMC rows of A (GotoBLAS's loop order), so B is read from memory once per
  * tile. */
 SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
@@ -357,8 +415,10 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
   float *c = c_matrix(p, batch);
   const int64_t ldc = p->c->strides[1];
   const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
-  for (int64_t k0 = 0; k0 < p->k; k0 += kKC) {
-    const int64_t kc = p->k - k0 < kKC ? p->k - k0 : kKC;
+  float row0[kNC] __attribute__((aligned(64)));
+  initial_row(p, j0, cols, row0);
+  for (int64_t k0 = 0; k0 < p->k; k0 += p->kc) {
+    const int64_t kc = p->k - k0 < p->kc ? p->k - k0 : p->kc;
     int64_t sliver_stride;
     const float *slivers =
         b_block(p, batch, k0, kc, j0, cols, packed_b, &sliver_stride);
@@ -372,7 +432,8 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
                       slivers + jr / kNR * sliver_stride,
                       c + (ic + ir) * ldc + j0 + jr, ldc,
                       rows - ir < kMR ? rows - ir : kMR,
-                      cols - jr < kNR ? cols - jr : kNR);
+                      cols - jr < kNR ? cols - jr : kNR, row0 + jr,
+                      k0 == 0);
     }
   }
 }
@@ -384,12 +445,20 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
  * compiled for AVX-512, reaches at most half of a core whose FMAs are 512
  * bits wide. */
 /* C[0..rows) x [0..cols) += (A sliver of kMRw rows) x (B slivers b0 and,
- * with kPair, b1: 16 or 32 columns) over kc. */
+ * with kPair, b1: 16 or 32 columns) over kc; with `first`, C = row0 + the
+ * product, as in microkernel. */
 SINTER_TARGET_AVX512 __attribute__((always_inline)) static inline void
 microkernel_wide(int64_t kc, const float *restrict a, const float *restrict b0,
                  const float *restrict b1, float *c, int64_t ldc, int64_t rows,
-                 int64_t cols, const int kPair) {
+                 int64_t cols, const float *row0, int first,
+                 const int kPair) {
   __m512 acc[kMRw][2];
+  if (!first)
+    for (int r = 0; r < kMRw; ++r) {
+      __builtin_prefetch(c + r * ldc, 1, 3);
+      __builtin_prefetch(c + r * ldc + kNR, 1, 3);
+      __builtin_prefetch(c + r * ldc + 2 * kNR - 1, 1, 3);
+    }
   for (int r = 0; r < kMRw; ++r)
     acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k, a += kMRw) {
@@ -406,9 +475,10 @@ microkernel_wide(int64_t kc, const float *restrict a, const float *restrict b0,
   if (rows == kMRw && cols == width) {
     for (int r = 0; r < kMRw; ++r) {
       float *row = c + r * ldc;
-      _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), acc[r][0]));
+      const float *from = first ? row0 : row;
+      _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(from), acc[r][0]));
       if (kPair)
-        _mm512_storeu_ps(row + kNR, _mm512_add_ps(_mm512_loadu_ps(row + kNR),
+        _mm512_storeu_ps(row + kNR, _mm512_add_ps(_mm512_loadu_ps(from + kNR),
                                                   acc[r][1]));
     }
     return;
@@ -418,7 +488,7 @@ microkernel_wide(int64_t kc, const float *restrict a, const float *restrict b0,
     _mm512_storeu_ps(block, acc[r][0]);
     _mm512_storeu_ps(block + kNR, acc[r][1]);
     for (int64_t j = 0; j < cols; ++j)
-      c[r * ldc + j] += block[j];
+      c[r * ldc + j] = (first ? row0[j] : c[r * ldc + j]) + block[j];
   }
 }
 
@@ -432,8 +502,10 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
   float *c = c_matrix(p, batch);
   const int64_t ldc = p->c->strides[1];
   const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
-  for (int64_t k0 = 0; k0 < p->k; k0 += kKC) {
-    const int64_t kc = p->k - k0 < kKC ? p->k - k0 : kKC;
+  float row0[kNC] __attribute__((aligned(64)));
+  initial_row(p, j0, cols, row0);
+  for (int64_t k0 = 0; k0 < p->k; k0 += p->kc) {
+    const int64_t kc = p->k - k0 < p->kc ? p->k - k0 : p->kc;
     int64_t sliver_stride;
     const float *slivers =
         b_block(p, batch, k0, kc, j0, cols, packed_b, &sliver_stride);
@@ -449,10 +521,11 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
           if (left > kNR)
             microkernel_wide(kc, packed_a + ir * kc, b0, b0 + sliver_stride,
                              block, ldc, height,
-                             left < 2 * kNR ? left : 2 * kNR, 1);
+                             left < 2 * kNR ? left : 2 * kNR, row0 + jr,
+                             k0 == 0, 1);
           else
             microkernel_wide(kc, packed_a + ir * kc, b0, b0, block, ldc,
-                             height, left, 0);
+                             height, left, row0 + jr, k0 == 0, 0);
         }
       }
     }
@@ -698,7 +771,7 @@ typedef struct tile_scratch {
   float *a, *b;
 } tile_scratch;
 
-/* The work is cut into tiles of (batch, a range of rows, up to kNC
+/* The work is cut into tiles of (batch, a range of rows, up to p->nc
  * columns);
  * the rows are split only as far as needed for every thread to have a few
  * tiles, since each split packs its B blocks again. */
@@ -710,9 +783,9 @@ static tiling plan_tiles(const problem *p, int threads) {
   tiling t;
   /* Streaming B: one long column range per thread, so that each row of B
    * is read in long runs. */
-  /* Packing: blocks of at most kNC columns, of equal widths so that the
+  /* Packing: blocks of at most p->nc columns, of equal widths so that the
    * threads' shares balance. */
-  int64_t blocks = p->m < kStreamRows ? threads : (p->n + kNC - 1) / kNC;
+  int64_t blocks = p->m < kStreamRows ? threads : (p->n + p->nc - 1) / p->nc;
   t.column_width = (p->n + blocks - 1) / blocks;
   t.column_width = (t.column_width + kNR - 1) / kNR * kNR;
   t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
@@ -755,7 +828,6 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
   }
   int64_t i0 = rest % t->row_splits * t->rows_per_split;
   int64_t i1 = p->m - i0 < t->rows_per_split ? p->m : i0 + t->rows_per_split;
-  initialize_c(p, batch, i0, i1, j0, j1);
   if (p->wide)
     gemm_tile_wide(p, batch, i0, i1, j0, t->column_width, scratch.a,
                    scratch.b);
@@ -838,6 +910,9 @@ static void run_problem(problem p) {
     return;
   }
   p.wide = sinter_detect_isa() == SINTER_ISA_AVX512;
+  const int64_t depth = p.wide ? kKCw : kKC, blocks = (p.k + depth - 1) / depth;
+  p.kc = (p.k + blocks - 1) / blocks;
+  p.nc = p.wide && !p.packed_b ? kNCw : kNC;
   int parallel = p.batch * p.m * p.n * p.k >= SINTER_PARALLEL_WORK;
   int threads = 1;
 #ifdef _OPENMP
@@ -851,9 +926,9 @@ static void run_problem(problem p) {
 #pragma omp parallel if (parallel)
 #endif
   {
-    /* 72 KiB of A and 512 KiB of B per thread, on its stack (libomp gives
+    /* 144 KiB of A and 512 KiB of B per thread (either route), on its stack (libomp gives
      * its threads 4 MiB); aligned for the vector loads. */
-    float packed_a[kMC * kKC] __attribute__((aligned(64)));
+    float packed_a[kMC * kKCw] __attribute__((aligned(64)));
     float packed_b[kKC * kNC] __attribute__((aligned(64)));
     tile_scratch scratch = {packed_a, packed_b};
 #ifdef _OPENMP

@@ -103,7 +103,10 @@ std::vector<Case> cases() {
            {7, 17, 257},
            {73, 40, 100},
            {130, 530, 300},
-           {12, 1040, 33}})
+           {12, 1040, 33},
+           // Depth in several blocks on either route (the first writes C,
+           // the others add to it), split into equal parts.
+           {29, 50, 1100}})
     for (bool transposeB : {false, true})
       all.push_back({1, 1, m, n, k, transposeB, true, false});
   // Streaming path: one to three rows.
@@ -167,7 +170,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(std::array<int64_t, 3>{1, 77, 260},
                       std::array<int64_t, 3>{3, 16, 5},
                       std::array<int64_t, 3>{6, 33, 257},
-                      std::array<int64_t, 3>{80, 530, 300}));
+                      std::array<int64_t, 3>{80, 530, 300},
+                      std::array<int64_t, 3>{25, 70, 1030}));
 
 TEST(MatmulKernelEdges, EmptyDepthGivesTheBias) {
   Tensor3 a(1, 5, 0), b(1, 0, 7), out(1, 5, 7);
