@@ -532,6 +532,25 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
   }
 }
 
+/* out[i][j] += sum over k in [k0, k1) of A[i][k] B[k][j], for rows [0, m)
+ * and columns [j0, j1), B's rows contiguous: one scaled row of B added per
+ * row of A and step of depth. */
+SINTER_INLINE void add_rows_of_b(const problem *p, const float *a,
+                                 const float *b, int64_t k0, int64_t k1,
+                                 int64_t j0, int64_t j1, float *out,
+                                 int64_t ldo) {
+  const int64_t am = p->a->strides[1], ak = p->a->strides[2];
+  for (int64_t k = k0; k < k1; ++k) {
+    const float *restrict row = b + k * p->bk;
+    for (int64_t i = 0; i < p->m; ++i) {
+      const float scale = a[i * am + k * ak];
+      float *restrict to = out + i * ldo;
+      for (int64_t j = j0; j < j1; ++j)
+        to[j] += scale * row[j];
+    }
+  }
+}
+
 /* Rows [0, m) of one batch's C, columns [j0, j1), by streaming B once for
  * all the rows. */
 SINTER_INLINE void stream_rows(const problem *p, int64_t batch, int64_t j0,
@@ -541,16 +560,7 @@ SINTER_INLINE void stream_rows(const problem *p, int64_t batch, int64_t j0,
   const int64_t am = p->a->strides[1], ak = p->a->strides[2];
   const int64_t ldc = p->c->strides[1];
   if (p->bn == 1) {
-    /* C[i][:] += a[i][k] * B[k][:] for each k: B's rows, contiguous. */
-    for (int64_t k = 0; k < p->k; ++k) {
-      const float *restrict row = b + k * p->bk;
-      for (int64_t i = 0; i < p->m; ++i) {
-        const float scale = a[i * am + k * ak];
-        float *restrict out = c + i * ldc;
-        for (int64_t j = j0; j < j1; ++j)
-          out[j] += scale * row[j];
-      }
-    }
+    add_rows_of_b(p, a, b, 0, p->k, j0, j1, c, ldc);
     return;
   }
   for (int64_t j = j0; j < j1; ++j) {
@@ -843,6 +853,35 @@ SINTER_ISA_VARIANTS(run_tile,
 typedef void (*tile_fn)(const problem *, const tiling *, int64_t,
                         tile_scratch);
 
+/* One to three rows by a K x N B that is not packed (B's rows contiguous),
+ * on several threads: split by columns, each thread would read a piece of
+ * every row of B (one page or two, then a jump), which the hardware
+ * prefetchers follow badly (at 2 threads slower than at 1 on the machine
+ * of bench/NOTES.md). Split by depth instead, each thread reads one
+ * contiguous part of B into its own partial C (m x n, zeroed here); the
+ * partials are summed after. */
+#ifdef _OPENMP
+SINTER_INLINE void depth_part(const problem *p, int64_t k0, int64_t k1,
+                              float *partial) {
+  memset(partial, 0, sizeof(float) * (size_t)(p->m * p->n));
+  add_rows_of_b(p, a_matrix(p, 0), b_matrix(p, 0), k0, k1, 0, p->n, partial,
+                p->n);
+}
+
+SINTER_ISA_VARIANTS(depth_part,
+                    (const problem *p, int64_t k0, int64_t k1,
+                     float *partial),
+                    (p, k0, k1, partial))
+#endif
+
+/* Whether run_problem splits the depth (see depth_part): a partial C must
+ * fit the thread's B scratch. */
+static int splits_depth(const problem *p, int threads) {
+  return threads > 1 && p->batch == 1 && p->m < kStreamRows && !p->qw &&
+         !p->packed_b && p->bn == 1 && p->m * p->n <= kKC * kNC &&
+         p->k >= 4 * threads;
+}
+
 static void run_problem(problem p);
 
 /* What both entries share: C = A B [+ bias] with C's sizes and A's depth;
@@ -920,8 +959,14 @@ static void run_problem(problem p) {
     threads = omp_get_max_threads();
 #endif
   tiling t = plan_tiles(&p, threads);
-  parallel = parallel && threads > 1 && t.count > 1;
+  const int by_depth = parallel && splits_depth(&p, threads);
+  parallel = parallel && threads > 1 && (t.count > 1 || by_depth);
   tile_fn run = SINTER_PICK_ISA(run_tile);
+#ifdef _OPENMP
+  void (*part)(const problem *, int64_t, int64_t, float *) =
+      SINTER_PICK_ISA(depth_part);
+  float *partials[by_depth ? threads : 1];
+#endif
 #ifdef _OPENMP
 #pragma omp parallel if (parallel)
 #endif
@@ -932,9 +977,29 @@ static void run_problem(problem p) {
     float packed_b[kKC * kNC] __attribute__((aligned(64)));
     tile_scratch scratch = {packed_a, packed_b};
 #ifdef _OPENMP
+    if (by_depth) {
+      const int64_t id = omp_get_thread_num(), team = omp_get_num_threads();
+      part(&p, p.k * id / team, p.k * (id + 1) / team, packed_b);
+      partials[id] = packed_b;
+#pragma omp barrier
+      /* Each thread sums its columns of the partials into C. */
+      const int64_t j0 = p.n * id / team, j1 = p.n * (id + 1) / team;
+      initialize_c(&p, 0, 0, p.m, j0, j1);
+      float *c = c_matrix(&p, 0);
+      for (int64_t i = 0; i < p.m; ++i)
+        for (int64_t from = 0; from < team; ++from)
+          for (int64_t j = j0; j < j1; ++j)
+            c[i * p.c->strides[1] + j] += partials[from][i * p.n + j];
+      /* The partials live on the threads' stacks until all have read. */
+#pragma omp barrier
+    } else
+#endif
+    {
+#ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-    for (int64_t index = 0; index < t.count; ++index)
-      run(&p, &t, index, scratch);
+      for (int64_t index = 0; index < t.count; ++index)
+        run(&p, &t, index, scratch);
+    }
   }
 }
