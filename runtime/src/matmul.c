@@ -56,14 +56,16 @@ enum {
    * written half as often (its two B slivers then outgrow L1 and stream
    * from L2 with A, which the zmm block's arithmetic intensity allows);
    * half as wide where B is packed at run time, so that the block stays
-   * 512 KiB. */
+   * 512 KiB; A in blocks of 144 rows (288 KiB, in L2 with B's block), so
+   * that the models' 128-row products read their B slivers once. */
   kKCw = 512,
   kNCw = 256,
+  kMCw = 144,
   /* Below this many rows a product streams B (see above). */
   kStreamRows = 4,
 };
-_Static_assert(kKCw * kNCw <= kKC * kNC,
-               "a thread's B scratch holds either route's block");
+_Static_assert(kKCw * kNCw <= kKC * kNC && kMC * kKC <= kMCw * kKCw,
+               "a thread's scratch holds either route's blocks");
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
@@ -509,8 +511,8 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
     int64_t sliver_stride;
     const float *slivers =
         b_block(p, batch, k0, kc, j0, cols, packed_b, &sliver_stride);
-    for (int64_t ic = i0; ic < i1; ic += kMC) {
-      const int64_t rows = i1 - ic < kMC ? i1 - ic : kMC;
+    for (int64_t ic = i0; ic < i1; ic += kMCw) {
+      const int64_t rows = i1 - ic < kMCw ? i1 - ic : kMCw;
       pack_a(p, a, ic, rows, k0, kc, packed_a, kMRw);
       for (int64_t jr = 0; jr < cols; jr += 2 * kNR) {
         const float *b0 = slivers + jr / kNR * sliver_stride;
@@ -796,21 +798,53 @@ static tiling plan_tiles(const problem *p, int threads) {
   /* Packing: blocks of at most p->nc columns, of equal widths so that the
    * threads' shares balance. */
   int64_t blocks = p->m < kStreamRows ? threads : (p->n + p->nc - 1) / p->nc;
-  t.column_width = (p->n + blocks - 1) / blocks;
-  t.column_width = (t.column_width + kNR - 1) / kNR * kNR;
-  t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
-  /* Rows split in whole packed blocks of A, since each split packs its B
-   * blocks again; a packed weight costs nothing to share, so its rows split
-   * finer (two register blocks), into enough tiles (8 per thread) for the
-   * threads' shares to even out. */
-  int64_t row_unit = p->packed_b ? 2 * kMR : kMC;
+  /* Rows split in whole packed blocks of A (or, for a packed weight, in
+   * two register blocks), into enough tiles for the threads' shares to
+   * even out (one thread needs no split). */
+  int64_t row_unit = p->packed_b ? 2 * kMR : p->wide ? kMCw : kMC;
   int64_t row_blocks =
       p->m < kStreamRows ? 1 : (p->m + row_unit - 1) / row_unit;
-  int64_t wanted = (p->packed_b ? 8 : 4) * (int64_t)threads,
-          have = p->batch * t.column_blocks;
-  t.row_splits = have >= wanted ? 1 : (wanted + have - 1) / have;
-  if (t.row_splits > row_blocks)
-    t.row_splits = row_blocks;
+  int64_t wanted = threads == 1 ? 1 : (p->packed_b ? 8 : 4) * (int64_t)threads;
+  if (p->packed_b && p->m >= kStreamRows) {
+    /* A packed weight can be cut either way: each further split of the
+     * rows reads all of B again, each further block of columns packs A
+     * again. Of the cuts into enough tiles, take the one that reads and
+     * packs least, splits * N + blocks * M (the models' products have few
+     * rows and wide weights: gpt-base's 128 x 768 x 768 ran as 6 x 2
+     * tiles, 6 reads of B, and runs as 2 x 8). */
+    const int64_t unit = p->wide ? 2 * kNR : kNR,
+                  most_blocks = (p->n + unit - 1) / unit,
+                  per_batch = (wanted + p->batch - 1) / p->batch;
+    int64_t best_splits = 1, best_blocks = blocks, best_cost = -1,
+            best_tiles = 0;
+    for (int64_t splits = 1; splits <= row_blocks; ++splits) {
+      int64_t cut = (per_batch + splits - 1) / splits;
+      cut = cut < blocks ? blocks : cut > most_blocks ? most_blocks : cut;
+      int64_t tiles = splits * cut, cost = splits * p->n + cut * p->m;
+      int enough = tiles >= per_batch, had_enough = best_tiles >= per_batch;
+      if (best_cost < 0 || (enough && !had_enough) ||
+          (enough == had_enough &&
+           (enough ? cost < best_cost : tiles > best_tiles))) {
+        best_splits = splits;
+        best_blocks = cut;
+        best_cost = cost;
+        best_tiles = tiles;
+      }
+    }
+    blocks = best_blocks;
+    t.column_width = (p->n + blocks - 1) / blocks;
+    t.column_width = (t.column_width + unit - 1) / unit * unit;
+    t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
+    t.row_splits = best_splits;
+  } else {
+    t.column_width = (p->n + blocks - 1) / blocks;
+    t.column_width = (t.column_width + kNR - 1) / kNR * kNR;
+    t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
+    int64_t have = p->batch * t.column_blocks;
+    t.row_splits = have >= wanted ? 1 : (wanted + have - 1) / have;
+    if (t.row_splits > row_blocks)
+      t.row_splits = row_blocks;
+  }
   t.rows_per_split =
       (row_blocks + t.row_splits - 1) / t.row_splits * row_unit;
   t.row_splits = (p->m + t.rows_per_split - 1) / t.rows_per_split;
@@ -971,9 +1005,10 @@ static void run_problem(problem p) {
 #pragma omp parallel if (parallel)
 #endif
   {
-    /* 144 KiB of A and 512 KiB of B per thread (either route), on its stack (libomp gives
-     * its threads 4 MiB); aligned for the vector loads. */
-    float packed_a[kMC * kKCw] __attribute__((aligned(64)));
+    /* 288 KiB of A and 512 KiB of B per thread (either route), on its
+     * stack (libomp gives its threads 4 MiB; docs/compiling.md asks 1 MiB
+     * of a thread that calls a model); aligned for the vector loads. */
+    float packed_a[kMCw * kKCw] __attribute__((aligned(64)));
     float packed_b[kKC * kNC] __attribute__((aligned(64)));
     tile_scratch scratch = {packed_a, packed_b};
 #ifdef _OPENMP
