@@ -453,6 +453,7 @@ SINTER_TARGET_AVX512 __attribute__((always_inline)) static inline void
 microkernel_wide(int64_t kc, const float *restrict a, const float *restrict b0,
                  const float *restrict b1, float *c, int64_t ldc, int64_t rows,
                  int64_t cols, const float *row0, int first,
+                 const char *prefetch, int64_t prefetch_lines,
                  const int kPair) {
   __m512 acc[kMRw][2];
   if (!first)
@@ -464,6 +465,8 @@ microkernel_wide(int64_t kc, const float *restrict a, const float *restrict b0,
   for (int r = 0; r < kMRw; ++r)
     acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k, a += kMRw) {
+    if (k < prefetch_lines)
+      _mm_prefetch(prefetch + 64 * k, _MM_HINT_T1);
     const __m512 x0 = _mm512_loadu_ps(b0 + k * kNR);
     const __m512 x1 = kPair ? _mm512_loadu_ps(b1 + k * kNR) : x0;
     for (int r = 0; r < kMRw; ++r) {
@@ -514,20 +517,38 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
     for (int64_t ic = i0; ic < i1; ic += kMCw) {
       const int64_t rows = i1 - ic < kMCw ? i1 - ic : kMCw;
       pack_a(p, a, ic, rows, k0, kc, packed_a, kMRw);
+      /* The register blocks of one pair of B slivers fetch the next
+       * pair into L2, a part each: a weight comes from memory once, and
+       * fetched all by the pair's first block (12 rows, 10 bytes a cycle)
+       * it stalls that block. Each sliver is kc lines. */
+      const int64_t blocks = (rows + kMRw - 1) / kMRw,
+                    parts = (blocks + 1) / 2,
+                    part_lines = (kc + parts - 1) / parts;
       for (int64_t jr = 0; jr < cols; jr += 2 * kNR) {
         const float *b0 = slivers + jr / kNR * sliver_stride;
         const int64_t left = cols - jr;
-        for (int64_t ir = 0; ir < rows; ir += kMRw) {
+        const int64_t next_slivers =
+            left <= 2 * kNR ? 0 : left <= 3 * kNR ? 1 : 2;
+        for (int64_t ir = 0, q = 0; ir < rows; ir += kMRw, ++q) {
           const int64_t height = rows - ir < kMRw ? rows - ir : kMRw;
           float *block = c + (ic + ir) * ldc + j0 + jr;
+          /* Block q fetches part q / 2 of the next pair's sliver q % 2. */
+          const int64_t sliver = q % 2, first_line = q / 2 * part_lines;
+          int64_t lines = sliver < next_slivers ? kc - first_line : 0;
+          if (lines > part_lines)
+            lines = part_lines;
+          const char *ahead =
+              (const char *)(b0 + (2 + sliver) * sliver_stride) +
+              64 * first_line;
           if (left > kNR)
             microkernel_wide(kc, packed_a + ir * kc, b0, b0 + sliver_stride,
                              block, ldc, height,
                              left < 2 * kNR ? left : 2 * kNR, row0 + jr,
-                             k0 == 0, 1);
+                             k0 == 0, ahead, lines, 1);
           else
             microkernel_wide(kc, packed_a + ir * kc, b0, b0, block, ldc,
-                             height, left, row0 + jr, k0 == 0, 0);
+                             height, left, row0 + jr, k0 == 0, ahead, lines,
+                             0);
         }
       }
     }
