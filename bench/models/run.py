@@ -19,13 +19,20 @@ make_models.py into bench/.models (once; a few minutes each) and benches
 them. Run scripts/setup.sh --bench first for PyTorch and Node.js.
 
   bench/models/run.py --bin build/bin [--models gpt-small,llama-tiny] [--base]
-      [--threads 1,2] [--runs 20] [--json out.json] [--skip torch]
+      [--threads 1,2] [--runs 20] [--rounds 3] [--json out.json] [--skip torch]
+
+Each engine runs --rounds times per model and thread count, alternating
+with the others (sinter, ONNX Runtime, PyTorch, sinter, ...), each time
+--runs runs after --warmup: latencies are medians over the rounds, ratios
+the median of the rounds' ratios (this machine's speed drifts within
+minutes; alternating keeps a drift out of the ratio).
 """
 import argparse
 import glob
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,6 +130,8 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--skip", default="", help="peers to leave out: ort, torch")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times each engine runs, alternating; medians over them")
     parser.add_argument("--json", default="", help="also write the rows here")
     args = parser.parse_args()
     make_models = os.path.join(args.shared, "make_models.py")
@@ -161,39 +170,56 @@ def main():
             data = os.path.join(model_dir, "test_data_set_0")
             for threads in [int(t) for t in args.threads.split(",")]:
                 row = {"model": name, "threads": threads}
-                report, mib = timed([os.path.join(args.bin, "sinter-run"), stem + ".so",
-                                     f"--data={data}", f"--num-threads={threads}",
-                                     f"--runs={args.runs}", f"--warmup={args.warmup}", "--json"])
-                if report is None:
-                    row["sinter_error"] = mib
-                else:
-                    row.update(sinter_ms=report["median_ms"], sinter_mib=mib,
-                               sinter_pass=report["pass"],
-                               sinter_max_abs_error=max(o["max_abs_error"]
-                                                        for o in report["outputs"]))
-                if "ort" not in skip:
-                    report, mib = timed(["node", os.path.join(HERE, "ort_run.js"),
-                                         os.path.join(model_dir, "model.onnx"), inputs_json,
-                                         str(threads), str(args.runs), str(args.warmup)],
-                                        env=ort_env)
+                # Each round runs every engine once, one after the other:
+                # this machine's speed drifts by up to a tenth within
+                # minutes, so the ratios are taken within a round and their
+                # median reported (latencies: medians over the rounds).
+                times = {"sinter": [], "ort": [], "torch": []}
+                for _ in range(args.rounds):
+                    report, mib = timed([os.path.join(args.bin, "sinter-run"), stem + ".so",
+                                         f"--data={data}", f"--num-threads={threads}",
+                                         f"--runs={args.runs}", f"--warmup={args.warmup}",
+                                         "--json"])
                     if report is None:
-                        row["ort_error"] = mib
+                        row["sinter_error"] = mib
                     else:
-                        row.update(ort_ms=report["median_ms"], ort_mib=mib,
-                                   ort_max_abs_error=reference_error(model_dir, model_work,
-                                                                     report))
-                if "torch" not in skip:
-                    report, mib = timed(["/usr/bin/python3", os.path.join(HERE, "torch_run.py"),
-                                         "--make-models", make_models, "--model", name,
-                                         "--data", data, f"--threads={threads}",
-                                         f"--runs={args.runs}", f"--warmup={args.warmup}"])
-                    if report is None:
-                        row["torch_error"] = mib
-                    else:
-                        row.update(torch_ms=report["median_ms"], torch_mib=mib)
+                        times["sinter"].append(report["median_ms"])
+                        row["sinter_mib"] = max(mib, row.get("sinter_mib", 0.0))
+                        row["sinter_pass"] = row.get("sinter_pass", True) and report["pass"]
+                        row["sinter_max_abs_error"] = max(
+                            [o["max_abs_error"] for o in report["outputs"]] +
+                            [row.get("sinter_max_abs_error", 0.0)])
+                    if "ort" not in skip:
+                        report, mib = timed(["node", os.path.join(HERE, "ort_run.js"),
+                                             os.path.join(model_dir, "model.onnx"), inputs_json,
+                                             str(threads), str(args.runs), str(args.warmup)],
+                                            env=ort_env)
+                        if report is None:
+                            row["ort_error"] = mib
+                        else:
+                            times["ort"].append(report["median_ms"])
+                            row["ort_mib"] = max(mib, row.get("ort_mib", 0.0))
+                            row["ort_max_abs_error"] = reference_error(model_dir, model_work,
+                                                                       report)
+                    if "torch" not in skip:
+                        report, mib = timed(["/usr/bin/python3",
+                                             os.path.join(HERE, "torch_run.py"),
+                                             "--make-models", make_models, "--model", name,
+                                             "--data", data, f"--threads={threads}",
+                                             f"--runs={args.runs}", f"--warmup={args.warmup}"])
+                        if report is None:
+                            row["torch_error"] = mib
+                        else:
+                            times["torch"].append(report["median_ms"])
+                            row["torch_mib"] = max(mib, row.get("torch_mib", 0.0))
+                for engine, ms in times.items():
+                    if ms and len(ms) == args.rounds:
+                        row[f"{engine}_ms"] = statistics.median(ms)
+                        row[f"{engine}_rounds_ms"] = ms
                 for peer in ("ort", "torch"):
                     if "sinter_ms" in row and f"{peer}_ms" in row:
-                        row[f"sinter_over_{peer}"] = row["sinter_ms"] / row[f"{peer}_ms"]
+                        row[f"sinter_over_{peer}"] = statistics.median(
+                            a / b for a, b in zip(times["sinter"], times[peer]))
                 rows.append(row)
 
                 def cell(key, fmt):

@@ -21,6 +21,7 @@
 
 #include "cpu.h"
 
+#include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,14 +48,21 @@ typedef struct problem {
 /* The products run on register tiles of kTileRows rows x kTileCols columns:
  * eight 8-float vectors of accumulators (GCC's vector extension, so that
  * each instantiation keeps them in its registers; the baseline splits them
- * in SSE halves), over operands padded with zeros to whole tiles. */
-enum { kTileRows = 4, kTileCols = 16 };
+ * in SSE halves), over operands padded with zeros to whole tiles. The
+ * AVX-512 instantiation takes tiles of kWideRows x kWideCols instead:
+ * sixteen 16-float vectors (zmm), per step two loads and eight broadcasts
+ * for sixteen FMAs (the 4 x 16 tile in ymm reaches a quarter of an
+ * AVX-512 core's peak: half the width, and six loads per eight FMAs). */
+enum { kTileRows = 4, kTileCols = 16, kWideRows = 8, kWideCols = 32 };
 typedef float v8f __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
 
 /* Unaligned moves between floats and vectors (macros: a function taking
  * or returning a 32-byte vector changes the ABI without AVX). */
 #define LOAD8(vector, floats) memcpy(&(vector), (floats), sizeof(v8f))
 #define STORE8(floats, vector) memcpy((floats), &(vector), sizeof(v8f))
+#define LOAD16(vector, floats) memcpy(&(vector), (floats), sizeof(v16f))
+#define STORE16(floats, vector) memcpy((floats), &(vector), sizeof(v16f))
 
 typedef int32_t v8i __attribute__((vector_size(32)));
 
@@ -105,10 +113,32 @@ static inline int64_t round_up(int64_t n, int64_t multiple) {
 
 /* s[i][j] = sum_e qs[i][e] * kt[e][j] for whole tiles: the accumulators
  * stay in registers over the head dimension, each step two loads of kt and
- * one broadcast of q per row. */
+ * one broadcast of q per row. `wide`: the AVX-512 tiles. */
 SINTER_INLINE void scores_tiles(const float *restrict qs, int64_t d,
                                 const float *restrict kt, int64_t rows,
-                                int64_t cols, float *restrict s) {
+                                int64_t cols, float *restrict s,
+                                const int wide) {
+  if (wide) {
+    for (int64_t i = 0; i < rows; i += kWideRows)
+      for (int64_t j = 0; j < cols; j += kWideCols) {
+        v16f acc[kWideRows][2] = {{{0}}};
+        for (int64_t e = 0; e < d; ++e) {
+          v16f k0, k1;
+          LOAD16(k0, kt + e * kKeyBlock + j);
+          LOAD16(k1, kt + e * kKeyBlock + j + 16);
+          for (int r = 0; r < kWideRows; ++r) {
+            float qv = qs[(i + r) * d + e];
+            acc[r][0] += qv * k0;
+            acc[r][1] += qv * k1;
+          }
+        }
+        for (int r = 0; r < kWideRows; ++r) {
+          STORE16(s + (i + r) * kKeyBlock + j, acc[r][0]);
+          STORE16(s + (i + r) * kKeyBlock + j + 16, acc[r][1]);
+        }
+      }
+    return;
+  }
   for (int64_t i = 0; i < rows; i += kTileRows)
     for (int64_t j = 0; j < cols; j += kTileCols) {
       v8f acc[kTileRows][2] = {{{0}}};
@@ -178,16 +208,87 @@ SINTER_INLINE void values_tile(const float *restrict s, int64_t cols,
 }
 #undef SINTER_VALUES_TILE
 
+/* values_tile with the AVX-512 tiles: width at most kWideCols, rows a
+ * multiple of kWideRows. */
+SINTER_INLINE void values_tile_wide(const float *restrict s, int64_t cols,
+                                    const float *vbase, int64_t vstride,
+                                    int64_t rows, int64_t e0, int width,
+                                    float *restrict acc, int64_t dv) {
+  float padded[kKeyBlock * kWideCols];
+  const float *from = vbase + e0;
+  int64_t stride = vstride;
+  if (width < kWideCols) {
+    memset(padded, 0, sizeof(float) * (size_t)(cols * kWideCols));
+    for (int64_t j = 0; j < cols; ++j)
+      memcpy(padded + j * kWideCols, vbase + j * vstride + e0,
+             sizeof(float) * (size_t)width);
+    from = padded;
+    stride = kWideCols;
+  }
+  for (int64_t i = 0; i < rows; i += kWideRows) {
+    v16f a[kWideRows][2] = {{{0}}};
+    for (int64_t j = 0; j < cols; ++j) {
+      v16f v0, v1;
+      LOAD16(v0, from + j * stride);
+      LOAD16(v1, from + j * stride + 16);
+      for (int r = 0; r < kWideRows; ++r) {
+        float pj = s[(i + r) * kKeyBlock + j];
+        a[r][0] += pj * v0;
+        a[r][1] += pj * v1;
+      }
+    }
+    for (int r = 0; r < kWideRows; ++r) {
+      float *row = acc + (i + r) * dv + e0;
+      if (width == kWideCols) {
+        v16f c0, c1;
+        LOAD16(c0, row);
+        LOAD16(c1, row + 16);
+        c0 += a[r][0];
+        c1 += a[r][1];
+        STORE16(row, c0);
+        STORE16(row + 16, c1);
+      } else {
+        float sums[kWideCols];
+        STORE16(sums, a[r][0]);
+        STORE16(sums + 16, a[r][1]);
+        for (int c = 0; c < width; ++c)
+          row[c] += sums[c];
+      }
+    }
+  }
+}
+
+/* The largest score of a row's first n keys. */
+SINTER_INLINE float row_max_of(const float *restrict srow, int64_t n) {
+  float best = -INFINITY;
+  int64_t j = 0;
+  if (n >= 8) {
+    v8f m;
+    LOAD8(m, srow);
+    for (j = 8; j + 8 <= n; j += 8) {
+      v8f x;
+      LOAD8(x, srow + j);
+      v8i greater = x > m;
+      m = (v8f)(((v8i)x & greater) | ((v8i)m & ~greater));
+    }
+    for (int lane = 0; lane < 8; ++lane)
+      best = m[lane] > best ? m[lane] : best;
+  }
+  for (; j < n; ++j)
+    best = srow[j] > best ? srow[j] : best;
+  return best;
+}
+
 /* One (b, h, query block): the online softmax over every key block.
  * Instantiated below for AVX-512, AVX2 and the baseline. */
 SINTER_INLINE void attend_block(const problem *p, int64_t index,
-                                float *scratch) {
+                                float *scratch, const int wide) {
   int64_t qb = index % p->query_blocks;
   int64_t h = (index / p->query_blocks) % p->heads;
   int64_t b = index / (p->query_blocks * p->heads);
   int64_t i0 = qb * kQueryBlock;
   int64_t rows = p->sq - i0 < kQueryBlock ? p->sq - i0 : kQueryBlock;
-  int64_t tile_rows = round_up(rows, kTileRows);
+  int64_t tile_rows = round_up(rows, wide ? kWideRows : kTileRows);
   int64_t d = p->d, dv = p->dv, kvh = h / p->group;
   float *kt = scratch;                      /* d x kKeyBlock */
   float *s = kt + kMaxHeadDim * kKeyBlock;  /* tile_rows x kKeyBlock */
@@ -220,14 +321,32 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
                        kvh * k->strides[1];
   for (int64_t j0 = 0; j0 < end; j0 += kKeyBlock) {
     int64_t cols = end - j0 < kKeyBlock ? end - j0 : kKeyBlock;
-    int64_t tile_cols = round_up(cols, kTileCols);
-    /* K^T of the block, zero columns up to a whole tile. */
-    for (int64_t j = 0; j < tile_cols; ++j) {
-      const float *kr = kbase + (j0 + j) * k->strides[2];
+    int64_t tile_cols = round_up(cols, wide ? kWideCols : kTileCols);
+    /* K^T of the block, zero columns up to a whole tile; by 4 x 4 blocks
+     * in registers where whole (a float at a time, the transpose took
+     * about as long as the scores it feeds). */
+    int64_t jt = 0;
+    if (d % 4 == 0)
+      for (; jt + 4 <= cols; jt += 4) {
+        const float *k0 = kbase + (j0 + jt) * k->strides[2],
+                    *k1 = k0 + k->strides[2], *k2 = k1 + k->strides[2],
+                    *k3 = k2 + k->strides[2];
+        for (int64_t e = 0; e < d; e += 4) {
+          __m128 r0 = _mm_loadu_ps(k0 + e), r1 = _mm_loadu_ps(k1 + e),
+                 r2 = _mm_loadu_ps(k2 + e), r3 = _mm_loadu_ps(k3 + e);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_storeu_ps(kt + e * kKeyBlock + jt, r0);
+          _mm_storeu_ps(kt + (e + 1) * kKeyBlock + jt, r1);
+          _mm_storeu_ps(kt + (e + 2) * kKeyBlock + jt, r2);
+          _mm_storeu_ps(kt + (e + 3) * kKeyBlock + jt, r3);
+        }
+      }
+    for (; jt < tile_cols; ++jt) {
+      const float *kr = kbase + (j0 + jt) * k->strides[2];
       for (int64_t e = 0; e < d; ++e)
-        kt[e * kKeyBlock + j] = j < cols ? kr[e] : 0.0f;
+        kt[e * kKeyBlock + jt] = jt < cols ? kr[e] : 0.0f;
     }
-    scores_tiles(qs, d, kt, tile_rows, tile_cols, s);
+    scores_tiles(qs, d, kt, tile_rows, tile_cols, s, wide);
 
     for (int64_t i = 0; i < rows; ++i) {
       float *restrict srow = s + i * kKeyBlock;
@@ -244,9 +363,7 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
         for (int64_t j = i0 + i + p->offset + 1 - j0; j < cols; ++j)
           if (j >= 0)
             srow[j] = -INFINITY;
-      float block_max = -INFINITY;
-      for (int64_t j = 0; j < cols; ++j)
-        block_max = srow[j] > block_max ? srow[j] : block_max;
+      float block_max = row_max_of(srow, cols);
       float new_max = block_max > row_max[i] ? block_max : row_max[i];
       /* Every key so far hidden: nothing to add (and no inf - inf). */
       if (new_max == -INFINITY) {
@@ -268,9 +385,16 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
 
     const float *vbase = v->aligned + v->offset + b * v->strides[0] +
                          kvh * v->strides[1] + j0 * v->strides[2];
-    for (int64_t e0 = 0; e0 < dv; e0 += kTileCols)
-      values_tile(s, cols, vbase, v->strides[2], tile_rows, e0,
-                  dv - e0 < kTileCols ? (int)(dv - e0) : kTileCols, acc, dv);
+    if (wide)
+      for (int64_t e0 = 0; e0 < dv; e0 += kWideCols)
+        values_tile_wide(s, cols, vbase, v->strides[2], tile_rows, e0,
+                         dv - e0 < kWideCols ? (int)(dv - e0) : kWideCols,
+                         acc, dv);
+    else
+      for (int64_t e0 = 0; e0 < dv; e0 += kTileCols)
+        values_tile(s, cols, vbase, v->strides[2], tile_rows, e0,
+                    dv - e0 < kTileCols ? (int)(dv - e0) : kTileCols, acc,
+                    dv);
   }
   const memref4 *o = p->out;
   for (int64_t i = 0; i < rows; ++i) {
@@ -283,9 +407,21 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
   }
 }
 
-SINTER_ISA_VARIANTS(attend_block,
-                    (const problem *p, int64_t index, float *scratch),
-                    (p, index, scratch))
+/* The instantiations (as SINTER_ISA_VARIANTS, but AVX-512 with its wide
+ * tiles). */
+SINTER_TARGET_AVX512 static void
+attend_block_avx512(const problem *p, int64_t index, float *scratch) {
+  attend_block(p, index, scratch, 1);
+}
+SINTER_TARGET_AVX2 static void attend_block_avx2(const problem *p,
+                                                 int64_t index,
+                                                 float *scratch) {
+  attend_block(p, index, scratch, 0);
+}
+static void attend_block_baseline(const problem *p, int64_t index,
+                                  float *scratch) {
+  attend_block(p, index, scratch, 0);
+}
 
 typedef void (*block_fn)(const problem *, int64_t, float *);
 

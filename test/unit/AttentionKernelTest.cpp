@@ -127,6 +127,12 @@ TEST(AttentionKernelTest, PartialTilesEverywhere) {
   check({1, 2, 2, 37, 133, 20, 24, false, false, false});
 }
 
+TEST(AttentionKernelTest, OddHeadSizes) {
+  // A head size that is no multiple of 4 (K^T copied a float at a time),
+  // values one whole AVX-512 tile and a partial one wide.
+  check({1, 3, 3, 45, 150, 18, 40, false, false, false});
+}
+
 TEST(AttentionKernelTest, GroupedQueryCausalDecoding) {
   // 6 query heads on 2 KV heads; 3 queries at the end of 300 keys.
   check({2, 6, 2, 3, 300, 64, 64, true, false, false});
