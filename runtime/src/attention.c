@@ -111,53 +111,44 @@ static inline int64_t round_up(int64_t n, int64_t multiple) {
   return (n + multiple - 1) / multiple * multiple;
 }
 
-/* s[i][j] = sum_e qs[i][e] * kt[e][j] for whole tiles: the accumulators
- * stay in registers over the head dimension, each step two loads of kt and
- * one broadcast of q per row. `wide`: the AVX-512 tiles. */
+/* s[i][j] = sum_e qs[i][e] * kt[e][j] for whole tiles of ROWS x (two
+ * vectors of VEC), LOAD and STORE its moves: the accumulators stay in
+ * registers over the head dimension, each step two loads of kt and one
+ * broadcast of q per row. */
+#define SINTER_SCORES_TILES(VEC, LOAD, STORE, ROWS)                           \
+  do {                                                                       \
+    const int64_t half = sizeof(VEC) / sizeof(float);                        \
+    for (int64_t i = 0; i < rows; i += ROWS)                                 \
+      for (int64_t j = 0; j < cols; j += 2 * half) {                         \
+        VEC acc[ROWS][2] = {{{0}}};                                          \
+        for (int64_t e = 0; e < d; ++e) {                                    \
+          VEC k0, k1;                                                        \
+          LOAD(k0, kt + e * kKeyBlock + j);                                  \
+          LOAD(k1, kt + e * kKeyBlock + j + half);                           \
+          for (int r = 0; r < ROWS; ++r) {                                   \
+            float qv = qs[(i + r) * d + e];                                  \
+            acc[r][0] += qv * k0;                                            \
+            acc[r][1] += qv * k1;                                            \
+          }                                                                  \
+        }                                                                    \
+        for (int r = 0; r < ROWS; ++r) {                                     \
+          STORE(s + (i + r) * kKeyBlock + j, acc[r][0]);                     \
+          STORE(s + (i + r) * kKeyBlock + j + half, acc[r][1]);              \
+        }                                                                    \
+      }                                                                      \
+  } while (0)
+
+/* The scores of whole tiles; `wide`: the AVX-512 tiles. */
 SINTER_INLINE void scores_tiles(const float *restrict qs, int64_t d,
                                 const float *restrict kt, int64_t rows,
                                 int64_t cols, float *restrict s,
                                 const int wide) {
-  if (wide) {
-    for (int64_t i = 0; i < rows; i += kWideRows)
-      for (int64_t j = 0; j < cols; j += kWideCols) {
-        v16f acc[kWideRows][2] = {{{0}}};
-        for (int64_t e = 0; e < d; ++e) {
-          v16f k0, k1;
-          LOAD16(k0, kt + e * kKeyBlock + j);
-          LOAD16(k1, kt + e * kKeyBlock + j + 16);
-          for (int r = 0; r < kWideRows; ++r) {
-            float qv = qs[(i + r) * d + e];
-            acc[r][0] += qv * k0;
-            acc[r][1] += qv * k1;
-          }
-        }
-        for (int r = 0; r < kWideRows; ++r) {
-          STORE16(s + (i + r) * kKeyBlock + j, acc[r][0]);
-          STORE16(s + (i + r) * kKeyBlock + j + 16, acc[r][1]);
-        }
-      }
-    return;
-  }
-  for (int64_t i = 0; i < rows; i += kTileRows)
-    for (int64_t j = 0; j < cols; j += kTileCols) {
-      v8f acc[kTileRows][2] = {{{0}}};
-      for (int64_t e = 0; e < d; ++e) {
-        v8f k0, k1;
-        LOAD8(k0, kt + e * kKeyBlock + j);
-        LOAD8(k1, kt + e * kKeyBlock + j + 8);
-        for (int r = 0; r < kTileRows; ++r) {
-          float qv = qs[(i + r) * d + e];
-          acc[r][0] += qv * k0;
-          acc[r][1] += qv * k1;
-        }
-      }
-      for (int r = 0; r < kTileRows; ++r) {
-        STORE8(s + (i + r) * kKeyBlock + j, acc[r][0]);
-        STORE8(s + (i + r) * kKeyBlock + j + 8, acc[r][1]);
-      }
-    }
+  if (wide)
+    SINTER_SCORES_TILES(v16f, LOAD16, STORE16, kWideRows);
+  else
+    SINTER_SCORES_TILES(v8f, LOAD8, STORE8, kTileRows);
 }
+#undef SINTER_SCORES_TILES
 
 /* acc[i][e0 + c] += sum_j s[i][j] * vr(j)[c] for c < kTileCols and the
  * rows [i, i + kTileRows), vr(j) the row j of V from column e0. */
