@@ -3,7 +3,8 @@
 ways: the runtime's packed GEMM kernel (sinterc's default) and the contractions
 (--matmul-kernel=false), each against a float64 numpy reference, on random
 inputs whose sizes straddle the kernel's blocks (6 x 16 registers, depth
-256, 72-row and 512-column packed blocks): a linear layer with the PyTorch
+256, 72-row and 512-column packed blocks; on AVX-512 12 x 32 registers,
+depth 512 in equal parts, 144 rows): a linear layer with the PyTorch
 weight layout and bias, one with a K x N weight, batch-1 decoding rows
 (which stream the weight), batched products with a broadcast side (the
 experts of an MoE layer), and convolutions (GEMMs over their windows).
@@ -131,6 +132,9 @@ def main():
     # column blocks, depth over two blocks.
     failures += linear_case(args, "linear-nk-1x130x300", rand(1, 130, 300), rand(700, 300, fan_in=300),
                             rand(700), True)
+    # Depth over three blocks on either route (the first block writes C).
+    failures += linear_case(args, "linear-deep-50x1100", rand(50, 1100), rand(70, 1100, fan_in=1100),
+                            rand(70), True)
     # A K x N weight without bias; rows, columns and depth all partial.
     failures += linear_case(args, "linear-kn-77x70x45", rand(77, 70), rand(70, 45, fan_in=70), None, False)
     # Decoding: one row, then three, streaming the weight both layouts.
@@ -151,6 +155,8 @@ def main():
                                      rand(45, 300, fan_in=300), rand(45), True)
     failures += constant_weight_case(args, "packed-kn-2x9x100", rand(2, 9, 100),
                                      rand(100, 530, fan_in=100), None, False)
+    failures += constant_weight_case(args, "packed-deep-130x1030", rand(130, 1030),
+                                     rand(1030, 200, fan_in=1030), rand(200), False)
     failures += constant_weight_case(args, "packed-decode-1", rand(1, 1, 260),
                                      rand(260, 77, fan_in=260), rand(77), False)
     failures += constant_weight_case(args, "packed-decode-3", rand(3, 260),
