@@ -538,8 +538,9 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
           if (lines > part_lines)
             lines = part_lines;
           const char *ahead =
-              (const char *)(b0 + (2 + sliver) * sliver_stride) +
-              64 * first_line;
+              lines > 0 ? (const char *)(b0 + (2 + sliver) * sliver_stride) +
+                              64 * first_line
+                        : (const char *)b0;
           if (left > kNR)
             microkernel_wide(kc, packed_a + ir * kc, b0, b0 + sliver_stride,
                              block, ldc, height,
