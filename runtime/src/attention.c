@@ -150,104 +150,65 @@ SINTER_INLINE void scores_tiles(const float *restrict qs, int64_t d,
 }
 #undef SINTER_SCORES_TILES
 
-/* acc[i][e0 + c] += sum_j s[i][j] * vr(j)[c] for c < kTileCols and the
- * rows [i, i + kTileRows), vr(j) the row j of V from column e0. */
-#define SINTER_VALUES_TILE(vr_of_j)                                           \
+/* acc[i][e0 + c] += sum_j s[i][j] * vr(j)[c] for the rows [i, i + ROWS)
+ * and c < width (at most two vectors of VEC), vr(j) the row j of V from
+ * column e0; LOAD and STORE are VEC's moves. */
+#define SINTER_VALUES_TILE(VEC, LOAD, STORE, ROWS, vr_of_j)                   \
   do {                                                                       \
-    v8f a[kTileRows][2] = {{{0}}};                                           \
+    enum { kHalf = sizeof(VEC) / sizeof(float) };                            \
+    VEC a[ROWS][2] = {{{0}}};                                                \
     for (int64_t j = 0; j < cols; ++j) {                                     \
       const float *vr = (vr_of_j);                                           \
-      v8f v0, v1;                                                            \
-      LOAD8(v0, vr);                                                         \
-      LOAD8(v1, vr + 8);                                                     \
-      for (int r = 0; r < kTileRows; ++r) {                                  \
+      VEC v0, v1;                                                            \
+      LOAD(v0, vr);                                                          \
+      LOAD(v1, vr + kHalf);                                                  \
+      for (int r = 0; r < ROWS; ++r) {                                       \
         float pj = s[(i + r) * kKeyBlock + j];                               \
         a[r][0] += pj * v0;                                                  \
         a[r][1] += pj * v1;                                                  \
       }                                                                      \
     }                                                                        \
-    for (int r = 0; r < kTileRows; ++r) {                                    \
-      float sums[kTileCols];                                                 \
-      STORE8(sums, a[r][0]);                                                 \
-      STORE8(sums + 8, a[r][1]);                                             \
+    for (int r = 0; r < ROWS; ++r) {                                         \
+      float sums[2 * kHalf];                                                 \
+      STORE(sums, a[r][0]);                                                  \
+      STORE(sums + kHalf, a[r][1]);                                          \
       for (int c = 0; c < width; ++c)                                        \
         acc[(i + r) * dv + e0 + c] += sums[c];                               \
     }                                                                        \
   } while (0)
 
 /* acc[i][e0 + c] += sum_j s[i][j] * v[j][e0 + c] for c < width (at most
- * kTileCols) and whole row tiles. V rows are read in place; a partial last
- * tile reads them through a zero-padded copy, in a loop of its own so that
- * the whole tiles keep their accumulators in registers. */
+ * one tile's columns) and whole row tiles; `wide`: the AVX-512 tiles. V
+ * rows are read in place; a partial last tile reads them through a
+ * zero-padded copy, in a loop of its own so that the whole tiles keep
+ * their accumulators in registers. */
 SINTER_INLINE void values_tile(const float *restrict s, int64_t cols,
                                const float *vbase, int64_t vstride,
                                int64_t rows, int64_t e0, int width,
-                               float *restrict acc, int64_t dv) {
-  float padded[kKeyBlock * kTileCols];
-  if (width < kTileCols) {
-    memset(padded, 0, sizeof padded);
+                               float *restrict acc, int64_t dv,
+                               const int wide) {
+  const int64_t tile = wide ? kWideCols : kTileCols;
+  float padded[kKeyBlock * kWideCols];
+  if (width < tile) {
+    memset(padded, 0, sizeof(float) * (size_t)(cols * tile));
     for (int64_t j = 0; j < cols; ++j)
-      memcpy(padded + j * kTileCols, vbase + j * vstride + e0,
+      memcpy(padded + j * tile, vbase + j * vstride + e0,
              sizeof(float) * (size_t)width);
   }
-  for (int64_t i = 0; i < rows; i += kTileRows) {
-    if (width == kTileCols)
-      SINTER_VALUES_TILE(vbase + j * vstride + e0);
+  for (int64_t i = 0; i < rows; i += wide ? kWideRows : kTileRows) {
+    if (wide && width == tile)
+      SINTER_VALUES_TILE(v16f, LOAD16, STORE16, kWideRows,
+                         vbase + j * vstride + e0);
+    else if (wide)
+      SINTER_VALUES_TILE(v16f, LOAD16, STORE16, kWideRows, padded + j * tile);
+    else if (width == tile)
+      SINTER_VALUES_TILE(v8f, LOAD8, STORE8, kTileRows,
+                         vbase + j * vstride + e0);
     else
-      SINTER_VALUES_TILE(padded + j * kTileCols);
+      SINTER_VALUES_TILE(v8f, LOAD8, STORE8, kTileRows, padded + j * tile);
   }
 }
 #undef SINTER_VALUES_TILE
-
-/* values_tile with the AVX-512 tiles: width at most kWideCols, rows a
- * multiple of kWideRows. */
-SINTER_INLINE void values_tile_wide(const float *restrict s, int64_t cols,
-                                    const float *vbase, int64_t vstride,
-                                    int64_t rows, int64_t e0, int width,
-                                    float *restrict acc, int64_t dv) {
-  float padded[kKeyBlock * kWideCols];
-  const float *from = vbase + e0;
-  int64_t stride = vstride;
-  if (width < kWideCols) {
-    memset(padded, 0, sizeof(float) * (size_t)(cols * kWideCols));
-    for (int64_t j = 0; j < cols; ++j)
-      memcpy(padded + j * kWideCols, vbase + j * vstride + e0,
-             sizeof(float) * (size_t)width);
-    from = padded;
-    stride = kWideCols;
-  }
-  for (int64_t i = 0; i < rows; i += kWideRows) {
-    v16f a[kWideRows][2] = {{{0}}};
-    for (int64_t j = 0; j < cols; ++j) {
-      v16f v0, v1;
-      LOAD16(v0, from + j * stride);
-      LOAD16(v1, from + j * stride + 16);
-      for (int r = 0; r < kWideRows; ++r) {
-        float pj = s[(i + r) * kKeyBlock + j];
-        a[r][0] += pj * v0;
-        a[r][1] += pj * v1;
-      }
-    }
-    for (int r = 0; r < kWideRows; ++r) {
-      float *row = acc + (i + r) * dv + e0;
-      if (width == kWideCols) {
-        v16f c0, c1;
-        LOAD16(c0, row);
-        LOAD16(c1, row + 16);
-        c0 += a[r][0];
-        c1 += a[r][1];
-        STORE16(row, c0);
-        STORE16(row + 16, c1);
-      } else {
-        float sums[kWideCols];
-        STORE16(sums, a[r][0]);
-        STORE16(sums + 16, a[r][1]);
-        for (int c = 0; c < width; ++c)
-          row[c] += sums[c];
-      }
-    }
-  }
-}
 
 /* The largest score of a row's first n keys. */
 SINTER_INLINE float row_max_of(const float *restrict srow, int64_t n) {
@@ -376,16 +337,10 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
 
     const float *vbase = v->aligned + v->offset + b * v->strides[0] +
                          kvh * v->strides[1] + j0 * v->strides[2];
-    if (wide)
-      for (int64_t e0 = 0; e0 < dv; e0 += kWideCols)
-        values_tile_wide(s, cols, vbase, v->strides[2], tile_rows, e0,
-                         dv - e0 < kWideCols ? (int)(dv - e0) : kWideCols,
-                         acc, dv);
-    else
-      for (int64_t e0 = 0; e0 < dv; e0 += kTileCols)
-        values_tile(s, cols, vbase, v->strides[2], tile_rows, e0,
-                    dv - e0 < kTileCols ? (int)(dv - e0) : kTileCols, acc,
-                    dv);
+    const int64_t tile = wide ? kWideCols : kTileCols;
+    for (int64_t e0 = 0; e0 < dv; e0 += tile)
+      values_tile(s, cols, vbase, v->strides[2], tile_rows, e0,
+                  dv - e0 < tile ? (int)(dv - e0) : (int)tile, acc, dv, wide);
   }
   const memref4 *o = p->out;
   for (int64_t i = 0; i < rows; ++i) {
