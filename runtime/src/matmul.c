@@ -828,46 +828,46 @@ static tiling plan_tiles(const problem *p, int threads) {
   int64_t row_blocks =
       p->m < kStreamRows ? 1 : (p->m + row_unit - 1) / row_unit;
   int64_t wanted = threads == 1 ? 1 : 4 * (int64_t)threads;
+  /* Column blocks are whole slivers (pairs of them on AVX-512). */
+  int64_t unit = kNR, splits = 0;
   if (p->packed_b && p->m >= kStreamRows) {
     /* A packed weight can be cut either way: each further split of the
      * rows reads all of B again, each further block of columns packs A
      * again. Of the cuts into enough tiles, take the one that reads and
      * packs least, splits * N + blocks * M (the models' products have few
      * rows and wide weights: gpt-base's 128 x 768 x 768 ran as 6 x 2
-     * tiles, 6 reads of B, and runs as 2 x 8). */
-    const int64_t unit = p->wide ? 2 * kNR : kNR,
-                  most_blocks = (p->n + unit - 1) / unit,
+     * tiles, 6 reads of B, and runs as 2 x 8); if no cut gives enough
+     * tiles, the one that gives most. */
+    unit = p->wide ? 2 * kNR : kNR;
+    const int64_t most_blocks = (p->n + unit - 1) / unit,
                   per_batch = (wanted + p->batch - 1) / p->batch;
-    int64_t best_splits = 1, best_blocks = blocks, best_cost = -1,
-            best_tiles = 0;
-    for (int64_t splits = 1; splits <= row_blocks; ++splits) {
-      int64_t cut = (per_batch + splits - 1) / splits;
+    int64_t best_blocks = blocks, best_cost = 0, best_tiles = 0;
+    for (int64_t s = 1; s <= row_blocks; ++s) {
+      int64_t cut = (per_batch + s - 1) / s;
       cut = cut < blocks ? blocks : cut > most_blocks ? most_blocks : cut;
-      int64_t tiles = splits * cut, cost = splits * p->n + cut * p->m;
+      int64_t tiles = s * cut, cost = s * p->n + cut * p->m;
       int enough = tiles >= per_batch, had_enough = best_tiles >= per_batch;
-      if (best_cost < 0 || (enough && !had_enough) ||
-          (enough == had_enough &&
-           (enough ? cost < best_cost : tiles > best_tiles))) {
-        best_splits = splits;
+      int better = splits == 0 || (enough ? !had_enough || cost < best_cost
+                                          : !had_enough && tiles > best_tiles);
+      if (better) {
+        splits = s;
         best_blocks = cut;
         best_cost = cost;
         best_tiles = tiles;
       }
     }
     blocks = best_blocks;
-    t.column_width = (p->n + blocks - 1) / blocks;
-    t.column_width = (t.column_width + unit - 1) / unit * unit;
-    t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
-    t.row_splits = best_splits;
-  } else {
-    t.column_width = (p->n + blocks - 1) / blocks;
-    t.column_width = (t.column_width + kNR - 1) / kNR * kNR;
-    t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
-    int64_t have = p->batch * t.column_blocks;
-    t.row_splits = have >= wanted ? 1 : (wanted + have - 1) / have;
-    if (t.row_splits > row_blocks)
-      t.row_splits = row_blocks;
   }
+  t.column_width = (p->n + blocks - 1) / blocks;
+  t.column_width = (t.column_width + unit - 1) / unit * unit;
+  t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
+  if (splits == 0) {
+    int64_t have = p->batch * t.column_blocks;
+    splits = have >= wanted ? 1 : (wanted + have - 1) / have;
+    if (splits > row_blocks)
+      splits = row_blocks;
+  }
+  t.row_splits = splits;
   t.rows_per_split =
       (row_blocks + t.row_splits - 1) / t.row_splits * row_unit;
   t.row_splits = (p->m + t.rows_per_split - 1) / t.rows_per_split;
