@@ -19,7 +19,9 @@ using namespace mlir;
 namespace sinter {
 
 std::string bufferizationPipeline(const RuntimeKernels &kernels) {
-  return std::string("convert-sinter-to-linalg{flash-attention=") +
+  return std::string(kernels.mergeLinears ? "sinter-merge-sibling-linears,"
+                                          : "") +
+         "convert-sinter-to-linalg{flash-attention=" +
          (kernels.flashAttention ? "true" : "false") +
          " norm-kernel=" + (kernels.norm ? "true" : "false") +
          " matmul-kernel=" + (kernels.matmul ? "true" : "false") +
@@ -90,6 +92,11 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Lower f32 matmul and linear to the runtime's matmul "
                      "kernel (needs libsinter_rt at run time)"),
       llvm::cl::init(true)};
+  Option<bool> mergeLinears{
+      *this, "merge-linears",
+      llvm::cl::desc("Merge linear layers that read the same input into one "
+                     "product (sinter-merge-sibling-linears)"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -103,6 +110,7 @@ void registerCpuPipeline() {
         kernels.flashAttention = options.flashAttention;
         kernels.norm = options.normKernel;
         kernels.matmul = options.matmulKernel;
+        kernels.mergeLinears = options.mergeLinears;
         (void)parsePassPipeline(cpuPipeline(kernels), pm, llvm::errs());
       });
 }

@@ -42,6 +42,9 @@ struct RuntimeKernels {
   /// f32 matmul and linear as the packed GEMM kernel (otherwise
   /// contractions, vectorized by LLVM).
   bool matmul = true;
+  /// Linear layers that read the same input as one product
+  /// (sinter-merge-sibling-linears).
+  bool mergeLinears = true;
 };
 
 /// The pass pipeline from sinter ops to the LLVM dialect, as the passes to

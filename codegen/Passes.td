@@ -5,6 +5,33 @@
 
 include "mlir/Pass/PassBase.td"
 
+def MergeSiblingLinears : Pass<"sinter-merge-sibling-linears"> {
+  let summary = "Merge linear layers that read the same input into one product";
+  let description = [{
+    Linear layers with the same input, constant weights of one layout and
+    depth, and constant biases (or none) become one `sinter.linear` by the
+    weights laid side by side — attention's Q, K and V projections, a gated
+    MLP's gate and up — followed by a `sinter.split` of its last axis. The
+    product packs its input once and has more columns to share among
+    threads. A weight or bias that anything else reads keeps its linear
+    apart (merging would copy it); a missing bias is zeros. sinterc runs
+    this pass at code generation, after the compression passes (which
+    leave quantized weights as `dequantize`, not constants, so quantized
+    layers stay apart); `--merge-linears=false` turns it off.
+
+    Before:
+    ```mlir
+    %q = sinter.linear %x, %wq, %bq transpose_weight : (tensor<128x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<128x768xf32>
+    %k = sinter.linear %x, %wk transpose_weight : (tensor<128x768xf32>, tensor<768x768xf32>) -> tensor<128x768xf32>
+    ```
+    After:
+    ```mlir
+    %qk = sinter.linear %x, %w, %b transpose_weight : (tensor<128x768xf32>, tensor<1536x768xf32>, tensor<1536xf32>) -> tensor<128x1536xf32>
+    %q, %k = sinter.split %qk axis 1 sizes [768, 768] : tensor<128x1536xf32> -> tensor<128x768xf32>, tensor<128x768xf32>
+    ```
+  }];
+}
+
 def ConvertSinterToLinalg : Pass<"convert-sinter-to-linalg"> {
   let summary = "Lower sinter ops to linalg, tensor, arith and math";
   let description = [{

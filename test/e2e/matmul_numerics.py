@@ -69,6 +69,36 @@ def constant_weight_case(args, name, x, w, bias, transpose):
                           [expected.astype(np.float32)], VARIANTS)
 
 
+def sibling_linears_case(args, name, x, layers, transpose):
+    """Linears that read one input, their weights constants (each layer's
+    (weight, bias or None)): merged into one product by default
+    (sinter-merge-sibling-linears), kept apart with --merge-linears=false,
+    and merged again as contractions."""
+    tx = mlir_type(x.shape)
+    lines, results, expected = [], [], []
+    for i, (w, bias) in enumerate(layers):
+        out_shape = x.shape[:-1] + (w.shape[0] if transpose else w.shape[1],)
+        operands, types = ["%x", f"%w{i}"], [tx, mlir_type(w.shape)]
+        lines.append(f"  %w{i} = sinter.constant {dense_literal(w)}\n")
+        if bias is not None:
+            lines.append(f"  %b{i} = sinter.constant {dense_literal(bias)}\n")
+            operands.append(f"%b{i}")
+            types.append(mlir_type(bias.shape))
+        lines.append(f"  %y{i} = sinter.linear {', '.join(operands)}"
+                     f"{' transpose_weight' if transpose else ''} "
+                     f": ({', '.join(types)}) -> {mlir_type(out_shape)}\n")
+        results.append((f"%y{i}", mlir_type(out_shape)))
+        product = x.astype(np.float64) @ (w.T if transpose else w).astype(np.float64)
+        expected.append((product + (bias if bias is not None else 0)).astype(np.float32))
+    text = (f"func.func @main(%x: {tx}) -> ({', '.join(t for _, t in results)}) {{\n"
+            + "".join(lines)
+            + f"  return {', '.join(v for v, _ in results)} : {', '.join(t for _, t in results)}\n}}\n")
+    variants = [("merged", []), ("apart", ["--merge-linears=false"]),
+                ("merged-contraction", ["--matmul-kernel=false"])]
+    return check_variants(args.bin, os.path.join(args.work, name), name, text, [x],
+                          expected, variants)
+
+
 def matmul_case(args, name, a, b):
     expected = np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.float32)
     ta, tb, t = mlir_type(a.shape), mlir_type(b.shape), mlir_type(expected.shape)
@@ -161,6 +191,16 @@ def main():
                                      rand(260, 77, fan_in=260), rand(77), False)
     failures += constant_weight_case(args, "packed-decode-3", rand(3, 260),
                                      rand(77, 260, fan_in=260), None, True)
+    # Linears sharing their input, merged into one product: grouped-query
+    # Q, K, V (nn.Linear layout; K without bias), and a gated MLP's gate and
+    # up by K x N weights at one decoding row.
+    failures += sibling_linears_case(
+        args, "siblings-qkv", rand(2, 37, 96),
+        [(rand(96, 96, fan_in=96), rand(96)), (rand(32, 96, fan_in=96), None),
+         (rand(32, 96, fan_in=96), rand(32))], True)
+    failures += sibling_linears_case(
+        args, "siblings-decode-kn", rand(1, 200),
+        [(rand(200, 300, fan_in=200), None), (rand(200, 45, fan_in=200), None)], False)
     # Convolutions as GEMMs: ViT's patch embedding (stride = window), a
     # padded, strided, dilated 3 x 3 without bias, batch 2, and a 1-D one.
     failures += conv_case(args, "conv-patches", rand(1, 3, 32, 32), rand(48, 3, 8, 8, fan_in=192),

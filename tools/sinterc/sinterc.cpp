@@ -142,6 +142,12 @@ cl::opt<bool> matmulKernel(
     cl::desc("Run f32 matmul and linear layers as the runtime's packed GEMM "
              "kernel (default); =false lowers them to contractions"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> mergeLinears(
+    "merge-linears",
+    cl::desc("Merge linear layers that read the same input (attention's Q, "
+             "K and V; a gated MLP's gate and up) into one product "
+             "(default); =false keeps one product per layer"),
+    cl::init(true), cl::cat(category));
 enum class Quantize { None, W8, W4, W8A8 };
 cl::opt<Quantize> quantize(
     "quantize", cl::desc("Store the weights as integers, and with w8a8 "
@@ -643,6 +649,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   options.kernels.flashAttention = flashAttention && !cuda;
   options.kernels.norm = normKernel && !cuda;
   options.kernels.matmul = matmulKernel && !cuda;
+  options.kernels.mergeLinears = mergeLinears;
   if (cuda)
     options.gpu = sinter::GpuTarget{gpuArch, optLevel};
   options.entry = entry;
