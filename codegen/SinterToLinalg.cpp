@@ -23,6 +23,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -1731,6 +1732,74 @@ Value kernelView(OpBuilder &b, Location loc, Value tensor) {
       b, loc, anyView(type.getRank(), type.getElementType()), buffer);
 }
 
+/// The buffer of `tensor` as a strided view read in place through the ops
+/// that only rearrange a producer's elements: a transpose that keeps the
+/// last dimension innermost, a reshape that only splits dimensions, a piece
+/// of a split. A kernel that takes strided operands then reads, say, one
+/// head's queries straight out of the merged Q, K, V product instead of
+/// out of the copies that the transpose and the split would make. Static
+/// shapes only (anything else is the tensor's own buffer); read-only.
+Value stridedView(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto ownBuffer = [&]() -> Value {
+    return bufferization::ToBufferOp::create(
+        b, loc, bufferization::getMemRefTypeWithFullyDynamicLayout(type),
+        tensor, /*readOnly=*/true);
+  };
+  if (!type.hasStaticShape())
+    return ownBuffer();
+  if (auto transpose = tensor.getDefiningOp<TransposeOp>()) {
+    ArrayRef<int64_t> perm = transpose.getPerm();
+    if (!perm.empty() && perm.back() == int64_t(perm.size()) - 1) {
+      SmallVector<unsigned> order(perm.begin(), perm.end());
+      return memref::TransposeOp::create(
+          b, loc, stridedView(b, loc, transpose.getInput()),
+          AffineMapAttr::get(
+              AffineMap::getPermutationMap(order, b.getContext())));
+    }
+  }
+  if (auto reshape = tensor.getDefiningOp<ReshapeOp>()) {
+    RankedTensorType input = reshape.getInput().getType();
+    std::optional<SmallVector<ReassociationIndices>> groups;
+    if (input.hasStaticShape() && input.getRank() < type.getRank())
+      groups = getReassociationIndicesForCollapse(type.getShape(),
+                                                  input.getShape());
+    if (groups) {
+      Value source = stridedView(b, loc, reshape.getInput());
+      FailureOr<MemRefType> expanded =
+          memref::ExpandShapeOp::computeExpandedType(
+              cast<MemRefType>(source.getType()), type.getShape(), *groups);
+      if (succeeded(expanded))
+        return memref::ExpandShapeOp::create(b, loc, *expanded, source,
+                                             *groups);
+    }
+  }
+  if (auto split = tensor.getDefiningOp<SplitOp>();
+      split && split.getInput().getType().hasStaticShape()) {
+    const unsigned piece = cast<OpResult>(tensor).getResultNumber();
+    int64_t offset = 0;
+    for (int64_t size : split.getSizes().take_front(piece))
+      offset += size;
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
+        sizes, strides(type.getRank(), b.getIndexAttr(1));
+    offsets[split.getAxis()] = b.getIndexAttr(offset);
+    for (int64_t size : type.getShape())
+      sizes.push_back(b.getIndexAttr(size));
+    return memref::SubViewOp::create(
+        b, loc, stridedView(b, loc, split.getInput()), offsets, sizes,
+        strides);
+  }
+  return ownBuffer();
+}
+
+/// stridedView as anyView: what a kernel's C interface takes.
+Value inPlaceView(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return memref::CastOp::create(b, loc,
+                                anyView(type.getRank(), type.getElementType()),
+                                stridedView(b, loc, tensor));
+}
+
 /// The declaration of runtime kernel `name` in the module, made on first
 /// use: private, called through its C interface, and known not to keep
 /// pointers to its arguments (so that its result buffers can live in the
@@ -1764,8 +1833,13 @@ Value maskAsRank4(OpBuilder &b, Location loc, Value mask) {
 /// f32 attention as a call of the runtime's flash-attention kernel
 /// (runtime/src/attention.c): an online softmax over blocks of keys, so the
 /// Sq x Sk scores never exist (LowerAttention's contractions materialize
-/// them). The kernel reads strided views of Q, K, V and the mask and writes
-/// a new buffer, which bufferization takes as the op's result.
+/// them). The kernel reads strided views of Q, K, V and the mask, in place
+/// through the transposes and splits that separate the heads
+/// (inPlaceView), and writes a new buffer, which bufferization takes as the
+/// op's result; when the only user transposes the heads back (keeping the
+/// last dimension innermost), the kernel writes that transpose's buffer
+/// through the inverse view instead. Runs before the ops it reads through
+/// are lowered (the first round of ConvertSinterToLinalg).
 struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
@@ -1789,12 +1863,36 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
       return rewriter.notifyMatchFailure(op, "not for the f32 kernel");
 
     MemRefType anyView = anyF32View(rewriter, 4);
-    auto view = [&](Value tensor) { return kernelView(rewriter, loc, tensor); };
+    auto view = [&](Value tensor) {
+      return inPlaceView(rewriter, loc, tensor);
+    };
     Value mask = maskAsRank4(rewriter, loc, op.getMask());
-    Value out = memref::AllocOp::create(
-        rewriter, loc, MemRefType::get(result.getShape(), f32),
-        attentionResultSizes(rewriter, loc, op),
-        rewriter.getI64IntegerAttr(64));
+    TransposeOp heldBack;
+    if (op->hasOneUse() && result.hasStaticShape())
+      if (auto user = dyn_cast<TransposeOp>(*op->user_begin());
+          user && user.getPerm().back() == 3)
+        heldBack = user;
+    Value out, outView;
+    if (heldBack) {
+      // The buffer in the transpose's order; the kernel writes it through
+      // the inverse permutation, which has the attention result's shape.
+      out = memref::AllocOp::create(
+          rewriter, loc, MemRefType::get(heldBack.getType().getShape(), f32),
+          rewriter.getI64IntegerAttr(64));
+      SmallVector<unsigned> inverse(4);
+      for (auto [to, from] : llvm::enumerate(heldBack.getPerm()))
+        inverse[from] = to;
+      outView = memref::TransposeOp::create(
+          rewriter, loc, out,
+          AffineMapAttr::get(
+              AffineMap::getPermutationMap(inverse, rewriter.getContext())));
+    } else {
+      out = memref::AllocOp::create(
+          rewriter, loc, MemRefType::get(result.getShape(), f32),
+          attentionResultSizes(rewriter, loc, op),
+          rewriter.getI64IntegerAttr(64));
+      outView = out;
+    }
 
     func::FuncOp kernel = declareKernel(
         rewriter, module, loc, SINTER_ATTENTION_KERNEL,
@@ -1809,11 +1907,18 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
         view(op.getKey()),
         view(op.getValue()),
         mask ? view(mask) : q,
-        memref::CastOp::create(rewriter, loc, anyView, out),
+        memref::CastOp::create(rewriter, loc, anyView, outView),
         scalar(rewriter, loc, f32, op.getScale().convertToDouble()),
         arith::ConstantOp::create(rewriter, loc,
                                   rewriter.getI32IntegerAttr(flags))};
     func::CallOp::create(rewriter, loc, kernel, operands);
+    if (heldBack) {
+      rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
+          heldBack, heldBack.getType(), out, /*restrict=*/true,
+          /*writable=*/true);
+      rewriter.eraseOp(op);
+      return success();
+    }
     rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
         op, result, out, /*restrict=*/true, /*writable=*/true);
     return success();
@@ -3238,19 +3343,24 @@ struct ConvertSinterToLinalgPass
     MLIRContext *context = &getContext();
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    // First the ops that read a quantized weight's integers in place, while
-    // its dequantize is still there to be read (the second round lowers
-    // what is left of them on their own).
+    // First the ops that read their operands' producers in place while
+    // those are still sinter ops: a quantized weight's integers through its
+    // dequantize, attention's heads through transposes and splits (the
+    // second round lowers what is left of the producers on their own).
     {
-      RewritePatternSet quantized(context);
-      quantized.add<LowerGather>(context, /*onlyQuantized=*/true);
+      RewritePatternSet readsInPlace(context);
+      readsInPlace.add<LowerGather>(context, /*onlyQuantized=*/true);
+      // Attention reads through its operands' transposes and splits
+      // (inPlaceView), which must still be sinter ops.
+      if (flashAttention)
+        readsInPlace.add<LowerAttentionToKernel>(context);
       if (matmulKernel) {
-        quantized.add<LowerQuantizedLinearToKernel>(context);
-        quantized.add<LowerW8A8LinearToKernel>(context, /*benefit=*/2);
-        quantized.add<LowerMatmulToKernel>(context, /*benefit=*/1,
+        readsInPlace.add<LowerQuantizedLinearToKernel>(context);
+        readsInPlace.add<LowerW8A8LinearToKernel>(context, /*benefit=*/2);
+        readsInPlace.add<LowerMatmulToKernel>(context, /*benefit=*/1,
                                            /*onlyQuantized=*/true);
       }
-      if (failed(applyPatternsGreedily(getOperation(), std::move(quantized),
+      if (failed(applyPatternsGreedily(getOperation(), std::move(readsInPlace),
                                        config)))
         return signalPassFailure();
     }

@@ -63,6 +63,45 @@ def run_case(args, name, q, k, v, mask, causal, scale, unfused_too):
                           module(q, k, v, mask, causal, scale), inputs, [expected], variants)
 
 
+def heads_in_place_case(args, name, batch, seq, heads, kv_heads, d):
+    """Attention as the models spell it around a merged Q, K, V product: the
+    product's columns split into Q, K and V, each reshaped into heads and
+    transposed to [B, H, S, D], the result transposed back and merged. The
+    kernel reads the heads in place and writes the merged layout directly
+    (inPlaceView). K arrives as [H, S, B, D] through a 3-cycle transpose,
+    which checks the order of the view's dimensions."""
+    rng = np.random.default_rng(11)
+    qkv = rng.standard_normal((batch, seq, (heads + kv_heads) * d)).astype(np.float32)
+    k_raw = rng.standard_normal((kv_heads, seq, batch, d)).astype(np.float32)
+    q = qkv[..., :heads * d].reshape(batch, seq, heads, d).transpose(0, 2, 1, 3)
+    v = qkv[..., heads * d:].reshape(batch, seq, kv_heads, d).transpose(0, 2, 1, 3)
+    k = k_raw.transpose(2, 0, 1, 3)
+    scale = 1.0 / np.sqrt(d)
+    expected = reference(q, k, v, None, True, scale).transpose(0, 2, 1, 3).reshape(
+        batch, seq, heads * d)
+    t = mlir_type
+    text = (
+        f"func.func @main(%qkv: {t(qkv.shape)}, %kr: {t(k_raw.shape)}) -> {t(expected.shape)} {{\n"
+        f"  %q, %v = sinter.split %qkv axis 2 sizes [{heads * d}, {kv_heads * d}] : {t(qkv.shape)}"
+        f" -> {t((batch, seq, heads * d))}, {t((batch, seq, kv_heads * d))}\n"
+        f"  %q4 = sinter.reshape %q to [{batch}, {seq}, {heads}, {d}] : {t((batch, seq, heads * d))}"
+        f" -> {t((batch, seq, heads, d))}\n"
+        f"  %v4 = sinter.reshape %v to [{batch}, {seq}, {kv_heads}, {d}] : {t((batch, seq, kv_heads * d))}"
+        f" -> {t((batch, seq, kv_heads, d))}\n"
+        f"  %qh = sinter.transpose %q4 [0, 2, 1, 3] : {t((batch, seq, heads, d))} -> {t(q.shape)}\n"
+        f"  %kh = sinter.transpose %kr [2, 0, 1, 3] : {t(k_raw.shape)} -> {t(k.shape)}\n"
+        f"  %vh = sinter.transpose %v4 [0, 2, 1, 3] : {t((batch, seq, kv_heads, d))} -> {t(v.shape)}\n"
+        f"  %o = sinter.attention %qh, %kh, %vh causal scale {scale!r} : ({t(q.shape)}, {t(k.shape)},"
+        f" {t(v.shape)}) -> {t(q.shape)}\n"
+        f"  %m = sinter.transpose %o [0, 2, 1, 3] : {t(q.shape)} -> {t((batch, seq, heads, d))}\n"
+        f"  %r = sinter.reshape %m to [{batch}, {seq}, {heads * d}] : {t((batch, seq, heads, d))}"
+        f" -> {t(expected.shape)}\n"
+        f"  return %r : {t(expected.shape)}\n}}\n")
+    return check_variants(args.bin, os.path.join(args.work, name), name, text, [qkv, k_raw],
+                          [expected], [("flash", ["--flash-attention=true"]),
+                                       ("unfused", ["--flash-attention=false"])])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -95,6 +134,8 @@ def main():
     full[..., 40:48, :] = -np.inf
     failures += run_case(args, "masked-rows", rand(1, 3, 64, 40), rand(1, 3, 200, 40),
                          rand(1, 3, 200, 24), full, False, 0.3, False)
+    # Heads read in place out of a merged product, batch 2, grouped-query.
+    failures += heads_in_place_case(args, "heads-in-place", 2, 70, 4, 2, 32)
     print("attention numerics:", "FAIL" if failures else "all passed")
     return 1 if failures else 0
 

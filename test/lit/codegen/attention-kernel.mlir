@@ -48,3 +48,42 @@ func.func @not_for_the_kernel(%q: tensor<1x1x4x8xf16>, %k: tensor<1x1x4x8xf16>, 
   %1 = sinter.attention %a, %a, %a scale 1.0 : (tensor<1x1x4x512xf32>, tensor<1x1x4x512xf32>, tensor<1x1x4x512xf32>) -> tensor<1x1x4x512xf32>
   return %0, %1 : tensor<1x1x4x8xf16>, tensor<1x1x4x512xf32>
 }
+
+// -----
+
+// Tests that the heads are read in place out of a merged Q, K, V product:
+// each operand is a view (a column range of the product, its last dimension
+// split into heads, heads and rows swapped), no transpose or split is
+// copied, and the result is written through the inverse view straight into
+// the buffer of the transpose that merges the heads back. The 3-cycle
+// permutation of K checks the view's order: K's view is [1, 2, 8, 16] read
+// out of [8, 16, 1, 2]-ordered columns.
+// CHECK-LABEL: func @heads_in_place
+// CHECK-SAME: (%[[QKV:.*]]: tensor<1x8x64xf32>, %[[KT:.*]]: tensor<2x8x1x16xf32>)
+// CHECK-DAG: %[[B:.*]] = bufferization.to_buffer %[[QKV]] read_only : tensor<1x8x64xf32> to memref<1x8x64xf32, strided<[?, ?, ?], offset: ?>>
+// CHECK-DAG: %[[QS:.*]] = memref.subview %[[B]][0, 0, 0] [1, 8, 32] [1, 1, 1]
+// CHECK-DAG: %[[QE:.*]] = memref.expand_shape %[[QS]] {{\[}}[0], [1], [2, 3]] output_shape [1, 8, 2, 16]
+// CHECK-DAG: %[[QT:.*]] = memref.transpose %[[QE]] (d0, d1, d2, d3) -> (d0, d2, d1, d3)
+// CHECK-DAG: %[[KB:.*]] = bufferization.to_buffer %[[KT]] read_only
+// CHECK-DAG: memref.transpose %[[KB]] (d0, d1, d2, d3) -> (d2, d0, d1, d3)
+// CHECK-DAG: %[[VS:.*]] = memref.subview %{{.*}}[0, 0, 32] [1, 8, 32] [1, 1, 1]
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x2x16xf32>
+// CHECK-DAG: %[[OV:.*]] = memref.transpose %[[OUT]] (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x8x2x16xf32> to memref<1x2x8x16xf32, strided<[256, 16, 32, 1]>>
+// CHECK-DAG: %[[QA:.*]] = memref.cast %[[QT]] :
+// CHECK-DAG: %[[OA:.*]] = memref.cast %[[OV]] :
+// CHECK: call @sinter_attention_f32(%[[QA]], %{{.*}}, %{{.*}}, %{{.*}}, %[[OA]],
+// CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x8x2x16xf32> to tensor<1x8x2x16xf32>
+// CHECK: return %[[R]]
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: tensor.extract_slice
+func.func @heads_in_place(%qkv: tensor<1x8x64xf32>, %kt: tensor<2x8x1x16xf32>) -> tensor<1x8x2x16xf32> {
+  %q, %v = sinter.split %qkv axis 2 sizes [32, 32] : tensor<1x8x64xf32> -> tensor<1x8x32xf32>, tensor<1x8x32xf32>
+  %q4 = sinter.reshape %q to [1, 8, 2, 16] : tensor<1x8x32xf32> -> tensor<1x8x2x16xf32>
+  %v4 = sinter.reshape %v to [1, 8, 2, 16] : tensor<1x8x32xf32> -> tensor<1x8x2x16xf32>
+  %qh = sinter.transpose %q4 [0, 2, 1, 3] : tensor<1x8x2x16xf32> -> tensor<1x2x8x16xf32>
+  %kh = sinter.transpose %kt [2, 0, 1, 3] : tensor<2x8x1x16xf32> -> tensor<1x2x8x16xf32>
+  %vh = sinter.transpose %v4 [0, 2, 1, 3] : tensor<1x8x2x16xf32> -> tensor<1x2x8x16xf32>
+  %o = sinter.attention %qh, %kh, %vh scale 0.25 : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32>
+  %m = sinter.transpose %o [0, 2, 1, 3] : tensor<1x2x8x16xf32> -> tensor<1x8x2x16xf32>
+  return %m : tensor<1x8x2x16xf32>
+}
