@@ -61,11 +61,18 @@ enum {
   kKCw = 512,
   kNCw = 256,
   kMCw = 144,
+  /* Weights packed at compile time need no B block: the scratch that
+   * would hold it lets A's blocks be twice as deep again (576 KiB for 144
+   * rows, still in L2 beside the two B slivers being read), and C is read
+   * and written half as often once more (K = 768 in one block, not two). */
+  kKCp = 1024,
   /* Below this many rows a product streams B (see above). */
   kStreamRows = 4,
 };
 _Static_assert(kKCw * kNCw <= kKC * kNC && kMC * kKC <= kMCw * kKCw,
                "a thread's scratch holds either route's blocks");
+_Static_assert(kMCw * kKCp <= kMCw * kKCw + kKC * kNC,
+               "the A block of a compile-time packed B fits both blocks' scratch");
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
@@ -1006,7 +1013,8 @@ static void run_problem(problem p) {
     return;
   }
   p.wide = sinter_detect_isa() == SINTER_ISA_AVX512;
-  const int64_t depth = p.wide ? kKCw : kKC, blocks = (p.k + depth - 1) / depth;
+  const int64_t depth = !p.wide ? kKC : p.packed_b ? kKCp : kKCw,
+                blocks = (p.k + depth - 1) / depth;
   p.kc = (p.k + blocks - 1) / blocks;
   p.nc = p.wide && !p.packed_b ? kNCw : kNC;
   int parallel = p.batch * p.m * p.n * p.k >= SINTER_PARALLEL_WORK;
@@ -1028,11 +1036,11 @@ static void run_problem(problem p) {
 #pragma omp parallel if (parallel)
 #endif
   {
-    /* 288 KiB of A and 512 KiB of B per thread (either route), on its
-     * stack (libomp gives its threads 4 MiB; docs/compiling.md asks 1 MiB
+    /* 288 KiB of A and 512 KiB of B per thread (either route; 576 KiB of
+     * A alone for a compile-time packed B), on its stack (libomp gives its threads 4 MiB; docs/compiling.md asks 1 MiB
      * of a thread that calls a model); aligned for the vector loads. */
-    float packed_a[kMCw * kKCw] __attribute__((aligned(64)));
-    float packed_b[kKC * kNC] __attribute__((aligned(64)));
+    float blocks_scratch[kMCw * kKCw + kKC * kNC] __attribute__((aligned(64)));
+    float *packed_a = blocks_scratch, *packed_b = blocks_scratch + kMCw * kKCw;
     tile_scratch scratch = {packed_a, packed_b};
 #ifdef _OPENMP
     if (by_depth) {

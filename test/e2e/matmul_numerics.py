@@ -4,7 +4,8 @@ ways: the runtime's packed GEMM kernel (sinterc's default) and the contractions
 (--matmul-kernel=false), each against a float64 numpy reference, on random
 inputs whose sizes straddle the kernel's blocks (6 x 16 registers, depth
 256, 72-row and 512-column packed blocks; on AVX-512 12 x 32 registers,
-depth 512 in equal parts, 144 rows): a linear layer with the PyTorch
+depth 512 in equal parts (1024 for weights packed at compile time), 144
+rows): a linear layer with the PyTorch
 weight layout and bias, one with a K x N weight, batch-1 decoding rows
 (which stream the weight), batched products with a broadcast side (the
 experts of an MoE layer), and convolutions (GEMMs over their windows).
@@ -187,6 +188,10 @@ def main():
                                      rand(100, 530, fan_in=100), None, False)
     failures += constant_weight_case(args, "packed-deep-130x1030", rand(130, 1030),
                                      rand(1030, 200, fan_in=1030), rand(200), False)
+    # One depth block of 900 on AVX-512 (compile-time packed weights take
+    # blocks of up to 1024) over two blocks of A rows.
+    failures += constant_weight_case(args, "packed-one-block-150x900", rand(150, 900),
+                                     rand(70, 900, fan_in=900), rand(70), True)
     failures += constant_weight_case(args, "packed-decode-1", rand(1, 1, 260),
                                      rand(260, 77, fan_in=260), rand(77), False)
     failures += constant_weight_case(args, "packed-decode-3", rand(3, 260),

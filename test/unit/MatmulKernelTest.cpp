@@ -171,7 +171,12 @@ INSTANTIATE_TEST_SUITE_P(
                       std::array<int64_t, 3>{3, 16, 5},
                       std::array<int64_t, 3>{6, 33, 257},
                       std::array<int64_t, 3>{80, 530, 300},
-                      std::array<int64_t, 3>{25, 70, 1030}));
+                      std::array<int64_t, 3>{25, 70, 1030},
+                      // On AVX-512 a compile-time packed B takes depth
+                      // blocks of up to 1024: one of 900 over two blocks of
+                      // A rows, and three of 700.
+                      std::array<int64_t, 3>{150, 40, 900},
+                      std::array<int64_t, 3>{130, 50, 2100}));
 
 TEST(MatmulKernelEdges, EmptyDepthGivesTheBias) {
   Tensor3 a(1, 5, 0), b(1, 0, 7), out(1, 5, 7);
