@@ -14,7 +14,7 @@
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
-#include <map>
+#include "llvm/ADT/MapVector.h"
 #include <numeric>
 
 using namespace mlir;
@@ -31,23 +31,14 @@ namespace {
 /// A linear that can join a merged product: its weight (and bias, if any)
 /// a constant that nothing else reads, so that merging copies no weight.
 struct Sibling {
-  mutable LinearOp op; // op accessors are not const
+  LinearOp op;
   ElementsAttr weight, bias;
 };
 
-/// What linears must agree on to share one weight matrix.
-struct GroupKey {
-  Value input;
-  bool transposed;
-  Type elementType;
-  int64_t depth;
-  Block *block;
-  auto tied() const {
-    return std::make_tuple(input.getAsOpaquePointer(), transposed,
-                           elementType.getAsOpaquePointer(), depth, block);
-  }
-  bool operator<(const GroupKey &other) const { return tied() < other.tied(); }
-};
+/// What linears must agree on to share one weight matrix: the input, the
+/// weight layout (transposed or not), the element type, the depth K, and
+/// the block (the merged product goes before the first of them).
+using GroupKey = std::tuple<Value, unsigned, Type, int64_t, Block *>;
 
 /// The constant `value` holds when only `user` reads it.
 ElementsAttr soleConstant(Value value, Operation *user) {
@@ -78,7 +69,8 @@ std::optional<Sibling> asSibling(LinearOp op) {
 /// another), K x N ones side by side (each row of the result is the
 /// siblings' rows in turn).
 FailureOr<std::vector<char>> mergedWeight(ArrayRef<Sibling> siblings,
-                                          int64_t k, int64_t bytesPerElement) {
+                                          bool transposed, int64_t k,
+                                          int64_t bytesPerElement) {
   std::vector<std::vector<char>> parts;
   int64_t total = 0;
   for (const Sibling &s : siblings) {
@@ -91,7 +83,7 @@ FailureOr<std::vector<char>> mergedWeight(ArrayRef<Sibling> siblings,
   }
   std::vector<char> merged;
   merged.reserve(total);
-  if (siblings.front().op.getTransposeWeight()) {
+  if (transposed) {
     for (const std::vector<char> &part : parts)
       llvm::append_range(merged, part);
     return merged;
@@ -133,7 +125,7 @@ Value resourceConstant(OpBuilder &b, Location loc, RankedTensorType type,
 
 /// Replaces the siblings (in block order, all reading the same input) by one
 /// linear and a split of its last axis.
-LogicalResult merge(ArrayRef<Sibling> siblings) {
+LogicalResult merge(MutableArrayRef<Sibling> siblings) {
   LinearOp first = siblings.front().op;
   const bool transposed = first.getTransposeWeight();
   RankedTensorType weightType = first.getWeight().getType();
@@ -143,14 +135,14 @@ LogicalResult merge(ArrayRef<Sibling> siblings) {
   SmallVector<int64_t> widths;
   SmallVector<Location> locs;
   bool anyBias = false;
-  for (const Sibling &s : siblings) {
+  for (Sibling &s : siblings) {
     widths.push_back(s.op.getWeight().getType().getDimSize(transposed ? 0 : 1));
     locs.push_back(s.op.getLoc());
     anyBias |= bool(s.bias);
   }
   const int64_t n = std::accumulate(widths.begin(), widths.end(), int64_t(0));
   FailureOr<std::vector<char>> weight =
-      mergedWeight(siblings, k, bytesPerElement);
+      mergedWeight(siblings, transposed, k, bytesPerElement);
   if (failed(weight))
     return failure();
   FailureOr<std::vector<char>> bias = std::vector<char>();
@@ -174,7 +166,7 @@ LogicalResult merge(ArrayRef<Sibling> siblings) {
   RankedTensorType productType = product.getType();
   const int64_t axis = productType.getRank() - 1;
   SmallVector<Type> pieceTypes;
-  for (const Sibling &s : siblings)
+  for (Sibling &s : siblings)
     pieceTypes.push_back(s.op.getType());
   auto split = SplitOp::create(b, loc, pieceTypes, product.getResult(),
                                b.getI64IntegerAttr(axis),
@@ -196,25 +188,21 @@ struct MergeSiblingLinearsPass
   void runOnOperation() override {
     // Program order within each block: a group's first linear is where the
     // merged one goes, before every use of the siblings.
-    std::map<GroupKey, SmallVector<Sibling>> groups;
-    SmallVector<GroupKey> order;
+    llvm::MapVector<GroupKey, SmallVector<Sibling>> groups;
     getOperation()->walk([&](LinearOp op) {
       std::optional<Sibling> sibling = asSibling(op);
       if (!sibling)
         return;
       RankedTensorType weight = op.getWeight().getType();
       const bool transposed = op.getTransposeWeight();
-      GroupKey key{op.getInput(), transposed, weight.getElementType(),
-                   weight.getDimSize(transposed ? 1 : 0), op->getBlock()};
-      auto [it, inserted] = groups.try_emplace(key);
-      if (inserted)
-        order.push_back(key);
-      it->second.push_back(*sibling);
+      groups[{op.getInput(), transposed, weight.getElementType(),
+              weight.getDimSize(transposed ? 1 : 0), op->getBlock()}]
+          .push_back(*sibling);
     });
     // A group whose constants cannot be read (a resource not loaded) stays
     // as it is: merging is only faster, never needed.
-    for (const GroupKey &key : order)
-      if (ArrayRef<Sibling> siblings = groups[key]; siblings.size() >= 2)
+    for (auto &[key, siblings] : groups)
+      if (siblings.size() >= 2)
         (void)merge(siblings);
   }
 };

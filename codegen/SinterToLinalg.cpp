@@ -23,6 +23,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/PatternMatch.h"
@@ -31,6 +32,7 @@
 
 #include <cstring>
 #include <limits>
+#include <numeric>
 
 namespace sinter {
 #define GEN_PASS_DEF_CONVERTSINTERTOLINALG
@@ -1732,6 +1734,23 @@ Value kernelView(OpBuilder &b, Location loc, Value tensor) {
       b, loc, anyView(type.getRank(), type.getElementType()), buffer);
 }
 
+/// Whether `transpose` keeps the last dimension last: the kernels read
+/// their operands' rows contiguously, so only such transposes can be views.
+bool keepsLastDimension(TransposeOp transpose) {
+  ArrayRef<int64_t> perm = transpose.getPerm();
+  return !perm.empty() && perm.back() == int64_t(perm.size()) - 1;
+}
+
+/// `buffer` viewed with its dimensions permuted as sinter.transpose's `perm`
+/// permutes them (result dimension i is dimension perm[i]).
+Value transposedView(OpBuilder &b, Location loc, Value buffer,
+                     ArrayRef<int64_t> perm) {
+  SmallVector<unsigned> order(perm.begin(), perm.end());
+  return memref::TransposeOp::create(
+      b, loc, buffer,
+      AffineMapAttr::get(AffineMap::getPermutationMap(order, b.getContext())));
+}
+
 /// The buffer of `tensor` as a strided view read in place through the ops
 /// that only rearrange a producer's elements: a transpose that keeps the
 /// last dimension innermost, a reshape that only splits dimensions, a piece
@@ -1748,16 +1767,10 @@ Value stridedView(OpBuilder &b, Location loc, Value tensor) {
   };
   if (!type.hasStaticShape())
     return ownBuffer();
-  if (auto transpose = tensor.getDefiningOp<TransposeOp>()) {
-    ArrayRef<int64_t> perm = transpose.getPerm();
-    if (!perm.empty() && perm.back() == int64_t(perm.size()) - 1) {
-      SmallVector<unsigned> order(perm.begin(), perm.end());
-      return memref::TransposeOp::create(
-          b, loc, stridedView(b, loc, transpose.getInput()),
-          AffineMapAttr::get(
-              AffineMap::getPermutationMap(order, b.getContext())));
-    }
-  }
+  if (auto transpose = tensor.getDefiningOp<TransposeOp>();
+      transpose && keepsLastDimension(transpose))
+    return transposedView(b, loc, stridedView(b, loc, transpose.getInput()),
+                          transpose.getPerm());
   if (auto reshape = tensor.getDefiningOp<ReshapeOp>()) {
     RankedTensorType input = reshape.getInput().getType();
     std::optional<SmallVector<ReassociationIndices>> groups;
@@ -1776,10 +1789,10 @@ Value stridedView(OpBuilder &b, Location loc, Value tensor) {
   }
   if (auto split = tensor.getDefiningOp<SplitOp>();
       split && split.getInput().getType().hasStaticShape()) {
-    const unsigned piece = cast<OpResult>(tensor).getResultNumber();
-    int64_t offset = 0;
-    for (int64_t size : split.getSizes().take_front(piece))
-      offset += size;
+    ArrayRef<int64_t> before = split.getSizes().take_front(
+        cast<OpResult>(tensor).getResultNumber());
+    const int64_t offset =
+        std::accumulate(before.begin(), before.end(), int64_t(0));
     SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
         sizes, strides(type.getRank(), b.getIndexAttr(1));
     offsets[split.getAxis()] = b.getIndexAttr(offset);
@@ -1870,29 +1883,22 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
     TransposeOp heldBack;
     if (op->hasOneUse() && result.hasStaticShape())
       if (auto user = dyn_cast<TransposeOp>(*op->user_begin());
-          user && user.getPerm().back() == 3)
+          user && keepsLastDimension(user))
         heldBack = user;
-    Value out, outView;
-    if (heldBack) {
-      // The buffer in the transpose's order; the kernel writes it through
-      // the inverse permutation, which has the attention result's shape.
-      out = memref::AllocOp::create(
-          rewriter, loc, MemRefType::get(heldBack.getType().getShape(), f32),
-          rewriter.getI64IntegerAttr(64));
-      SmallVector<unsigned> inverse(4);
-      for (auto [to, from] : llvm::enumerate(heldBack.getPerm()))
-        inverse[from] = to;
-      outView = memref::TransposeOp::create(
-          rewriter, loc, out,
-          AffineMapAttr::get(
-              AffineMap::getPermutationMap(inverse, rewriter.getContext())));
-    } else {
-      out = memref::AllocOp::create(
-          rewriter, loc, MemRefType::get(result.getShape(), f32),
-          attentionResultSizes(rewriter, loc, op),
-          rewriter.getI64IntegerAttr(64));
-      outView = out;
-    }
+    // With heldBack, the buffer is in the transpose's order and the kernel
+    // writes it through the inverse permutation (the result's shape).
+    Value out = memref::AllocOp::create(
+        rewriter, loc,
+        MemRefType::get(heldBack ? heldBack.getType().getShape()
+                                 : result.getShape(),
+                        f32),
+        heldBack ? SmallVector<Value>()
+                 : attentionResultSizes(rewriter, loc, op),
+        rewriter.getI64IntegerAttr(64));
+    Value outView =
+        heldBack ? transposedView(rewriter, loc, out,
+                                  invertPermutationVector(heldBack.getPerm()))
+                 : out;
 
     func::FuncOp kernel = declareKernel(
         rewriter, module, loc, SINTER_ATTENTION_KERNEL,
@@ -1912,15 +1918,12 @@ struct LowerAttentionToKernel : OpRewritePattern<AttentionOp> {
         arith::ConstantOp::create(rewriter, loc,
                                   rewriter.getI32IntegerAttr(flags))};
     func::CallOp::create(rewriter, loc, kernel, operands);
-    if (heldBack) {
-      rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
-          heldBack, heldBack.getType(), out, /*restrict=*/true,
-          /*writable=*/true);
-      rewriter.eraseOp(op);
-      return success();
-    }
+    Operation *replaced = heldBack ? heldBack.getOperation() : op;
     rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
-        op, result, out, /*restrict=*/true, /*writable=*/true);
+        replaced, replaced->getResult(0).getType(), out, /*restrict=*/true,
+        /*writable=*/true);
+    if (heldBack)
+      rewriter.eraseOp(op);
     return success();
   }
 };

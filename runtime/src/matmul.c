@@ -1037,8 +1037,9 @@ static void run_problem(problem p) {
 #endif
   {
     /* 288 KiB of A and 512 KiB of B per thread (either route; 576 KiB of
-     * A alone for a compile-time packed B), on its stack (libomp gives its threads 4 MiB; docs/compiling.md asks 1 MiB
-     * of a thread that calls a model); aligned for the vector loads. */
+     * A alone for a compile-time packed B), on its stack (libomp gives its
+     * threads 4 MiB; docs/compiling.md asks 1 MiB of a thread that calls a
+     * model); aligned for the vector loads. */
     float blocks_scratch[kMCw * kKCw + kKC * kNC] __attribute__((aligned(64)));
     float *packed_a = blocks_scratch, *packed_b = blocks_scratch + kMCw * kKCw;
     tile_scratch scratch = {packed_a, packed_b};
