@@ -176,7 +176,12 @@ INSTANTIATE_TEST_SUITE_P(
                       // blocks of up to 1024: one of 900 over two blocks of
                       // A rows, and three of 700.
                       std::array<int64_t, 3>{150, 40, 900},
-                      std::array<int64_t, 3>{130, 50, 2100}));
+                      std::array<int64_t, 3>{130, 50, 2100},
+                      // Last register blocks of 8 and of 5 rows (the
+                      // AVX-512 route multiplies 8 of 12, not all 12), with
+                      // a single sliver after the pairs.
+                      std::array<int64_t, 3>{128, 48, 64},
+                      std::array<int64_t, 3>{197, 80, 300}));
 
 TEST(MatmulKernelEdges, EmptyDepthGivesTheBias) {
   Tensor3 a(1, 5, 0), b(1, 0, 7), out(1, 5, 7);
