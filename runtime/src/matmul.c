@@ -191,21 +191,26 @@ SINTER_INLINE void pack_a(const problem *p, const float *a, int64_t i0,
 
 /* Packs depth [k0, k0 + kc) x columns [j0, j0 + cols) of B as slivers of
  * kNR columns: sliver s holds b[k0 + k][j0 + s kNR + c] at s kNR kc + k kNR
- * + c. Rows of B contiguous (a K x N weight) are copied kNR floats at a
- * time; columns contiguous (an N x K weight, read transposed) are read as
- * kNR streams. */
+ * + c. Rows of B contiguous (a K x N weight) are read a row at a time, its
+ * kNR floats for each sliver in turn (a sliver at a time read 64 bytes of
+ * each row, one page per row for N >= 1024: a twentieth of a 1024^3
+ * product); columns contiguous (an N x K weight, read transposed) are read
+ * as kNR streams. */
 SINTER_INLINE void pack_b(const problem *p, const float *b, int64_t k0,
                           int64_t kc, int64_t j0, int64_t cols,
                           float *restrict packed) {
   const int64_t bk = p->bk, bn = p->bn;
-  for (int64_t s = 0; s < cols; s += kNR) {
+  const int64_t whole = bn == 1 ? cols / kNR * kNR : 0;
+  for (int64_t k = 0; k < kc && whole > 0; ++k) {
+    const float *row = b + (k0 + k) * bk + j0;
+    for (int64_t s = 0; s < whole; s += kNR)
+      memcpy(packed + s * kc + k * kNR, row + s, sizeof(float) * kNR);
+  }
+  for (int64_t s = whole; s < cols; s += kNR) {
     int64_t width = cols - s < kNR ? cols - s : kNR;
     float *restrict out = packed + s * kc;
     const float *base = b + k0 * bk + (j0 + s) * bn;
-    if (bn == 1 && width == kNR) {
-      for (int64_t k = 0; k < kc; ++k)
-        memcpy(out + k * kNR, base + k * bk, sizeof(float) * kNR);
-    } else if (bk == 1) {
+    if (bk == 1) {
       for (int64_t c = 0; c < kNR; ++c) {
         const float *column = base + (c < width ? c : 0) * bn;
         for (int64_t k = 0; k < kc; ++k)
