@@ -843,12 +843,16 @@ static tiling plan_tiles(const problem *p, int threads) {
   int64_t blocks = p->m < kStreamRows ? threads : (p->n + p->nc - 1) / p->nc;
   /* Rows split in whole packed blocks of A (or, for a packed weight, in
    * two register blocks), into enough tiles for the threads' shares to
-   * even out: 4 per thread (8 measured slower on the models' products,
-   * 2 unevenly; one thread needs no split). */
+   * even out: 2 per thread. Each tile packs its rows of A again and
+   * reads its columns of B again, which on the models' products (0.3 to
+   * 3 ms at 2 threads) costs more than the balance that more tiles buy: 4
+   * per thread ran 197 x 1152 x 384 at 275 GFLOP/s against 320 for 2, and
+   * vit-base 5% slower (bench/NOTES.md); 8 slower still, 1 unevenly. One
+   * thread needs no split. */
   int64_t row_unit = p->packed_b ? 2 * kMR : p->wide ? kMCw : kMC;
   int64_t row_blocks =
       p->m < kStreamRows ? 1 : (p->m + row_unit - 1) / row_unit;
-  int64_t wanted = threads == 1 ? 1 : 4 * (int64_t)threads;
+  int64_t wanted = threads == 1 ? 1 : 2 * (int64_t)threads;
   /* Column blocks are whole slivers (pairs of them on AVX-512). */
   int64_t unit = kNR, splits = 0;
   if (p->packed_b && p->m >= kStreamRows) {
