@@ -65,44 +65,47 @@ typedef float v16f __attribute__((vector_size(64)));
 #define STORE16(floats, vector) memcpy((floats), &(vector), sizeof(v16f))
 
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef int32_t v16i __attribute__((vector_size(64)));
 
 /* x[j] = e^(x[j] - shift) for j < n (all x[j] <= shift), returning their
- * sum. x has room for n rounded up to 8: the tail lanes are filled with
- * -inf, whose e^ is 0. Eight lanes at a time with vectors (GCC does not
- * vectorize the scalar form inside the AVX instantiations): x = k ln2 + r
+ * sum. x has room for n rounded up to 16: the tail lanes are filled with
+ * -inf, whose e^ is 0. Sixteen lanes at a time with vectors (one zmm on
+ * AVX-512, two ymm on AVX2; GCC does not vectorize the scalar form inside
+ * the AVX instantiations; in ymm on AVX-512 it was a tenth of vit-base's
+ * attention): x = k ln2 + r
  * with k = round(x / ln2), e^r by a degree-6 polynomial on |r| <= ln2 / 2
  * (relative error < 2e-7), 2^k built in the exponent bits; below -87.3
  * the result is 0. */
 SINTER_INLINE float exp_shifted_sum(float *restrict x, int64_t n,
                                     float shift) {
-  for (int64_t j = n; j % 8 != 0; ++j)
+  for (int64_t j = n; j % 16 != 0; ++j)
     x[j] = -INFINITY;
-  const v8f zero = {0};
-  v8f total = zero;
-  for (int64_t j = 0; j < n; j += 8) {
-    v8f v;
-    LOAD8(v, x + j);
+  const v16f zero = {0};
+  v16f total = zero;
+  for (int64_t j = 0; j < n; j += 16) {
+    v16f v;
+    LOAD16(v, x + j);
     v = v - shift;
-    v8i in_range = v > zero - 87.3f;
-    v = (v8f)(((v8i)v & in_range) | ((v8i)(zero - 87.3f) & ~in_range));
+    v16i in_range = v > zero - 87.3f;
+    v = (v16f)(((v16i)v & in_range) | ((v16i)(zero - 87.3f) & ~in_range));
     /* round(x / ln2) by truncating x / ln2 - 1/2 toward zero (x <= 0). */
-    v8i k = __builtin_convertvector(v * 1.44269504f - 0.5f, v8i);
-    v8f kf = __builtin_convertvector(k, v8f);
-    v8f r = v - kf * 0.693145752f - kf * 1.42860677e-6f;
-    v8f poly = zero + 1.38888889e-3f;
+    v16i k = __builtin_convertvector(v * 1.44269504f - 0.5f, v16i);
+    v16f kf = __builtin_convertvector(k, v16f);
+    v16f r = v - kf * 0.693145752f - kf * 1.42860677e-6f;
+    v16f poly = zero + 1.38888889e-3f;
     poly = poly * r + 8.33333333e-3f;
     poly = poly * r + 4.16666667e-2f;
     poly = poly * r + 1.66666667e-1f;
     poly = poly * r + 0.5f;
     poly = poly * r + 1.0f;
     poly = poly * r + 1.0f;
-    v8f e = poly * (v8f)((k + 127) << 23);
-    e = (v8f)((v8i)e & in_range);
-    STORE8(x + j, e);
+    v16f e = poly * (v16f)((k + 127) << 23);
+    e = (v16f)((v16i)e & in_range);
+    STORE16(x + j, e);
     total += e;
   }
   float sum = 0.0f;
-  for (int lane = 0; lane < 8; ++lane)
+  for (int lane = 0; lane < 16; ++lane)
     sum += total[lane];
   return sum;
 }
@@ -114,12 +117,15 @@ static inline int64_t round_up(int64_t n, int64_t multiple) {
 /* s[i][j] = sum_e qs[i][e] * kt[e][j] for whole tiles of ROWS x (two
  * vectors of VEC), LOAD and STORE its moves: the accumulators stay in
  * registers over the head dimension, each step two loads of kt and one
- * broadcast of q per row. */
+ * broadcast of q per row. cols is a multiple of one vector: an odd last
+ * vector takes a tile of one (197 keys: 224 columns in tiles of two, 208
+ * with the half tile). */
 #define SINTER_SCORES_TILES(VEC, LOAD, STORE, ROWS)                           \
   do {                                                                       \
     const int64_t half = sizeof(VEC) / sizeof(float);                        \
-    for (int64_t i = 0; i < rows; i += ROWS)                                 \
-      for (int64_t j = 0; j < cols; j += 2 * half) {                         \
+    for (int64_t i = 0; i < rows; i += ROWS) {                               \
+      int64_t j = 0;                                                         \
+      for (; j + 2 * half <= cols; j += 2 * half) {                          \
         VEC acc[ROWS][2] = {{{0}}};                                          \
         for (int64_t e = 0; e < d; ++e) {                                    \
           VEC k0, k1;                                                        \
@@ -136,6 +142,18 @@ static inline int64_t round_up(int64_t n, int64_t multiple) {
           STORE(s + (i + r) * kKeyBlock + j + half, acc[r][1]);              \
         }                                                                    \
       }                                                                      \
+      if (j < cols) {                                                        \
+        VEC acc[ROWS] = {{0}};                                               \
+        for (int64_t e = 0; e < d; ++e) {                                    \
+          VEC k0;                                                            \
+          LOAD(k0, kt + e * kKeyBlock + j);                                  \
+          for (int r = 0; r < ROWS; ++r)                                     \
+            acc[r] += qs[(i + r) * d + e] * k0;                              \
+        }                                                                    \
+        for (int r = 0; r < ROWS; ++r)                                       \
+          STORE(s + (i + r) * kKeyBlock + j, acc[r]);                        \
+      }                                                                      \
+    }                                                                        \
   } while (0)
 
 /* The scores of whole tiles; `wide`: the AVX-512 tiles. */
@@ -273,8 +291,8 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
                        kvh * k->strides[1];
   for (int64_t j0 = 0; j0 < end; j0 += kKeyBlock) {
     int64_t cols = end - j0 < kKeyBlock ? end - j0 : kKeyBlock;
-    int64_t tile_cols = round_up(cols, wide ? kWideCols : kTileCols);
-    /* K^T of the block, zero columns up to a whole tile; by 4 x 4 blocks
+    int64_t tile_cols = round_up(cols, (wide ? kWideCols : kTileCols) / 2);
+    /* K^T of the block, zero columns up to a whole vector; by 4 x 4 blocks
      * in registers where whole (a float at a time, the transpose took
      * about as long as the scores it feeds). */
     int64_t jt = 0;
