@@ -1753,8 +1753,8 @@ Value transposedView(OpBuilder &b, Location loc, Value buffer,
 
 /// The buffer of `tensor` as a strided view read in place through the ops
 /// that only rearrange a producer's elements: a transpose that keeps the
-/// last dimension innermost, a reshape that only splits dimensions, a piece
-/// of a split. A kernel that takes strided operands then reads, say, one
+/// last dimension innermost, a reshape that splits dimensions or merges
+/// ones contiguous in the view, a piece of a split. A kernel that takes strided operands then reads, say, one
 /// head's queries straight out of the merged Q, K, V product instead of
 /// out of the copies that the transpose and the split would make. Static
 /// shapes only (anything else is the tensor's own buffer); read-only.
@@ -1785,6 +1785,19 @@ Value stridedView(OpBuilder &b, Location loc, Value tensor) {
       if (succeeded(expanded))
         return memref::ExpandShapeOp::create(b, loc, *expanded, source,
                                              *groups);
+    }
+    // A reshape that merges dimensions (dropping the unit axis a split
+    // left, say: timm's ViT splits [3, B, H, S, D] into [1, B, H, S, D]
+    // pieces and reshapes them to [B, H, S, D]) is a view where the merged
+    // dimensions are contiguous in the source's strides.
+    if (input.hasStaticShape() && input.getRank() > type.getRank())
+      groups = getReassociationIndicesForCollapse(input.getShape(),
+                                                  type.getShape());
+    if (groups && input.getRank() > type.getRank()) {
+      Value source = stridedView(b, loc, reshape.getInput());
+      if (memref::CollapseShapeOp::isGuaranteedCollapsible(
+              cast<MemRefType>(source.getType()), *groups))
+        return memref::CollapseShapeOp::create(b, loc, source, *groups);
     }
   }
   if (auto split = tensor.getDefiningOp<SplitOp>();

@@ -87,3 +87,54 @@ func.func @heads_in_place(%qkv: tensor<1x8x64xf32>, %kt: tensor<2x8x1x16xf32>) -
   %m = sinter.transpose %o [0, 2, 1, 3] : tensor<1x2x8x16xf32> -> tensor<1x8x2x16xf32>
   return %m : tensor<1x8x2x16xf32>
 }
+
+// -----
+
+// Tests timm's ViT layout: the merged product reshaped to [B, S, 3, H, D],
+// permuted to [3, B, H, S, D], split along the 3 and each piece reshaped
+// to [B, H, S, D] (dropping the unit axis). Each operand is still a view of
+// the product: the reshape that drops the axis collapses the view, and no
+// piece is copied.
+// CHECK-LABEL: func @timm_qkv
+// CHECK-SAME: (%[[QKV:.*]]: tensor<1x8x96xf32>)
+// CHECK: %[[B:.*]] = bufferization.to_buffer %[[QKV]] read_only
+// CHECK: %[[E:.*]] = memref.expand_shape %[[B]] {{\[}}[0], [1], [2, 3, 4]] output_shape [1, 8, 3, 2, 16]
+// CHECK: %[[T:.*]] = memref.transpose %[[E]] (d0, d1, d2, d3, d4) -> (d2, d0, d3, d1, d4)
+// CHECK: %[[S:.*]] = memref.subview %[[T]][0, 0, 0, 0, 0] [1, 1, 2, 8, 16] [1, 1, 1, 1, 1]
+// CHECK: %[[Q:.*]] = memref.collapse_shape %[[S]] {{\[}}[0], [1, 2], [3], [4]] : memref<1x1x2x8x16xf32, {{.*}}> into memref<1x2x8x16xf32,
+// CHECK: %[[QA:.*]] = memref.cast %[[Q]] :
+// CHECK: memref.subview %{{.*}}[1, 0, 0, 0, 0] [1, 1, 2, 8, 16]
+// CHECK: memref.collapse_shape
+// CHECK: memref.subview %{{.*}}[2, 0, 0, 0, 0] [1, 1, 2, 8, 16]
+// CHECK: memref.collapse_shape
+// CHECK: call @sinter_attention_f32(%[[QA]],
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.copy
+func.func @timm_qkv(%qkv: tensor<1x8x96xf32>) -> tensor<1x2x8x16xf32> {
+  %r = sinter.reshape %qkv to [1, 8, 3, 2, 16] : tensor<1x8x96xf32> -> tensor<1x8x3x2x16xf32>
+  %t = sinter.transpose %r [2, 0, 3, 1, 4] : tensor<1x8x3x2x16xf32> -> tensor<3x1x2x8x16xf32>
+  %p:3 = sinter.split %t axis 0 sizes [1, 1, 1] : tensor<3x1x2x8x16xf32> -> tensor<1x1x2x8x16xf32>, tensor<1x1x2x8x16xf32>, tensor<1x1x2x8x16xf32>
+  %q = sinter.reshape %p#0 to [1, 2, 8, 16] : tensor<1x1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  %k = sinter.reshape %p#1 to [1, 2, 8, 16] : tensor<1x1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  %v = sinter.reshape %p#2 to [1, 2, 8, 16] : tensor<1x1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  %o = sinter.attention %q, %k, %v scale 0.25 : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32>
+  return %o : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+// Tests that a reshape merging dimensions that are not contiguous in the
+// view (heads of two axes swapped before they are merged) is not read as a
+// view: the kernel gets the reshape's own buffer.
+// CHECK-LABEL: func @merge_not_contiguous
+// CHECK-NOT: memref.collapse_shape
+// CHECK: %[[Q:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x4x8x16xf32>
+// CHECK: %[[QA:.*]] = memref.cast %[[Q]] :
+// CHECK: call @sinter_attention_f32(%[[QA]],
+func.func @merge_not_contiguous(%x: tensor<1x8x4x16xf32>, %k: tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  %r = sinter.reshape %x to [1, 8, 2, 2, 16] : tensor<1x8x4x16xf32> -> tensor<1x8x2x2x16xf32>
+  %t = sinter.transpose %r [0, 3, 2, 1, 4] : tensor<1x8x2x2x16xf32> -> tensor<1x2x2x8x16xf32>
+  %q = sinter.reshape %t to [1, 4, 8, 16] : tensor<1x2x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  %o = sinter.attention %q, %k, %k scale 0.25 : (tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}
