@@ -3,7 +3,8 @@
 kernel (sinterc's default) and the unfused contractions
 (--flash-attention=false), each against a float64 numpy reference, on random
 inputs: grouped-query heads, causal masks (square and decoding), padding
-masks, long sequences that span many key blocks, and rows whose keys are all
+masks, long sequences that span many key blocks, Q, K and V read in place
+out of a merged product (two layouts), and rows whose keys are all
 masked, where the kernel must give zeros and no NaN (the unfused softmax
 divides 0 by 0 there, so that case checks the kernel alone).
 
@@ -102,6 +103,38 @@ def heads_in_place_case(args, name, batch, seq, heads, kv_heads, d):
                                        ("unfused", ["--flash-attention=false"])])
 
 
+def timm_qkv_case(args, name, batch, seq, heads, d):
+    """timm's ViT layout: the merged product reshaped to [B, S, 3, H, D],
+    permuted to [3, B, H, S, D], split along the 3 and each piece reshaped
+    to [B, H, S, D]; the kernel reads the three through views of the
+    product (the last reshape collapses the split's unit axis)."""
+    rng = np.random.default_rng(13)
+    qkv = rng.standard_normal((batch, seq, 3 * heads * d)).astype(np.float32)
+    parts = qkv.reshape(batch, seq, 3, heads, d).transpose(2, 0, 3, 1, 4)
+    q, k, v = parts[0], parts[1], parts[2]
+    scale = 1.0 / np.sqrt(d)
+    expected = reference(q, k, v, None, False, scale)
+    t = mlir_type
+    five = (batch, seq, 3, heads, d)
+    moved = (3, batch, heads, seq, d)
+    piece = (1, batch, heads, seq, d)
+    text = (
+        f"func.func @main(%qkv: {t(qkv.shape)}) -> {t(expected.shape)} {{\n"
+        f"  %r = sinter.reshape %qkv to [{', '.join(map(str, five))}] : {t(qkv.shape)} -> {t(five)}\n"
+        f"  %t = sinter.transpose %r [2, 0, 3, 1, 4] : {t(five)} -> {t(moved)}\n"
+        f"  %p:3 = sinter.split %t axis 0 sizes [1, 1, 1] : {t(moved)}"
+        f" -> {t(piece)}, {t(piece)}, {t(piece)}\n"
+        + "".join(
+            f"  %{x} = sinter.reshape %p#{i} to [{batch}, {heads}, {seq}, {d}] : {t(piece)}"
+            f" -> {t(q.shape)}\n" for i, x in enumerate(["q", "k", "v"]))
+        + f"  %o = sinter.attention %q, %k, %v scale {scale!r} : ({t(q.shape)}, {t(k.shape)},"
+        f" {t(v.shape)}) -> {t(q.shape)}\n"
+        f"  return %o : {t(expected.shape)}\n}}\n")
+    return check_variants(args.bin, os.path.join(args.work, name), name, text, [qkv],
+                          [expected], [("flash", ["--flash-attention=true"]),
+                                       ("unfused", ["--flash-attention=false"])])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -136,6 +169,8 @@ def main():
                          rand(1, 3, 200, 24), full, False, 0.3, False)
     # Heads read in place out of a merged product, batch 2, grouped-query.
     failures += heads_in_place_case(args, "heads-in-place", 2, 70, 4, 2, 32)
+    # timm's ViT layout (197 tokens: partial tiles of queries and keys).
+    failures += timm_qkv_case(args, "timm-qkv", 2, 197, 3, 64)
     print("attention numerics:", "FAIL" if failures else "all passed")
     return 1 if failures else 0
 
