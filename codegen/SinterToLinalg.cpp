@@ -1754,10 +1754,11 @@ Value transposedView(OpBuilder &b, Location loc, Value buffer,
 /// The buffer of `tensor` as a strided view read in place through the ops
 /// that only rearrange a producer's elements: a transpose that keeps the
 /// last dimension innermost, a reshape that splits dimensions or merges
-/// ones contiguous in the view, a piece of a split. A kernel that takes strided operands then reads, say, one
-/// head's queries straight out of the merged Q, K, V product instead of
-/// out of the copies that the transpose and the split would make. Static
-/// shapes only (anything else is the tensor's own buffer); read-only.
+/// ones contiguous in the view, a piece of a split. A kernel that takes
+/// strided operands then reads, say, one head's queries straight out of the
+/// merged Q, K, V product instead of out of the copies that the transpose
+/// and the split would make. Static shapes only (anything else is the
+/// tensor's own buffer); read-only.
 Value stridedView(OpBuilder &b, Location loc, Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
   auto ownBuffer = [&]() -> Value {
@@ -1771,13 +1772,20 @@ Value stridedView(OpBuilder &b, Location loc, Value tensor) {
       transpose && keepsLastDimension(transpose))
     return transposedView(b, loc, stridedView(b, loc, transpose.getInput()),
                           transpose.getPerm());
-  if (auto reshape = tensor.getDefiningOp<ReshapeOp>()) {
+  if (auto reshape = tensor.getDefiningOp<ReshapeOp>();
+      reshape && reshape.getInput().getType().hasStaticShape()) {
     RankedTensorType input = reshape.getInput().getType();
+    const bool splits = input.getRank() < type.getRank(),
+               merges = input.getRank() > type.getRank();
+    // The reshape's dimension groups, seen from the side with fewer.
     std::optional<SmallVector<ReassociationIndices>> groups;
-    if (input.hasStaticShape() && input.getRank() < type.getRank())
+    if (splits)
       groups = getReassociationIndicesForCollapse(type.getShape(),
                                                   input.getShape());
-    if (groups) {
+    else if (merges)
+      groups = getReassociationIndicesForCollapse(input.getShape(),
+                                                  type.getShape());
+    if (groups && splits) {
       Value source = stridedView(b, loc, reshape.getInput());
       FailureOr<MemRefType> expanded =
           memref::ExpandShapeOp::computeExpandedType(
@@ -1785,15 +1793,11 @@ Value stridedView(OpBuilder &b, Location loc, Value tensor) {
       if (succeeded(expanded))
         return memref::ExpandShapeOp::create(b, loc, *expanded, source,
                                              *groups);
-    }
-    // A reshape that merges dimensions (dropping the unit axis a split
-    // left, say: timm's ViT splits [3, B, H, S, D] into [1, B, H, S, D]
-    // pieces and reshapes them to [B, H, S, D]) is a view where the merged
-    // dimensions are contiguous in the source's strides.
-    if (input.hasStaticShape() && input.getRank() > type.getRank())
-      groups = getReassociationIndicesForCollapse(input.getShape(),
-                                                  type.getShape());
-    if (groups && input.getRank() > type.getRank()) {
+    } else if (groups && merges) {
+      // Merged dimensions are a view where they are contiguous in the
+      // source's strides: the unit axis a split left, say (timm's ViT
+      // splits [3, B, H, S, D] into [1, B, H, S, D] pieces and reshapes
+      // them to [B, H, S, D]).
       Value source = stridedView(b, loc, reshape.getInput());
       if (memref::CollapseShapeOp::isGuaranteedCollapsible(
               cast<MemRefType>(source.getType()), *groups))

@@ -17,7 +17,6 @@ Prints per model and engine the largest absolute error and the relative
 error ||out - exact|| / ||exact|| against float64, as a table and as JSON.
 """
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -25,35 +24,16 @@ import sys
 import tempfile
 
 import numpy as np
-import onnx
 import torch
-from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import (BASE_MODELS, ROOT, ensure_onnxruntime, generate_base_models,  # noqa: E402
-                 write_raw_inputs, PEERS, HERE)
-
-
-def load_pb(path):
-    tensor = onnx.TensorProto()
-    with open(path, "rb") as f:
-        tensor.ParseFromString(f.read())
-    return numpy_helper.to_array(tensor)
-
-
-def numbered(folder, stem, suffix):
-    """folder/stem_0.suffix, stem_1.suffix, ... while they exist."""
-    paths = []
-    while os.path.exists(os.path.join(folder, f"{stem}_{len(paths)}.{suffix}")):
-        paths.append(os.path.join(folder, f"{stem}_{len(paths)}.{suffix}"))
-    return paths
+                 load_make_models, load_pb, numbered, write_raw_inputs, PEERS, HERE)
 
 
 def exact_outputs(make_models, name, inputs):
     """The make_models.py module in float64 on the same inputs."""
-    spec = importlib.util.spec_from_file_location("make_models", make_models)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_make_models(make_models)
     model = module.build_model(module.CONFIGS[name]).double()
     tensors = [torch.from_numpy(x.astype(np.float64) if x.dtype == np.float32 else x.copy())
                for x in inputs]

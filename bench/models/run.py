@@ -29,6 +29,7 @@ minutes; alternating keeps a drift out of the ratio).
 """
 import argparse
 import glob
+import importlib.util
 import json
 import os
 import re
@@ -46,6 +47,27 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 PEERS = os.path.join(ROOT, "bench", ".peers")
 ORT_VERSION = "1.30"
 BASE_MODELS = ["gpt-base", "bert-base", "llama-base", "moe-base", "vit-base"]
+
+
+def load_pb(path):
+    """A TensorProto file (the backend-test layout's input_N.pb) as numpy."""
+    return numpy_helper.to_array(onnx.load_tensor(path))
+
+
+def numbered(folder, stem, suffix):
+    """folder/stem_0.suffix, stem_1.suffix, ... while they exist."""
+    paths = []
+    while os.path.exists(os.path.join(folder, f"{stem}_{len(paths)}.{suffix}")):
+        paths.append(os.path.join(folder, f"{stem}_{len(paths)}.{suffix}"))
+    return paths
+
+
+def load_make_models(path):
+    """make_models.py as a module (its CONFIGS and build_model)."""
+    spec = importlib.util.spec_from_file_location("make_models", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def ensure_onnxruntime():
@@ -82,10 +104,7 @@ def write_raw_inputs(model_dir, work):
     names = [i.name for i in graph.input if i.name not in initializers]
     spec = []
     for k, name in enumerate(names):
-        tensor = onnx.TensorProto()
-        with open(os.path.join(model_dir, "test_data_set_0", f"input_{k}.pb"), "rb") as f:
-            tensor.ParseFromString(f.read())
-        array = numpy_helper.to_array(tensor)
+        array = load_pb(os.path.join(model_dir, "test_data_set_0", f"input_{k}.pb"))
         file = f"input_{k}.bin"
         array.astype(array.dtype.newbyteorder("<")).tofile(os.path.join(work, file))
         spec.append({"name": name, "dtype": str(array.dtype), "shape": list(array.shape),
@@ -101,10 +120,7 @@ def reference_error(model_dir, work, report):
     outputs (the same check sinter-run makes of sinter's)."""
     worst = 0.0
     for k, (name, output) in enumerate(report["outputs"].items()):
-        tensor = onnx.TensorProto()
-        with open(os.path.join(model_dir, "test_data_set_0", f"output_{k}.pb"), "rb") as f:
-            tensor.ParseFromString(f.read())
-        expected = numpy_helper.to_array(tensor)
+        expected = load_pb(os.path.join(model_dir, "test_data_set_0", f"output_{k}.pb"))
         actual = np.fromfile(os.path.join(work, output["file"]), dtype=expected.dtype)
         worst = max(worst, float(np.abs(actual.reshape(expected.shape) - expected).max()))
     return worst

@@ -10,24 +10,14 @@ threads. Prints one line of JSON: {"median_ms", "min_ms", "max_ms",
       --data DIR/test_data_set_0 --threads 1 --runs 20 --warmup 3
 """
 import argparse
-import glob
-import importlib.util
 import json
-import os
 import sys
 import time
 
 import numpy as np
-import onnx
 import torch
-from onnx import numpy_helper
 
-
-def load(path):
-    tensor = onnx.TensorProto()
-    with open(path, "rb") as f:
-        tensor.ParseFromString(f.read())
-    return numpy_helper.to_array(tensor)
+from run import load_make_models, load_pb, numbered
 
 
 def main():
@@ -41,16 +31,10 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    spec = importlib.util.spec_from_file_location("make_models", args.make_models)
-    make_models = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_models)
+    make_models = load_make_models(args.make_models)
     model = make_models.build_model(make_models.CONFIGS[args.model])
-    inputs = [torch.from_numpy(load(p)) for p in
-              sorted(glob.glob(os.path.join(args.data, "input_*.pb")),
-                     key=lambda p: int(p.rsplit("_", 1)[1].split(".")[0]))]
-    references = [load(p) for p in
-                  sorted(glob.glob(os.path.join(args.data, "output_*.pb")),
-                         key=lambda p: int(p.rsplit("_", 1)[1].split(".")[0]))]
+    inputs = [torch.from_numpy(load_pb(p)) for p in numbered(args.data, "input", "pb")]
+    references = [load_pb(p) for p in numbered(args.data, "output", "pb")]
     with torch.inference_mode():
         outputs = model(*inputs)
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)

@@ -200,12 +200,14 @@ SINTER_INLINE void pack_b(const problem *p, const float *b, int64_t k0,
                           int64_t kc, int64_t j0, int64_t cols,
                           float *restrict packed) {
   const int64_t bk = p->bk, bn = p->bn;
+  /* The whole slivers of a B with contiguous rows; the rest below. */
   const int64_t whole = bn == 1 ? cols / kNR * kNR : 0;
-  for (int64_t k = 0; k < kc && whole > 0; ++k) {
-    const float *row = b + (k0 + k) * bk + j0;
-    for (int64_t s = 0; s < whole; s += kNR)
-      memcpy(packed + s * kc + k * kNR, row + s, sizeof(float) * kNR);
-  }
+  if (whole > 0)
+    for (int64_t k = 0; k < kc; ++k) {
+      const float *row = b + (k0 + k) * bk + j0;
+      for (int64_t s = 0; s < whole; s += kNR)
+        memcpy(packed + s * kc + k * kNR, row + s, sizeof(float) * kNR);
+    }
   for (int64_t s = whole; s < cols; s += kNR) {
     int64_t width = cols - s < kNR ? cols - s : kNR;
     float *restrict out = packed + s * kc;
