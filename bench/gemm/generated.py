@@ -31,9 +31,9 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from harness import core_peak_gflops  # noqa: E402
+from run import build_kernel_benchmark  # noqa: E402  (bench/gemm/run.py, this folder)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 LLVM = "/usr/lib/llvm-22/bin"
 SHAPES = [(1024, 1024, 1024), (4096, 4096, 1024)]
 MLIR_DEFAULTS = dict(PANEL=64, ROWS=8, BLOCK_SLIVERS=16, DEPTH_BLOCK=256)
@@ -115,11 +115,7 @@ def main():
     samples = {}
     peaks = []
     with tempfile.TemporaryDirectory() as work:
-        kernel = os.path.join(work, "gemm")
-        subprocess.run(["cc", "-O2", "-fopenmp", "-I", os.path.join(ROOT, "runtime", "include"),
-                        os.path.join(HERE, "gemm.c"),
-                        os.path.join(args.build, "lib", "libsinter_rt_embedded.a"), "-lm",
-                        "-o", kernel], check=True)
+        kernel = build_kernel_benchmark(args.build, work)
         halide = build_halide(work, args.halide_params)
         mlir = {shape: build_mlir(work, *shape, mlir_params) for shape in shapes}
         for shape, binary in mlir.items():

@@ -40,6 +40,17 @@ SHAPES = [
 ]
 
 
+def build_kernel_benchmark(build, work):
+    """gemm.c linked against the runtime of the sinter build `build`; returns
+    the binary, in `work`."""
+    binary = os.path.join(work, "gemm")
+    subprocess.run(["cc", "-O2", "-fopenmp", "-I", os.path.join(ROOT, "runtime", "include"),
+                    os.path.join(HERE, "gemm.c"),
+                    os.path.join(build, "lib", "libsinter_rt_embedded.a"), "-lm", "-o", binary],
+                   check=True)
+    return binary
+
+
 def measure(binary, m, n, k, transposed, packed, threads):
     """One process: the kernel's median time over several calls."""
     runs = "3" if m * n * k > 4e9 else "10"
@@ -66,11 +77,7 @@ def main():
     samples = {}
     limits = []
     with tempfile.TemporaryDirectory() as work:
-        binary = os.path.join(work, "gemm")
-        subprocess.run(["cc", "-O2", "-fopenmp", "-I", os.path.join(ROOT, "runtime", "include"),
-                        os.path.join(HERE, "gemm.c"),
-                        os.path.join(args.build, "lib", "libsinter_rt_embedded.a"), "-lm",
-                        "-o", binary], check=True)
+        binary = build_kernel_benchmark(args.build, work)
         for _ in range(args.rounds):
             peak = core_peak_gflops(work)
             bandwidth = {t: bandwidth_gbs(work, t) for t in threads_list}
