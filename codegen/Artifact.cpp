@@ -514,6 +514,10 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
       return failure();
     model.ptx = std::move(*ptx);
     model.device = "cuda " + options.gpu->chip;
+    if (auto tiled = module->getAttrOfType<IntegerAttr>(kTiledContractionsAttr))
+      model.tiledContractions = tiled.getInt();
+    module->removeAttr(kTiledContractionsAttr);
+    model.matmulPrecision = options.gpu->matmulPrecision;
   }
 
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule =

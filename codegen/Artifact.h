@@ -81,6 +81,10 @@ struct CompiledModel {
   /// device as the descriptor names it ("cuda sm_90"); empty for the CPU.
   std::string ptx;
   std::string device;
+  /// CUDA artifacts: how many kernels are tiled contractions (matmuls,
+  /// linear layers, attention's products) and in which precision.
+  int64_t tiledContractions = 0;
+  std::string matmulPrecision;
 };
 
 /// Applied to each pass manager compileModel runs: the caller's

@@ -356,6 +356,66 @@ def MapToGpu : Pass<"sinter-map-to-gpu", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def TileContractionsForGpu : Pass<"sinter-tile-contractions-for-gpu", "::mlir::ModuleOp"> {
+  let summary = "Run each f32 contraction as a tiled GPU kernel, on tensor cores";
+  let description = [{
+    Runs before `--sinter-map-to-gpu`, on bufferized code whose memrefs are
+    device memory. Each `linalg.generic` that is a contraction of f32
+    buffers -- C += A B over one reduced dimension k, with an m dimension
+    that only A indexes, an n dimension that only B indexes and any batch
+    dimensions (matmul, batched and broadcast matmul, linear with either
+    weight layout, attention's two products) -- becomes one `gpu.launch` of
+    128-thread blocks. Each block computes a 64x64 tile of C for one batch
+    index: it copies 16-word slices of A's rows and B's columns into shared
+    memory (zeros past the edges of any size, static or dynamic) and each of
+    its four warps multiplies a 32x32 quarter of the tile.
+
+    `precision` chooses the multiplication:
+    - `tf32` (default): tensor cores, `mma.sync.m16n8k8` on TF32 (the
+      operands rounded to 10 mantissa bits, to nearest, when staged),
+      accumulating in f32; needs sm_80 or later;
+    - `bf16`: tensor cores, `mma.sync.m16n8k16` on BF16 (8 mantissa bits),
+      accumulating in f32;
+    - `fp32`: f32 FMAs, exact as the CPU's.
+
+    Other generics are left to `--sinter-map-to-gpu`.
+
+    Before:
+    ```mlir
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n),
+                                     (m, n, k) -> (m, n)], ...}
+        ins(%a, %b : memref<?x768xf32>, memref<768x768xf32>)
+        outs(%c : memref<?x768xf32>) { mulf, addf }
+    ```
+    After:
+    ```mlir
+    gpu.launch blocks(...) in (%gx = max(ceil(M / 64), 1), %gy = 12, %gz = 1)
+               threads(...) in (%sx = 128, ...)
+               workgroup(%sa : memref<64x20xi32, #gpu.address_space<workgroup>>,
+                         %sb : memref<64x20xi32, #gpu.address_space<workgroup>>)
+               module(@sinter_kernels) {
+      scf.for %k0 = 0 to 768 step 16 iter_args(... 32 f32 accumulators) {
+        ... stage A and B (nvvm.convert.float.to.tf32), gpu.barrier
+        ... 16 x nvvm.mma.sync (m16n8k8, tf32), gpu.barrier
+      }
+      ... store the accumulators within C's bounds
+    }
+    ```
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"tf32\"",
+           "The multiplication: tf32 or bf16 (tensor cores), or fp32">
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def DefineDeviceMath : Pass<"sinter-define-device-math", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Define libdevice's functions that are single NVPTX instructions";
   let description = [{

@@ -7,7 +7,8 @@ and run_artifact.py there (the device tool's `carry`), then run
 
   python3 run_artifact.py OUT/<name>.so --data OUT/<name>.data --runs 50 --json
 
-Usage: prepare.py --bin build/bin --out bench/gpu/out [--gpu-arch sm_90] MODEL_DIR...
+Usage: prepare.py --bin build/bin --out bench/gpu/out [--gpu-arch sm_90]
+                  [--gpu-matmul-precision tf32] MODEL_DIR...
 """
 import argparse
 import glob
@@ -26,6 +27,8 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--gpu-arch", default="sm_90")
+    parser.add_argument("--gpu-matmul-precision", default="tf32",
+                        help="tf32, bf16 or fp32 (sinterc's option)")
     parser.add_argument("--target", default="cuda",
                         help="cpu to prepare CPU artifacts the same way")
     parser.add_argument("models", nargs="+")
@@ -38,7 +41,8 @@ def main():
                    os.path.join(model, "model.onnx"), "-o", stem,
                    f"--target={args.target}"]
         if args.target == "cuda":
-            command.append(f"--gpu-arch={args.gpu_arch}")
+            command += [f"--gpu-arch={args.gpu_arch}",
+                        f"--gpu-matmul-precision={args.gpu_matmul_precision}"]
         compiled = subprocess.run(command, capture_output=True, text=True)
         if compiled.returncode != 0:
             print(compiled.stderr)

@@ -12,6 +12,10 @@ using namespace mlir;
 
 namespace sinter {
 
+bool isSupportedMatmulPrecision(StringRef precision) {
+  return precision == "tf32" || precision == "bf16" || precision == "fp32";
+}
+
 bool isSupportedGpuChip(StringRef chip) {
   return chip == "sm_80" || chip == "sm_86" || chip == "sm_89" ||
          chip == "sm_90";
@@ -20,6 +24,9 @@ bool isSupportedGpuChip(StringRef chip) {
 std::string gpuLoweringPipeline(const GpuTarget &target) {
   return "buffer-deallocation-pipeline,"
          "convert-bufferization-to-memref,"
+         "sinter-tile-contractions-for-gpu{precision=" +
+         target.matmulPrecision +
+         "},"
          "convert-linalg-to-parallel-loops,"
          "sinter-map-to-gpu,"
          // Integer powers become small functions, which outlining copies
@@ -76,6 +83,10 @@ struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
   Option<unsigned> optLevel{*this, "opt-level",
                             llvm::cl::desc("Kernel optimization level, 0-3"),
                             llvm::cl::init(3)};
+  Option<std::string> matmulPrecision{
+      *this, "matmul-precision",
+      llvm::cl::desc("Contractions on tensor cores in tf32 or bf16, or fp32"),
+      llvm::cl::init("tf32")};
 };
 } // namespace
 
@@ -90,6 +101,7 @@ void registerGpuPipeline() {
         GpuTarget target;
         target.chip = options.chip;
         target.optLevel = options.optLevel;
+        target.matmulPrecision = options.matmulPrecision;
         (void)parsePassPipeline(bufferizationPipeline(cpuOnly) +
                                     ",buffer-results-to-out-params,"
                                     "sinter-externalize-weights{min-bytes=0},"

@@ -1,7 +1,8 @@
 //===- GpuPipeline.h - From sinter ops to PTX and host code -----*- C++ -*-===//
 //
-// The CUDA code generation path: linalg on buffers becomes GPU kernels (one
-// thread per iteration of each loop nest), the kernels become NVVM and PTX
+// The CUDA code generation path: linalg on buffers becomes GPU kernels
+// (contractions as tiled kernels on tensor cores, every other loop nest with
+// one thread per iteration), the kernels become NVVM and PTX
 // through LLVM's NVPTX backend, in-process, and the host code becomes LLVM
 // dialect calls of the runtime's kernel-launch functions. The PTX is
 // embedded in the artifact and loaded by the runtime through the CUDA
@@ -25,7 +26,19 @@ struct GpuTarget {
   std::string chip = "sm_90";
   /// LLVM optimization level of the kernels, 0 to 3.
   unsigned optLevel = 3;
+  /// How contractions (matmuls, linear layers, attention's products)
+  /// multiply: "tf32" or "bf16" on tensor cores with f32 accumulation, or
+  /// "fp32" with FMAs.
+  std::string matmulPrecision = "tf32";
 };
+
+/// The precisions --gpu-matmul-precision accepts.
+bool isSupportedMatmulPrecision(llvm::StringRef precision);
+
+/// The module attribute in which --sinter-tile-contractions-for-gpu counts
+/// the contractions it made tiled kernels of.
+constexpr llvm::StringLiteral kTiledContractionsAttr =
+    "sinter.gpu.tiled_contractions";
 
 /// The architectures --gpu-arch accepts.
 bool isSupportedGpuChip(llvm::StringRef chip);

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """PTX for every model: sinterc --target=cuda --emit=ptx generates the
-kernels of each model folder given, for sm_90 (and sm_80 for the first
-model), and checks the text: PTX ISA 8.0 for the architecture asked, at
-least one kernel entry, no external function (the GPU has no libm and
+kernels of each model folder given, for sm_90 with its matmuls on TF32
+tensor cores (and for the first model also for sm_80 and in the other
+precisions, BF16 and fp32), and checks the text: PTX ISA 8.0 for the
+architecture asked, at least one kernel entry, the tensor-core instruction
+of the precision asked (every model has matmuls), no external function (the GPU has no libm and
 libdevice is not linked: every call must be resolved in the PTX). Then, where
 NVIDIA's assembler is available (--ptxas, /usr/local/cuda/bin/ptxas), each
 PTX must assemble for its architecture without errors. Without ptxas the
@@ -31,13 +33,18 @@ def main():
     failed = []
     for index, model in enumerate(args.models):
         name = os.path.basename(os.path.normpath(model))
-        for chip in ["sm_90"] + (["sm_80"] if index == 0 else []):
-            label = f"{name} {chip}"
-            ptx_path = os.path.join(args.work, f"{name}.{chip}.ptx")
+        variants = [("sm_90", "tf32")]
+        if index == 0:
+            variants += [("sm_80", "tf32"), ("sm_90", "bf16"),
+                         ("sm_80", "bf16"), ("sm_90", "fp32")]
+        for chip, precision in variants:
+            label = f"{name} {chip} {precision}"
+            ptx_path = os.path.join(args.work, f"{name}.{chip}.{precision}.ptx")
             run = subprocess.run(
                 [os.path.join(args.bin, "sinterc"),
                  os.path.join(model, "model.onnx"), "--target=cuda",
-                 f"--gpu-arch={chip}", "--emit=ptx", "-o", ptx_path],
+                 f"--gpu-arch={chip}", f"--gpu-matmul-precision={precision}",
+                 "--emit=ptx", "-o", ptx_path],
                 capture_output=True, text=True)
             if run.returncode != 0:
                 print(f"FAIL: {label}: sinterc failed\n{run.stderr}")
@@ -53,6 +60,13 @@ def main():
                 problems.append(f"not for {chip}")
             if kernels == 0:
                 problems.append("no kernel")
+            mma = {"tf32": "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32",
+                   "bf16": "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32",
+                   "fp32": None}[precision]
+            if mma and mma not in ptx:
+                problems.append(f"no {mma}")
+            if not mma and "mma.sync" in ptx:
+                problems.append("tensor cores in fp32")
             externs = re.findall(r"^\.extern \.func.*?(\w+)\(", ptx, re.M)
             if externs:
                 problems.append("calls external functions: " +
@@ -67,7 +81,9 @@ def main():
                 print(f"FAIL: {label}: " + "; ".join(problems))
                 failed.append(label)
             else:
-                print(f"ok:   {label}: {kernels} kernels, {len(ptx) // 1024} KiB"
+                print(f"ok:   {label}: {kernels} kernels "
+                      f"({ptx.count('bar.sync') // 2} tiled contractions), "
+                      f"{len(ptx) // 1024} KiB"
                       + (", assembled by ptxas" if ptxas else ""))
     print(f"{len(failed)} failed")
     if failed:

@@ -111,6 +111,12 @@ cl::opt<std::string>
             cl::desc("The GPU architecture of --target=cuda: sm_80, sm_86, "
                      "sm_89 or sm_90 (default); the GPU must be at least this"),
             cl::init("sm_90"), cl::cat(category));
+cl::opt<std::string> gpuMatmulPrecision(
+    "gpu-matmul-precision",
+    cl::desc("How --target=cuda multiplies in matmuls, linear layers and "
+             "attention: tf32 (default) or bf16 on tensor cores, accumulating "
+             "in f32, or fp32"),
+    cl::init("tf32"), cl::cat(category));
 
 cl::opt<std::string> cpu("cpu",
                          cl::desc("Target CPU (an LLVM CPU name), or 'native' "
@@ -602,6 +608,11 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   if (cuda && !sinter::isSupportedGpuChip(gpuArch))
     return fail("--gpu-arch must be sm_80, sm_86, sm_89 or sm_90, got '" +
                 gpuArch + "'");
+  if (!sinter::isSupportedMatmulPrecision(gpuMatmulPrecision))
+    return fail("--gpu-matmul-precision must be tf32, bf16 or fp32, got '" +
+                gpuMatmulPrecision + "'");
+  if (!cuda && gpuMatmulPrecision.getNumOccurrences())
+    return fail("--gpu-matmul-precision applies to --target=cuda");
   if (cuda && (!calibrate.empty() || !evalDir.empty() || instrument))
     return fail("--calibrate, --eval and --instrument run the model on this "
                 "machine's CPU: compile without --target=cuda for them");
@@ -651,7 +662,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   options.kernels.matmul = matmulKernel && !cuda;
   options.kernels.mergeLinears = mergeLinears;
   if (cuda)
-    options.gpu = sinter::GpuTarget{gpuArch, optLevel};
+    options.gpu = sinter::GpuTarget{gpuArch, optLevel, gpuMatmulPrecision};
   options.entry = entry;
 
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
@@ -757,7 +768,9 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
       llvm::outs() << "GPU kernels: "
                    << StringRef(model->ptx).count(".entry ") << " ("
                    << formatBytes(model->ptx.size()) << " of PTX for "
-                   << gpuArch << ")\n";
+                   << gpuArch << "), " << model->tiledContractions
+                   << " of them tiled contractions in "
+                   << model->matmulPrecision << "\n";
   }
 
   if (emit == Emit::Ptx) {
