@@ -508,11 +508,15 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
                                      : bufferLoweringPipeline(/*threads=*/true),
                          setup)))
     return failure();
-  if (options.gpu) {
+  if (options.gpu && options.gpu->kernelsAsBitcode) {
+    model.kernelBitcode = kernelBitcode(module);
+  } else if (options.gpu) {
     FailureOr<std::string> ptx = kernelPtx(module);
     if (failed(ptx))
       return failure();
     model.ptx = std::move(*ptx);
+  }
+  if (options.gpu) {
     model.device = "cuda " + options.gpu->chip;
     if (auto tiled = module->getAttrOfType<IntegerAttr>(kTiledContractionsAttr))
       model.tiledContractions = tiled.getInt();

@@ -81,6 +81,9 @@ struct CompiledModel {
   /// device as the descriptor names it ("cuda sm_90"); empty for the CPU.
   std::string ptx;
   std::string device;
+  /// With GpuTarget::kernelsAsBitcode, the kernels as LLVM bitcode (and no
+  /// PTX).
+  std::string kernelBitcode;
   /// CUDA artifacts: how many kernels are tiled contractions (matmuls,
   /// linear layers, attention's products) and in which precision.
   int64_t tiledContractions = 0;

@@ -371,9 +371,13 @@ def TileContractionsForGpu : Pass<"sinter-tile-contractions-for-gpu", "::mlir::M
     its four warps multiplies a 32x32 quarter of the tile.
 
     `precision` chooses the multiplication:
-    - `tf32` (default): tensor cores, `mma.sync.m16n8k8` on TF32 (the
-      operands rounded to 10 mantissa bits, to nearest, when staged),
-      accumulating in f32; needs sm_80 or later;
+    - `tf32x3` (default): tensor cores, `mma.sync.m16n8k8` on TF32, each
+      value split when staged into a TF32 high part and a TF32 remainder,
+      three products per step (remainder x high, high x remainder, high x
+      high): the accuracy of f32 at three times the tensor-core work;
+    - `tf32`: tensor cores on TF32 (the operands rounded to 10 mantissa
+      bits, to nearest, when staged), accumulating in f32; needs sm_80 or
+      later;
     - `bf16`: tensor cores, `mma.sync.m16n8k16` on BF16 (8 mantissa bits),
       accumulating in f32;
     - `fp32`: f32 FMAs, exact as the CPU's.
@@ -403,8 +407,8 @@ def TileContractionsForGpu : Pass<"sinter-tile-contractions-for-gpu", "::mlir::M
     ```
   }];
   let options = [
-    Option<"precision", "precision", "std::string", /*default=*/"\"tf32\"",
-           "The multiplication: tf32 or bf16 (tensor cores), or fp32">
+    Option<"precision", "precision", "std::string", /*default=*/"\"tf32x3\"",
+           "The multiplication: tf32x3, tf32 or bf16 (tensor cores), or fp32">
   ];
   let dependentDialects = ["::mlir::affine::AffineDialect",
                            "::mlir::arith::ArithDialect",

@@ -13,7 +13,8 @@ using namespace mlir;
 namespace sinter {
 
 bool isSupportedMatmulPrecision(StringRef precision) {
-  return precision == "tf32" || precision == "bf16" || precision == "fp32";
+  return precision == "tf32" || precision == "tf32x3" || precision == "bf16" ||
+         precision == "fp32";
 }
 
 bool isSupportedGpuChip(StringRef chip) {
@@ -50,20 +51,33 @@ std::string gpuLoweringPipeline(const GpuTarget &target) {
          "gpu.module(convert-gpu-to-nvvm,sinter-define-device-math,"
          "canonicalize,cse,reconcile-unrealized-casts),"
          "gpu-to-llvm,"
-         "gpu-module-to-binary{format=isa},"
+         "gpu-module-to-binary{format=" +
+         (target.kernelsAsBitcode ? "llvm" : "isa") +
+         "},"
          "finalize-memref-to-llvm,"
          "convert-to-llvm,"
          "reconcile-unrealized-casts";
 }
 
-FailureOr<std::string> kernelPtx(ModuleOp module) {
-  std::string ptx;
+/// The contents of the module's kernel objects in `format`.
+static std::string kernelObjects(ModuleOp module,
+                                 gpu::CompilationTarget format) {
+  std::string contents;
   module.walk([&](gpu::BinaryOp binary) {
     for (Attribute attr : binary.getObjects())
       if (auto object = dyn_cast<gpu::ObjectAttr>(attr))
-        if (object.getFormat() == gpu::CompilationTarget::Assembly)
-          ptx += object.getObject().getValue();
+        if (object.getFormat() == format)
+          contents += object.getObject().getValue();
   });
+  return contents;
+}
+
+std::string kernelBitcode(ModuleOp module) {
+  return kernelObjects(module, gpu::CompilationTarget::Offload);
+}
+
+FailureOr<std::string> kernelPtx(ModuleOp module) {
+  std::string ptx = kernelObjects(module, gpu::CompilationTarget::Assembly);
   // (No PTX: the model has nothing to compute, its outputs are empty.)
   // A call the PTX only declares would fail when the driver loads it.
   llvm::Regex external("\\.extern \\.func[^\n]*[ )]([A-Za-z_$][A-Za-z0-9_$]*)");
@@ -85,8 +99,9 @@ struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
                             llvm::cl::init(3)};
   Option<std::string> matmulPrecision{
       *this, "matmul-precision",
-      llvm::cl::desc("Contractions on tensor cores in tf32 or bf16, or fp32"),
-      llvm::cl::init("tf32")};
+      llvm::cl::desc("Contractions on tensor cores in tf32x3, tf32 or bf16, "
+                     "or fp32"),
+      llvm::cl::init("tf32x3")};
 };
 } // namespace
 

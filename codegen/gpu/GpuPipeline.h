@@ -27,9 +27,14 @@ struct GpuTarget {
   /// LLVM optimization level of the kernels, 0 to 3.
   unsigned optLevel = 3;
   /// How contractions (matmuls, linear layers, attention's products)
-  /// multiply: "tf32" or "bf16" on tensor cores with f32 accumulation, or
-  /// "fp32" with FMAs.
-  std::string matmulPrecision = "tf32";
+  /// multiply: on tensor cores with f32 accumulation "tf32x3" (each value
+  /// as two TF32 parts, three products: f32 accuracy), "tf32" or "bf16";
+  /// or "fp32" with FMAs.
+  std::string matmulPrecision = "tf32x3";
+  /// The kernels as LLVM bitcode for NVPTX instead of PTX: to read them
+  /// (sinterc --emit=nvvm), or to run them on the CPU in the emulated-GPU
+  /// tests. An artifact needs PTX.
+  bool kernelsAsBitcode = false;
 };
 
 /// The precisions --gpu-matmul-precision accepts.
@@ -51,6 +56,10 @@ std::string gpuLoweringPipeline(const GpuTarget &target);
 /// for a model without kernels (its outputs are empty); an error if the PTX
 /// calls a function it does not define.
 mlir::FailureOr<std::string> kernelPtx(mlir::ModuleOp module);
+
+/// The LLVM bitcode of the module's kernels (after gpuLoweringPipeline with
+/// kernelsAsBitcode), empty for a model without kernels.
+std::string kernelBitcode(mlir::ModuleOp module);
 
 /// Registers `--sinter-gpu-pipeline` (sinter-opt, tests): from sinter ops on
 /// tensors to the LLVM dialect and PTX, as sinterc --target=cuda lowers,

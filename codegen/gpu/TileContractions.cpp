@@ -8,7 +8,9 @@
 // 64-column slice of B into shared memory (zeros past the edges), then each
 // of its four warps multiplies its 32x32 quarter from shared memory, on
 // tensor cores (mma.sync: TF32 m16n8k8, or BF16 m16n8k16, both accumulating
-// in f32) or with f32 FMAs.
+// in f32) or with f32 FMAs. tf32x3 splits each value into a TF32 high part
+// and a TF32 remainder, staged in a second pair of tiles, and adds the two
+// cross products to the main one: f32's accuracy on tensor cores.
 //
 // A "word" is the 32-bit unit the tensor cores read: one TF32 value (an f32
 // rounded to 10 mantissa bits, converted once when staged), two BF16 values
@@ -56,7 +58,7 @@ constexpr int64_t kAccumulators = kMTiles * kNTiles * 4;
 // Grid dimension y (the column tiles) is limited to 65535 blocks.
 constexpr int64_t kMaxGridY = 65535;
 
-enum class Precision { Fp32, Tf32, Bf16 };
+enum class Precision { Fp32, Tf32, Tf32x3, Bf16 };
 
 /// The roles of a contraction's loop dimensions.
 struct Contraction {
@@ -210,10 +212,14 @@ public:
                                  MemRefLayoutAttrInterface(), workgroup);
     auto tileB = MemRefType::get({kTileCols, kRowWords}, word,
                                  MemRefLayoutAttrInterface(), workgroup);
+    // tf32x3 keeps each value's TF32 remainder in a second pair of tiles.
+    SmallVector<Type> tiles{tileA, tileB};
+    if (precision == Precision::Tf32x3)
+      tiles.append({tileA, tileB});
     auto launch = gpu::LaunchOp::create(
         b, loc, gridX, gridY, one, index(b, kThreads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{}, TypeRange{tileA, tileB},
+        /*asyncDependencies=*/{}, tiles,
         /*privateAttributions=*/{}, nullptr, nullptr, nullptr,
         FlatSymbolRefAttr::get(b.getContext(), "sinter_kernels"));
     OpBuilder k = OpBuilder::atBlockEnd(&launch.getBody().front());
@@ -221,6 +227,10 @@ public:
     k.setInsertionPoint(terminator);
     sharedA = launch.getWorkgroupAttributions()[0];
     sharedB = launch.getWorkgroupAttributions()[1];
+    if (precision == Precision::Tf32x3) {
+      remainderA = launch.getWorkgroupAttributions()[2];
+      remainderB = launch.getWorkgroupAttributions()[3];
+    }
     buildKernel(k, loc, launch.getBlockIds().x, launch.getBlockIds().y,
                 launch.getThreadIds().x, someRowTiles);
     op.erase();
@@ -270,19 +280,24 @@ private:
     return ifOp.getResult(0);
   }
 
+  /// `value` rounded to TF32: to nearest (ties away, as cuBLAS does); the
+  /// tensor cores would otherwise truncate the low 13 bits.
+  Value toTf32(OpBuilder &b, Value value) {
+    return NVVM::ConvertFloatToTF32Op::create(
+        b, op.getLoc(), b.getI32Type(), value, NVVM::FPRoundingMode::RNA,
+        NVVM::SaturationMode::NONE, /*relu=*/false);
+  }
+
   /// The shared-memory word of `values` (elementsPerWord of them, k
-  /// ascending).
+  /// ascending); for tf32x3 the TF32 high part.
   Value packWord(OpBuilder &b, ArrayRef<Value> values) {
     Location loc = op.getLoc();
     switch (precision) {
     case Precision::Fp32:
       return values[0];
     case Precision::Tf32:
-      // Round to nearest (ties away, as cuBLAS and PyTorch do): the tensor
-      // cores would otherwise truncate the low 13 bits.
-      return NVVM::ConvertFloatToTF32Op::create(
-          b, loc, b.getI32Type(), values[0], NVVM::FPRoundingMode::RNA,
-          NVVM::SaturationMode::NONE, /*relu=*/false);
+    case Precision::Tf32x3:
+      return toTf32(b, values[0]);
     case Precision::Bf16: {
       // The first (lower-k) value in the low half, as mma.sync reads a
       // register of two BF16.
@@ -310,8 +325,8 @@ private:
   /// take neighbouring words of k where the operand is k-minor in memory,
   /// neighbouring rows otherwise, so that their global loads coalesce.
   void stage(OpBuilder &b, Value tid, Value sliceWord, int64_t operand,
-             Value tile, int64_t rowDim, Value first, Value rowLimit,
-             ArrayRef<Value> batchIvs) {
+             Value tile, Value remainderTile, int64_t rowDim, Value first,
+             Value rowLimit, ArrayRef<Value> batchIvs) {
     Location loc = op.getLoc();
     AffineMap map = maps[operand];
     bool kMinor = false;
@@ -344,8 +359,16 @@ private:
             indicesAt(b, loc, map, ivs),
             both(b, rowInBounds, below(b, kIndex, kSize))));
       }
-      memref::StoreOp::create(b, loc, packWord(b, values), tile,
-                              ValueRange{row, wordInRow});
+      Value word = packWord(b, values);
+      memref::StoreOp::create(b, loc, word, tile, ValueRange{row, wordInRow});
+      if (remainderTile) {
+        // x = high + low with both in TF32: what rounding the high part
+        // lost, itself rounded (2^-22 of x, near f32's 2^-24).
+        Value high = arith::BitcastOp::create(b, loc, b.getF32Type(), word);
+        Value low = toTf32(b, arith::SubFOp::create(b, loc, values[0], high));
+        memref::StoreOp::create(b, loc, low, remainderTile,
+                                ValueRange{row, wordInRow});
+      }
     }
   }
 
@@ -390,37 +413,59 @@ private:
     // g; words t, t + 4), in word units for both precisions.
     Value t4 = add(b, t, stepWord + 4);
     Value t0 = add(b, t, stepWord);
-    SmallVector<std::array<Value, 4>> aFrags;
-    for (int64_t mi = 0; mi < kMTiles; ++mi) {
-      Value row = add(b, add(b, warpRow, mi * kMmaRows), g);
-      Value row8 = add(b, row, 8);
-      aFrags.push_back({load(sharedA, row, t0), load(sharedA, row8, t0),
-                        load(sharedA, row, t4), load(sharedA, row8, t4)});
-    }
-    SmallVector<std::array<Value, 2>> bFrags;
-    for (int64_t ni = 0; ni < kNTiles; ++ni) {
-      Value col = add(b, add(b, warpCol, ni * kMmaCols), g);
-      bFrags.push_back({load(sharedB, col, t0), load(sharedB, col, t4)});
+    auto fragmentsA = [&](Value tile) {
+      SmallVector<std::array<Value, 4>> frags;
+      for (int64_t mi = 0; mi < kMTiles; ++mi) {
+        Value row = add(b, add(b, warpRow, mi * kMmaRows), g);
+        Value row8 = add(b, row, 8);
+        frags.push_back({load(tile, row, t0), load(tile, row8, t0),
+                         load(tile, row, t4), load(tile, row8, t4)});
+      }
+      return frags;
+    };
+    auto fragmentsB = [&](Value tile) {
+      SmallVector<std::array<Value, 2>> frags;
+      for (int64_t ni = 0; ni < kNTiles; ++ni) {
+        Value col = add(b, add(b, warpCol, ni * kMmaCols), g);
+        frags.push_back({load(tile, col, t0), load(tile, col, t4)});
+      }
+      return frags;
+    };
+    SmallVector<std::array<Value, 4>> aFrags = fragmentsA(sharedA);
+    SmallVector<std::array<Value, 2>> bFrags = fragmentsB(sharedB);
+    SmallVector<std::array<Value, 4>> aLowFrags;
+    SmallVector<std::array<Value, 2>> bLowFrags;
+    if (precision == Precision::Tf32x3) {
+      aLowFrags = fragmentsA(remainderA);
+      bLowFrags = fragmentsB(remainderB);
     }
     Type f32 = b.getF32Type();
     auto resultType = LLVM::LLVMStructType::getLiteral(
         b.getContext(), SmallVector<Type>(4, f32));
-    bool tf32 = precision == Precision::Tf32;
+    bool tf32 = precision != Precision::Bf16;
     std::array<NVVM::MMATypes, 2> types =
         tf32 ? std::array{NVVM::MMATypes::tf32, NVVM::MMATypes::tf32}
              : std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16};
+    auto multiplyAccumulate = [&](ArrayRef<Value> a, ArrayRef<Value> bv,
+                                  int64_t first) {
+      auto mma = NVVM::MmaOp::create(
+          b, loc, resultType, a, bv, ArrayRef<Value>(acc).slice(first, 4),
+          {kMmaRows, kMmaCols, tf32 ? 8 : 16}, std::nullopt, std::nullopt,
+          types, std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
+      for (int64_t r = 0; r < 4; ++r)
+        acc[first + r] =
+            LLVM::ExtractValueOp::create(b, loc, mma.getResult(), r);
+    };
     for (int64_t mi = 0; mi < kMTiles; ++mi)
       for (int64_t ni = 0; ni < kNTiles; ++ni) {
         int64_t first = (mi * kNTiles + ni) * 4;
-        auto mma = NVVM::MmaOp::create(
-            b, loc, resultType, aFrags[mi], bFrags[ni],
-            ArrayRef<Value>(acc).slice(first, 4),
-            {kMmaRows, kMmaCols, tf32 ? 8 : 16}, std::nullopt, std::nullopt,
-            types,
-            std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
-        for (int64_t r = 0; r < 4; ++r)
-          acc[first + r] =
-              LLVM::ExtractValueOp::create(b, loc, mma.getResult(), r);
+        // tf32x3: the two cross terms (small) before the main product; the
+        // product of the remainders is below f32's precision.
+        if (precision == Precision::Tf32x3) {
+          multiplyAccumulate(aLowFrags[mi], bFrags[ni], first);
+          multiplyAccumulate(aFrags[mi], bLowFrags[ni], first);
+        }
+        multiplyAccumulate(aFrags[mi], bFrags[ni], first);
       }
   }
 
@@ -493,10 +538,10 @@ private:
     {
       OpBuilder body = OpBuilder::atBlockBegin(loop.getBody());
       Value sliceWord = loop.getInductionVar();
-      stage(body, tid, sliceWord, 0, sharedA, shape.m, firstRow, rowLimit,
-            ivs);
-      stage(body, tid, sliceWord, 1, sharedB, shape.n, firstCol, colLimit,
-            ivs);
+      stage(body, tid, sliceWord, 0, sharedA, remainderA, shape.m, firstRow,
+            rowLimit, ivs);
+      stage(body, tid, sliceWord, 1, sharedB, remainderB, shape.n, firstCol,
+            colLimit, ivs);
       gpu::BarrierOp::create(body, loc);
       SmallVector<Value> sums(loop.getRegionIterArgs());
       for (int64_t step = 0; step < kSliceWords; step += kStepWords)
@@ -528,6 +573,7 @@ private:
   SmallVector<Value> sizes; // per loop dimension, in host code
   Value batchCount;
   Value sharedA, sharedB;
+  Value remainderA, remainderB; // tf32x3 only
 };
 
 struct TileContractionsForGpuPass
@@ -539,11 +585,12 @@ struct TileContractionsForGpuPass
         llvm::StringSwitch<std::optional<Precision>>(precision)
             .Case("fp32", Precision::Fp32)
             .Case("tf32", Precision::Tf32)
+            .Case("tf32x3", Precision::Tf32x3)
             .Case("bf16", Precision::Bf16)
             .Default(std::nullopt);
     if (!mode) {
       getOperation().emitError("sinter-tile-contractions-for-gpu: precision "
-                               "must be fp32, tf32 or bf16, got '")
+                               "must be fp32, tf32, tf32x3 or bf16, got '")
           << precision << "'";
       return signalPassFailure();
     }

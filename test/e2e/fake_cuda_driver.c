@@ -14,12 +14,17 @@
  * With FAKE_CUDA_MEMORY=<bytes>, allocations beyond that many bytes in all
  * fail with CUDA_ERROR_OUT_OF_MEMORY.
  *
+ * With FAKE_CUDA_KERNELS=<library>, the kernels run: the library holds the
+ * model's kernels compiled for the CPU with gpu_emulator.c (emulated_gpu.py
+ * builds it), and each launch runs its kernel there on the grid asked.
+ *
  * It checks what a real driver would reject: a module that is not PTX, a
  * kernel name that is not an entry of the loaded PTX, empty or oversized
  * launch dimensions. With FAKE_CUDA_LOG set, each launch appends
  * "<kernel> <grid x> <block x> <parameter count>" to that file.
  *
  *===-----------------------------------------------------------------------===*/
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,13 +171,21 @@ CUresult cuMemcpyDtoHAsync_v2(void *target, uint64_t source, size_t bytes,
 
 /*===--- Modules and launches ----------------------------------------------===*/
 
+typedef void (*kernel_entry)(void **);
+typedef int (*emulator_run)(kernel_entry, void **, const unsigned[3],
+                            const unsigned[3]);
+
 typedef struct fake_module {
   const char *ptx;
+  void *kernels; /* FAKE_CUDA_KERNELS, loaded */
+  emulator_run run;
 } fake_module;
 
 typedef struct fake_function {
   char name[256];
   int params; /* as the PTX entry declares them */
+  kernel_entry entry;
+  emulator_run run;
 } fake_function;
 
 CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned count,
@@ -190,10 +203,27 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned count,
   if (!m)
     return OUT_OF_MEMORY;
   m->ptx = ptx;
+  m->kernels = NULL;
+  m->run = NULL;
+  const char *kernels = getenv("FAKE_CUDA_KERNELS");
+  if (kernels) {
+    m->kernels = dlopen(kernels, RTLD_NOW | RTLD_LOCAL);
+    m->run = m->kernels ? (emulator_run)dlsym(m->kernels, "emu_run") : NULL;
+    if (!m->run) {
+      fprintf(stderr, "fake CUDA driver: FAKE_CUDA_KERNELS: %s\n", dlerror());
+      if (m->kernels)
+        dlclose(m->kernels);
+      free(m);
+      return INVALID_IMAGE;
+    }
+  }
   *module = m;
   return OK;
 }
 CUresult cuModuleUnload(void *module) {
+  fake_module *m = module;
+  if (m && m->kernels)
+    dlclose(m->kernels);
   free(module);
   return OK;
 }
@@ -215,6 +245,17 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
     return OUT_OF_MEMORY;
   strcpy(f->name, name);
   f->params = params;
+  f->entry = NULL;
+  f->run = m->run;
+  if (m->kernels) {
+    char symbol[300];
+    snprintf(symbol, sizeof symbol, "emu_entry_%s", name);
+    f->entry = (kernel_entry)dlsym(m->kernels, symbol);
+    if (!f->entry) {
+      free(f);
+      return NOT_FOUND;
+    }
+  }
   *function = f;
   return OK;
 }
@@ -247,6 +288,12 @@ CUresult cuLaunchKernel(void *function, unsigned grid_x, unsigned grid_y,
       fprintf(file, "%s %u %u %d\n", f->name, grid_x, block_x, f->params);
       fclose(file);
     }
+  }
+  if (f->entry) {
+    const unsigned grid[3] = {grid_x, grid_y, grid_z};
+    const unsigned block[3] = {block_x, block_y, block_z};
+    if (f->run(f->entry, params, grid, block) != 0)
+      return LAUNCH_FAILED;
   }
   return OK;
 }

@@ -4,8 +4,9 @@ precision and run on the GPU by sinter-run against its reference outputs
 (check_artifact.py on each data set). The relative error ||out - ref|| /
 ||ref|| must be at most the bar of docs/gpu.md for the precision: 1e-5 with
 fp32 matmuls (elementwise atol 1e-4 + rtol 1e-3: the kernels sum in another
-order than the CPU, and exp/erf/tanh are polynomials), 1e-3 on TF32 tensor
-cores (10 mantissa bits) and 1e-2 on BF16 ones (8).
+order than the CPU, and exp/erf/tanh are polynomials) and on tensor cores
+in tf32x3 (each value split in two TF32 parts), 1e-3 on TF32 tensor cores
+(10 mantissa bits) and 1e-2 on BF16 ones (8).
 
 Without an NVIDIA GPU (no libcuda.so.1, or the driver sees no device) it
 runs nothing and exits 77, which ctest reports as skipped.
@@ -23,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # precision: (elementwise atol, rtol, bar on the relative error)
 PRECISIONS = {"fp32": (1e-4, 1e-3, 1e-5),
               "tf32": (1e-2, 5e-2, 1e-3),
+              "tf32x3": (1e-4, 1e-3, 1e-5),
               "bf16": (5e-2, 1e-1, 1e-2)}
 
 
@@ -46,7 +48,7 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--gpu-arch", default="sm_90")
-    parser.add_argument("--precisions", default="fp32,tf32,bf16")
+    parser.add_argument("--precisions", default="fp32,tf32x3,tf32,bf16")
     parser.add_argument("models", nargs="+")
     args = parser.parse_args()
     precisions = args.precisions.split(",")

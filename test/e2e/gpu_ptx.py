@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """PTX for every model: sinterc --target=cuda --emit=ptx generates the
-kernels of each model folder given, for sm_90 with its matmuls on TF32
-tensor cores (and for the first model also for sm_80 and in the other
-precisions, BF16 and fp32), and checks the text: PTX ISA 8.0 for the
+kernels of each model folder given, for sm_90 with its matmuls on tensor
+cores in the default precision, tf32x3 (and for the first model also for
+sm_80 and in the other precisions: tf32, bf16, fp32), and checks the text: PTX ISA 8.0 for the
 architecture asked, at least one kernel entry, the tensor-core instruction
 of the precision asked (every model has matmuls), no external function (the GPU has no libm and
 libdevice is not linked: every call must be resolved in the PTX). Then, where
@@ -33,10 +33,11 @@ def main():
     failed = []
     for index, model in enumerate(args.models):
         name = os.path.basename(os.path.normpath(model))
-        variants = [("sm_90", "tf32")]
+        variants = [("sm_90", "tf32x3")]
         if index == 0:
-            variants += [("sm_80", "tf32"), ("sm_90", "bf16"),
-                         ("sm_80", "bf16"), ("sm_90", "fp32")]
+            variants += [("sm_80", "tf32x3"), ("sm_90", "tf32"),
+                         ("sm_90", "bf16"), ("sm_80", "bf16"),
+                         ("sm_90", "fp32")]
         for chip, precision in variants:
             label = f"{name} {chip} {precision}"
             ptx_path = os.path.join(args.work, f"{name}.{chip}.{precision}.ptx")
@@ -60,8 +61,10 @@ def main():
                 problems.append(f"not for {chip}")
             if kernels == 0:
                 problems.append("no kernel")
-            mma = {"tf32": "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32",
-                   "bf16": "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32",
+            tf32 = "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32"
+            mma = {"tf32x3": tf32, "tf32": tf32,
+                   "bf16":
+                       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32",
                    "fp32": None}[precision]
             if mma and mma not in ptx:
                 problems.append(f"no {mma}")

@@ -32,6 +32,7 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/Statistic.h"
+#include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -62,7 +63,7 @@ cl::opt<std::string> outputPath(
              "for --emit=mlir|llvm ('-' for stdout)"),
     cl::value_desc("path"), cl::init("-"), cl::cat(category));
 
-enum class Emit { None, Mlir, Llvm, Ptx, Obj, So };
+enum class Emit { None, Mlir, Llvm, Ptx, Nvvm, Obj, So };
 cl::opt<Emit> emit(
     "emit",
     cl::desc("Stage to stop at and write (default: so with -o, else mlir)"),
@@ -75,6 +76,9 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Ptx, "ptx",
                           "the PTX of the model's GPU kernels "
                           "(--target=cuda)"),
+               clEnumValN(Emit::Nvvm, "nvvm",
+                          "the LLVM IR of the model's GPU kernels, from "
+                          "which the PTX is made (--target=cuda)"),
                clEnumValN(Emit::Obj, "obj",
                           "the artifact's object file, header and weights"),
                clEnumValN(Emit::So, "so",
@@ -114,9 +118,9 @@ cl::opt<std::string>
 cl::opt<std::string> gpuMatmulPrecision(
     "gpu-matmul-precision",
     cl::desc("How --target=cuda multiplies in matmuls, linear layers and "
-             "attention: tf32 (default) or bf16 on tensor cores, accumulating "
-             "in f32, or fp32"),
-    cl::init("tf32"), cl::cat(category));
+             "attention: on tensor cores accumulating in f32, tf32x3 "
+             "(default: f32 accuracy), tf32 or bf16; or fp32 with FMAs"),
+    cl::init("tf32x3"), cl::cat(category));
 
 cl::opt<std::string> cpu("cpu",
                          cl::desc("Target CPU (an LLVM CPU name), or 'native' "
@@ -603,13 +607,14 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   if (optLevel > 3)
     return fail("-O" + Twine(optLevel) + " is not a level (0 to 3)");
   const bool cuda = target == Target::Cuda;
-  if (emit == Emit::Ptx && !cuda)
-    return fail("--emit=ptx writes GPU kernels: give --target=cuda");
+  if ((emit == Emit::Ptx || emit == Emit::Nvvm) && !cuda)
+    return fail(Twine("--emit=") + (emit == Emit::Ptx ? "ptx" : "nvvm") +
+                " writes GPU kernels: give --target=cuda");
   if (cuda && !sinter::isSupportedGpuChip(gpuArch))
     return fail("--gpu-arch must be sm_80, sm_86, sm_89 or sm_90, got '" +
                 gpuArch + "'");
   if (!sinter::isSupportedMatmulPrecision(gpuMatmulPrecision))
-    return fail("--gpu-matmul-precision must be tf32, bf16 or fp32, got '" +
+    return fail("--gpu-matmul-precision must be tf32, tf32x3, bf16 or fp32, got '" +
                 gpuMatmulPrecision + "'");
   if (!cuda && gpuMatmulPrecision.getNumOccurrences())
     return fail("--gpu-matmul-precision applies to --target=cuda");
@@ -662,7 +667,8 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   options.kernels.matmul = matmulKernel && !cuda;
   options.kernels.mergeLinears = mergeLinears;
   if (cuda)
-    options.gpu = sinter::GpuTarget{gpuArch, optLevel, gpuMatmulPrecision};
+    options.gpu = sinter::GpuTarget{gpuArch, optLevel, gpuMatmulPrecision,
+                                    /*kernelsAsBitcode=*/emit == Emit::Nvvm};
   options.entry = entry;
 
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
@@ -780,6 +786,28 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
     if (!output)
       return fail(error);
     output->os() << model->ptx;
+    output->keep();
+    return 0;
+  }
+
+  if (emit == Emit::Nvvm) {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(outputPath, &error);
+    if (!output)
+      return fail(error);
+    // (Empty for a model without kernels, whose outputs are empty.)
+    if (!model->kernelBitcode.empty()) {
+      llvm::LLVMContext kernelContext;
+      llvm::Expected<std::unique_ptr<llvm::Module>> kernels =
+          llvm::parseBitcodeFile(
+              llvm::MemoryBufferRef(model->kernelBitcode, "kernels"),
+              kernelContext);
+      if (!kernels)
+        return fail("the kernels' LLVM bitcode does not read back: " +
+                    llvm::toString(kernels.takeError()));
+      (*kernels)->print(output->os(), nullptr);
+    }
     output->keep();
     return 0;
   }

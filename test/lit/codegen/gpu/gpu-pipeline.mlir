@@ -1,6 +1,7 @@
 // RUN: sinter-opt %s --sinter-gpu-pipeline | FileCheck %s
 // RUN: sinter-opt %s --sinter-gpu-pipeline="chip=sm_80" | FileCheck %s --check-prefix=SM80
 // RUN: sinter-opt %s --sinter-gpu-pipeline="matmul-precision=bf16" | FileCheck %s --check-prefix=BF16
+// RUN: sinter-opt %s --sinter-gpu-pipeline="matmul-precision=tf32" | FileCheck %s --check-prefix=TF32
 // RUN: sinter-opt %s --sinter-gpu-pipeline="matmul-precision=fp32" | FileCheck %s --check-prefix=FP32
 
 // A linear layer, GELU (erf) and a softmax lowered to kernels in one GPU
@@ -15,13 +16,15 @@
 // CHECK-SAME: .version 8.0
 // CHECK-SAME: .target sm_90
 // CHECK-SAME: .entry main_kernel(
-// The linear layer on tensor cores: its operands rounded to TF32 as they
-// are staged in shared memory, between barriers.
+// The linear layer on tensor cores (tf32x3): its operands split into TF32
+// parts as they are staged in shared memory, between barriers.
 // CHECK-SAME: .shared .align 4 .b8 __wg_main_kernel_
 // CHECK-SAME: cvt.rna.tf32.f32
 // CHECK-SAME: bar.sync
 // CHECK-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // CHECK-NOT: __nv_
+// TF32: cvt.rna.tf32.f32
+// TF32-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // BF16: cvt.rn.bf16.f32
 // BF16-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // FP32: bar.sync

@@ -1,9 +1,10 @@
-// RUN: sinter-opt %s --split-input-file --sinter-tile-contractions-for-gpu --cse | FileCheck %s --check-prefixes=CHECK,TF32
+// RUN: sinter-opt %s --split-input-file --sinter-tile-contractions-for-gpu=precision=tf32 --cse | FileCheck %s --check-prefixes=CHECK,TF32
+// RUN: sinter-opt %s --split-input-file --sinter-tile-contractions-for-gpu --cse | FileCheck %s --check-prefixes=CHECK,TF32X3
 // RUN: sinter-opt %s --split-input-file --sinter-tile-contractions-for-gpu=precision=bf16 --cse | FileCheck %s --check-prefixes=CHECK,BF16
 // RUN: sinter-opt %s --split-input-file --sinter-tile-contractions-for-gpu=precision=fp32 --cse | FileCheck %s --check-prefixes=CHECK,FP32
 // RUN: not sinter-opt %s --split-input-file --sinter-tile-contractions-for-gpu=precision=fp16 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: precision must be fp32, tf32 or bf16, got 'fp16'
+// BAD: precision must be fp32, tf32, tf32x3 or bf16, got 'fp16'
 
 #x = affine_map<(m, n, k) -> (m, k)>
 #w = affine_map<(m, n, k) -> (n, k)>
@@ -15,7 +16,8 @@
 // accumulators start from C (the bias or zeros) within its bounds, the
 // reduced dimension runs in slices of 16 words between barriers, and each
 // slice is 2 k-steps of 2 x 4 mma.sync per warp (TF32 m16n8k8, BF16
-// m16n8k16) or 2 x 8 x 32 FMAs.
+// m16n8k16; three times as many in tf32x3, which also stages each value's
+// remainder) or 2 x 8 x 32 FMAs.
 // CHECK-LABEL: func.func @linear
 // CHECK:       %[[M:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?x96xf32>
 // CHECK-DAG:   %[[C1:.*]] = arith.constant 1 : index
@@ -25,6 +27,7 @@
 // CHECK-DAG:   %[[GX:.*]] = arith.maxui %[[TILES]], %[[C1]]
 // CHECK:       gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %[[C2]], {{.*}} = %[[C1]]) threads({{.*}}) in ({{.*}} = %[[C128]], {{.*}} = %[[C1]], {{.*}} = %[[C1]]) module(@sinter_kernels)
 // TF32-SAME:     workgroup(%[[SA:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>, %[[SB:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>)
+// TF32X3-SAME:   workgroup(%[[SA:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>, %[[SB:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>, %[[LA:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>, %[[LB:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>)
 // BF16-SAME:     workgroup(%[[SA:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>, %[[SB:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>)
 // FP32-SAME:     workgroup(%[[SA:.*]] : memref<64x20xf32, #gpu.address_space<workgroup>>, %[[SB:.*]] : memref<64x20xf32, #gpu.address_space<workgroup>>)
 // CHECK:         scf.if %{{.*}} -> (f32) {
@@ -40,6 +43,16 @@
 // TF32-NOT:        nvvm.mma.sync
 // TF32:            gpu.barrier
 // TF32-NEXT:       scf.yield
+// TF32X3:          %[[HI:.*]] = nvvm.convert.float.to.tf32 %[[X:.*]] {rnd = #nvvm.fp_rnd_mode<rna>}
+// TF32X3-NEXT:     memref.store %[[HI]], %[[SA]]
+// TF32X3-NEXT:     %[[HIF:.*]] = arith.bitcast %[[HI]] : i32 to f32
+// TF32X3-NEXT:     %[[REST:.*]] = arith.subf %[[X]], %[[HIF]] : f32
+// TF32X3-NEXT:     %[[LO:.*]] = nvvm.convert.float.to.tf32 %[[REST]] {rnd = #nvvm.fp_rnd_mode<rna>}
+// TF32X3-NEXT:     memref.store %[[LO]], %[[LA]]
+// TF32X3:          gpu.barrier
+// TF32X3-COUNT-48: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<tf32>, multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = #nvvm.shape<m = 16, n = 8, k = 8>
+// TF32X3-NOT:      nvvm.mma.sync
+// TF32X3:          gpu.barrier
 // BF16:            arith.truncf %{{.*}} : f32 to bf16
 // BF16:            arith.shli
 // BF16:            arith.ori
