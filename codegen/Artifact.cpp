@@ -521,6 +521,9 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
     if (auto tiled = module->getAttrOfType<IntegerAttr>(kTiledContractionsAttr))
       model.tiledContractions = tiled.getInt();
     module->removeAttr(kTiledContractionsAttr);
+    if (auto flash = module->getAttrOfType<IntegerAttr>(kFlashAttentionsAttr))
+      model.flashAttentions = flash.getInt();
+    module->removeAttr(kFlashAttentionsAttr);
     model.matmulPrecision = options.gpu->matmulPrecision;
   }
 

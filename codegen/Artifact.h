@@ -87,6 +87,8 @@ struct CompiledModel {
   /// CUDA artifacts: how many kernels are tiled contractions (matmuls,
   /// linear layers, attention's products) and in which precision.
   int64_t tiledContractions = 0;
+  /// ... and how many are flash attentions.
+  int64_t flashAttentions = 0;
   std::string matmulPrecision;
 };
 

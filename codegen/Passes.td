@@ -356,6 +356,52 @@ def MapToGpu : Pass<"sinter-map-to-gpu", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def FlashAttentionForGpu : Pass<"sinter-flash-attention-for-gpu", "::mlir::ModuleOp"> {
+  let summary = "Run each fused attention as one flash-attention GPU kernel";
+  let description = [{
+    Runs before `--sinter-map-to-gpu`, on bufferized code in which each f32
+    `sinter.attention` is a call of the runtime's CPU flash-attention kernel
+    on strided views (SinterToLinalg with `flash-attention=true`). Each
+    call becomes one `gpu.launch`: 64-thread blocks, one query row a
+    thread, for one (batch, head) pair (grouped-query heads read their
+    key/value head); the keys and values are staged in shared memory as
+    many at a time as 48 KiB holds (up to 64), and each thread folds 16
+    scores at a time into its running maximum, sum and output row with the
+    online softmax, in registers. The scale, an additive mask (broadcast in
+    any dimension of size 1) and causal masking (row i sees keys up to
+    i + Sk - Sq) are applied as on the CPU; a row whose keys are all hidden
+    is zeros. The Sq x Sk scores never exist in memory.
+
+    Before:
+    ```mlir
+    call @sinter_attention_f32(%q, %k, %v, %mask, %out, %scale, %flags)
+        : (memref<?x?x?x?xf32, strided<...>>, ..., f32, i32) -> ()
+    ```
+    After:
+    ```mlir
+    gpu.launch blocks(...) in (%gx = max(ceil(Sq / 64) * B * H, 1), ...)
+               threads(...) in (%sx = 64, ...)
+               workgroup(%k_tile : memref<64x64xf32, #gpu.address_space<workgroup>>,
+                         %v_tile : memref<64x64xf32, #gpu.address_space<workgroup>>) {
+      ... the scaled query row in registers
+      scf.for %stage = 0 to %Sk step 64 iter_args(%max, %sum, %out_row...) {
+        ... stage K and V, gpu.barrier
+        scf.for %step = 0 to 64 step 16 iter_args(...) {
+          ... 16 scores, mask, causal, online softmax
+        }
+        gpu.barrier
+      }
+      ... the output row / sum
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def TileContractionsForGpu : Pass<"sinter-tile-contractions-for-gpu", "::mlir::ModuleOp"> {
   let summary = "Run each f32 contraction as a tiled GPU kernel, on tensor cores";
   let description = [{

@@ -25,6 +25,7 @@ bool isSupportedGpuChip(StringRef chip) {
 std::string gpuLoweringPipeline(const GpuTarget &target) {
   return "buffer-deallocation-pipeline,"
          "convert-bufferization-to-memref,"
+         "sinter-flash-attention-for-gpu,"
          "sinter-tile-contractions-for-gpu{precision=" +
          target.matmulPrecision +
          "},"
@@ -111,13 +112,15 @@ void registerGpuPipeline() {
       "Lower sinter ops to GPU kernels in PTX and LLVM-dialect host code "
       "(what sinterc --target=cuda compiles)",
       [](OpPassManager &pm, const GpuPipelineOptions &options) {
-        RuntimeKernels cpuOnly;
-        cpuOnly.flashAttention = cpuOnly.norm = cpuOnly.matmul = false;
+        RuntimeKernels kernels;
+        // Attention becomes the GPU's flash-attention kernel through the
+        // CPU kernel's call (FlashAttentionForGpu).
+        kernels.norm = kernels.matmul = false;
         GpuTarget target;
         target.chip = options.chip;
         target.optLevel = options.optLevel;
         target.matmulPrecision = options.matmulPrecision;
-        (void)parsePassPipeline(bufferizationPipeline(cpuOnly) +
+        (void)parsePassPipeline(bufferizationPipeline(kernels) +
                                     ",buffer-results-to-out-params,"
                                     "sinter-externalize-weights{min-bytes=0},"
                                     "sinter-plan-arena," +

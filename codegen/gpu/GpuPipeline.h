@@ -45,6 +45,10 @@ bool isSupportedMatmulPrecision(llvm::StringRef precision);
 constexpr llvm::StringLiteral kTiledContractionsAttr =
     "sinter.gpu.tiled_contractions";
 
+/// ... and in which --sinter-flash-attention-for-gpu counts its kernels.
+constexpr llvm::StringLiteral kFlashAttentionsAttr =
+    "sinter.gpu.flash_attentions";
+
 /// The architectures --gpu-arch accepts.
 bool isSupportedGpuChip(llvm::StringRef chip);
 

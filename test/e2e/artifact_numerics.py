@@ -21,10 +21,14 @@ def save_pb(path, array):
         f.write(numpy_helper.from_array(array).SerializeToString())
 
 
-def check_variants(bin_dir, work, name, module_text, inputs, references, variants):
+def check_variants(bin_dir, work, name, module_text, inputs, references, variants,
+                   prepare_run=None):
     """Compiles `module_text` once per (label, sinterc flags) in `variants`
     and runs each artifact on `inputs` against `references` (numpy arrays);
-    prints one line per run and returns the number of failures."""
+    prints one line per run and returns the number of failures.
+    `prepare_run(model_path, flags, stem)`, if given, returns the
+    environment sinter-run needs for the artifact, or a string saying why
+    there is none (the emulated GPU's kernel library)."""
     os.makedirs(work, exist_ok=True)
     input_files, reference_files = [], []
     for i, array in enumerate(inputs):
@@ -45,12 +49,20 @@ def check_variants(bin_dir, work, name, module_text, inputs, references, variant
             print(f"{name} {label}: compile FAILED\n{compile_.stderr}")
             failures += 1
             continue
-        for threads in (1, 2):
+        env = None
+        if prepare_run:
+            env = prepare_run(os.path.join(work, "model.mlir"), flags, stem)
+            if isinstance(env, str):
+                print(f"{name} {label}: FAILED: {env}")
+                failures += 1
+                continue
+        # (A GPU artifact's threads are the GPU's: one run.)
+        for threads in (1,) if prepare_run else (1, 2):
             run = subprocess.run(
                 [os.path.join(bin_dir, "sinter-run"), stem + ".so", f"--num-threads={threads}"]
                 + [f"--input={p}" for p in input_files]
                 + [f"--reference={p}" for p in reference_files],
-                capture_output=True, text=True)
+                capture_output=True, text=True, env=env)
             verdict = "ok" if run.returncode == 0 else "FAIL"
             errors = [l.split(":", 1)[1].strip() for l in run.stdout.splitlines()
                       if "max abs error" in l]

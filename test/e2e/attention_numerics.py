@@ -8,7 +8,12 @@ out of a merged product (two layouts), and rows whose keys are all
 masked, where the kernel must give zeros and no NaN (the unfused softmax
 divides 0 by 0 there, so that case checks the kernel alone).
 
+With --fake-driver and --clang, the same cases run instead as CUDA artifacts
+on the emulated GPU (emulated_gpu.py): the GPU's flash-attention kernel,
+with fp32 matmuls, against the same references.
+
   attention_numerics.py --bin build/bin --work DIR
+                        [--fake-driver libfake_cuda.so --clang clang-22]
 """
 import argparse
 import os
@@ -17,6 +22,13 @@ import sys
 import numpy as np
 
 from artifact_numerics import check_variants, mlir_type
+from emulated_gpu import build_kernels
+
+# What each case compiles: (label, sinterc flags); the GPU's under
+# --fake-driver (main).
+VARIANTS = {"flash": ["--flash-attention=true"],
+            "unfused": ["--flash-attention=false"]}
+PREPARE_RUN = None
 
 
 def reference(q, k, v, mask, causal, scale):
@@ -56,12 +68,18 @@ def module(q, k, v, mask, causal, scale):
 def run_case(args, name, q, k, v, mask, causal, scale, unfused_too):
     expected = reference(q, k, v, mask, causal, scale)
     assert not np.isnan(expected).any()
-    variants = [("flash", ["--flash-attention=true"])]
-    if unfused_too:
-        variants.append(("unfused", ["--flash-attention=false"]))
+    labels = ["flash"] + (["unfused"] if unfused_too else [])
     inputs = [q, k, v] + ([mask] if mask is not None else [])
-    return check_variants(args.bin, os.path.join(args.work, name), name,
-                          module(q, k, v, mask, causal, scale), inputs, [expected], variants)
+    return check(args, name, module(q, k, v, mask, causal, scale), inputs,
+                 [expected], labels)
+
+
+def check(args, name, text, inputs, references, labels):
+    prefix = "gpu-" if PREPARE_RUN else ""
+    variants = [(prefix + label, VARIANTS[label]) for label in labels
+                if label in VARIANTS]
+    return check_variants(args.bin, os.path.join(args.work, name), name, text,
+                          inputs, references, variants, PREPARE_RUN)
 
 
 def heads_in_place_case(args, name, batch, seq, heads, kv_heads, d):
@@ -98,9 +116,8 @@ def heads_in_place_case(args, name, batch, seq, heads, kv_heads, d):
         f"  %r = sinter.reshape %m to [{batch}, {seq}, {heads * d}] : {t((batch, seq, heads, d))}"
         f" -> {t(expected.shape)}\n"
         f"  return %r : {t(expected.shape)}\n}}\n")
-    return check_variants(args.bin, os.path.join(args.work, name), name, text, [qkv, k_raw],
-                          [expected], [("flash", ["--flash-attention=true"]),
-                                       ("unfused", ["--flash-attention=false"])])
+    return check(args, name, text, [qkv, k_raw], [expected],
+                 ["flash", "unfused"])
 
 
 def timm_qkv_case(args, name, batch, seq, heads, d):
@@ -130,16 +147,27 @@ def timm_qkv_case(args, name, batch, seq, heads, d):
         + f"  %o = sinter.attention %q, %k, %v scale {scale!r} : ({t(q.shape)}, {t(k.shape)},"
         f" {t(v.shape)}) -> {t(q.shape)}\n"
         f"  return %o : {t(expected.shape)}\n}}\n")
-    return check_variants(args.bin, os.path.join(args.work, name), name, text, [qkv],
-                          [expected], [("flash", ["--flash-attention=true"]),
-                                       ("unfused", ["--flash-attention=false"])])
+    return check(args, name, text, [qkv], [expected], ["flash", "unfused"])
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--fake-driver")
+    parser.add_argument("--clang")
     args = parser.parse_args()
+    if args.fake_driver:
+        global VARIANTS, PREPARE_RUN
+        VARIANTS = {"flash": ["--target=cuda", "--gpu-matmul-precision=fp32"]}
+
+        def prepare(source, flags, stem):
+            library, what = build_kernels(args.bin, args.clang, source, flags, stem)
+            if not library:
+                return what
+            return dict(os.environ, SINTER_CUDA_DRIVER=args.fake_driver,
+                        FAKE_CUDA_KERNELS=library)
+        PREPARE_RUN = prepare
     rng = np.random.default_rng(7)
 
     def rand(*shape):

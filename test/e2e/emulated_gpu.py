@@ -142,12 +142,13 @@ def cpu_ir(nvvm):
     return text, len(entries)
 
 
-def build_kernels(args, model, precision, stem):
-    """The model's kernels for the emulator: STEM.kernels.so."""
+def build_kernels(bin_dir, clang, source, flags, stem):
+    """The kernels of `source` (a model file sinterc reads, compiled with
+    --target=cuda and `flags`) for the emulator: STEM.kernels.so, and what
+    was built (or why it was not)."""
     nvvm_path = stem + ".nvvm.ll"
     run = subprocess.run(
-        [os.path.join(args.bin, "sinterc"), os.path.join(model, "model.onnx"),
-         "--target=cuda", f"--gpu-matmul-precision={precision}",
+        [os.path.join(bin_dir, "sinterc"), source, "--target=cuda", *flags,
          "--emit=nvvm", "-o", nvvm_path], capture_output=True, text=True)
     if run.returncode != 0:
         return None, f"sinterc --emit=nvvm failed: {run.stderr.strip()}"
@@ -158,7 +159,7 @@ def build_kernels(args, model, precision, stem):
         f.write(text)
     library = stem + ".kernels.so"
     run = subprocess.run(
-        [args.clang, "-O1", "-fPIC", "-shared", "-Wno-override-module",
+        [clang, "-O1", "-fPIC", "-shared", "-Wno-override-module",
          cpu_path, os.path.join(HERE, "gpu_emulator.c"), "-o", library],
         capture_output=True, text=True)
     if run.returncode != 0:
@@ -193,7 +194,9 @@ def main():
             runs += 1
             label = f"{name} {precision}"
             stem = os.path.join(args.work, f"{name}.{precision}")
-            library, what = build_kernels(args, model, precision, stem)
+            library, what = build_kernels(
+                args.bin, args.clang, os.path.join(model, "model.onnx"),
+                [f"--gpu-matmul-precision={precision}"], stem)
             if not library:
                 print(f"FAIL: {label}: {what}")
                 failed.append(label)

@@ -84,8 +84,8 @@ def main():
                 print(f"FAIL: {label}: " + "; ".join(problems))
                 failed.append(label)
             else:
-                print(f"ok:   {label}: {kernels} kernels "
-                      f"({ptx.count('bar.sync') // 2} tiled contractions), "
+                print(f"ok:   {label}: {kernels} kernels, "
+                      f"{ptx.count('mma.sync')} mma.sync, "
                       f"{len(ptx) // 1024} KiB"
                       + (", assembled by ptxas" if ptxas else ""))
     print(f"{len(failed)} failed")

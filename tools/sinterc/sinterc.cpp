@@ -137,9 +137,10 @@ cl::opt<bool> fuse(
     cl::cat(category));
 cl::opt<bool> flashAttention(
     "flash-attention",
-    cl::desc("Run f32 attention as the runtime's flash-attention kernel "
-             "(default); =false lowers it to two contractions around a "
-             "softmax, which materialize the scores"),
+    cl::desc("Run f32 attention as a flash-attention kernel (default; the "
+             "runtime's, or with --target=cuda a generated GPU kernel); "
+             "=false lowers it to two contractions around a softmax, which "
+             "materialize the scores"),
     cl::init(true), cl::cat(category));
 cl::opt<bool> normKernel(
     "norm-kernel",
@@ -621,7 +622,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   if (cuda && (!calibrate.empty() || !evalDir.empty() || instrument))
     return fail("--calibrate, --eval and --instrument run the model on this "
                 "machine's CPU: compile without --target=cuda for them");
-  for (cl::opt<bool> *kernel : {&flashAttention, &normKernel, &matmulKernel})
+  for (cl::opt<bool> *kernel : {&normKernel, &matmulKernel})
     if (cuda && kernel->getNumOccurrences() && *kernel)
       return fail("--" + kernel->ArgStr +
                   " names a CPU kernel of the runtime: with --target=cuda "
@@ -662,7 +663,7 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
   options.sourceName = llvm::sys::path::filename(inputPath).str();
   options.target = {cpu, optLevel};
   options.extraPasses = extraPasses;
-  options.kernels.flashAttention = flashAttention && !cuda;
+  options.kernels.flashAttention = flashAttention;
   options.kernels.norm = normKernel && !cuda;
   options.kernels.matmul = matmulKernel && !cuda;
   options.kernels.mergeLinears = mergeLinears;
@@ -776,7 +777,8 @@ int compileArtifact(MLIRContext &context, ModuleOp module) {
                    << formatBytes(model->ptx.size()) << " of PTX for "
                    << gpuArch << "), " << model->tiledContractions
                    << " of them tiled contractions in "
-                   << model->matmulPrecision << "\n";
+                   << model->matmulPrecision << " and "
+                   << model->flashAttentions << " flash attentions\n";
   }
 
   if (emit == Emit::Ptx) {
