@@ -18,6 +18,7 @@
 
 #include "codegen/Passes.h"
 #include "codegen/gpu/GpuPipeline.h"
+#include "codegen/gpu/KernelBuilding.h"
 #include "sinter/runtime.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -42,8 +43,8 @@ constexpr int64_t kSharedBytes = 48 * 1024;
 /// The static size of dimension 3 (the head size) of a view the CPU
 /// lowering passes (a cast to a fully dynamic view of a static one).
 std::optional<int64_t> headSize(Value view) {
-  if (auto cast = view.getDefiningOp<memref::CastOp>())
-    view = cast.getSource();
+  if (auto widened = view.getDefiningOp<memref::CastOp>())
+    view = widened.getSource();
   auto type = cast<MemRefType>(view.getType());
   if (type.isDynamicDim(3))
     return std::nullopt;
@@ -93,18 +94,15 @@ public:
     Value grid = b.createOrFold<arith::MaxUIOp>(
         loc, b.createOrFold<arith::MulIOp>(loc, rowTiles, pairs), one);
 
-    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
-                                                gpu::AddressSpace::Workgroup);
     auto tile = [&](int64_t width) {
-      return MemRefType::get({keysPerStage, width}, b.getF32Type(),
-                             MemRefLayoutAttrInterface(), workgroup);
+      return sharedTile({keysPerStage, width}, b.getF32Type());
     };
     auto launch = gpu::LaunchOp::create(
         b, loc, grid, one, one, index(b, kRowsPerBlock), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, TypeRange{tile(d), tile(dv)},
         /*privateAttributions=*/{}, nullptr, nullptr, nullptr,
-        FlatSymbolRefAttr::get(b.getContext(), "sinter_kernels"));
+        kernelModule(b.getContext()));
     sharedK = launch.getWorkgroupAttributions()[0];
     sharedV = launch.getWorkgroupAttributions()[1];
     OpBuilder kb = OpBuilder::atBlockEnd(&launch.getBody().front());
@@ -127,18 +125,6 @@ private:
                                          limit);
   }
 
-  /// `view[indices]` where `inBounds`, else 0.
-  Value loadOrZero(OpBuilder &b, Value view, ValueRange indices,
-                   Value inBounds) {
-    auto ifOp = scf::IfOp::create(b, loc, b.getF32Type(), inBounds, true);
-    OpBuilder then = ifOp.getThenBodyBuilder();
-    scf::YieldOp::create(
-        then, loc, memref::LoadOp::create(then, loc, view, indices).getResult());
-    OpBuilder otherwise = ifOp.getElseBodyBuilder();
-    scf::YieldOp::create(otherwise, loc, f32(otherwise, 0.0));
-    return ifOp.getResult(0);
-  }
-
   /// The threads copy keys [first, first + keysPerStage) of K and V (zeros
   /// past the last key) into the shared tiles.
   void stage(OpBuilder &b, Value tid, Value first, Value batchIndex,
@@ -156,7 +142,7 @@ private:
                                                   index(body, width));
       Value globalKey = body.createOrFold<arith::AddIOp>(loc, first, key);
       Value value =
-          loadOrZero(body, source, {batchIndex, kvHead, globalKey, e},
+          loadOrZero(body, loc, source, {batchIndex, kvHead, globalKey, e},
                      below(body, globalKey, keys));
       memref::StoreOp::create(body, loc, value, tile, ValueRange{key, e});
     }
@@ -185,13 +171,17 @@ private:
     // Causal: row i sees the keys up to i + (Sk - Sq), aligned to the end
     // as in decoding; as a bound on key + Sq to stay unsigned.
     Value lastKeyPlusSq = b.createOrFold<arith::AddIOp>(loc, row, keys);
+    // The mask's indices but the key's are the same for the whole row.
+    if (hasMask)
+      maskRowIndices = {maskIndex(b, 0, batchIndex), maskIndex(b, 1, head),
+                        maskIndex(b, 2, row)};
 
     // The query row, scaled (as the CPU kernel does).
     SmallVector<Value> query;
     for (int64_t e = 0; e < d; ++e)
       query.push_back(arith::MulFOp::create(
           b, loc,
-          loadOrZero(b, q, {batchIndex, head, row, index(b, e)}, active),
+          loadOrZero(b, loc, q, {batchIndex, head, row, index(b, e)}, active),
           scale));
 
     Value negInf = f32(b, -std::numeric_limits<double>::infinity());
@@ -211,8 +201,8 @@ private:
       {
         OpBuilder step = OpBuilder::atBlockBegin(steps.getBody());
         SmallVector<Value> state(steps.getRegionIterArgs());
-        foldKeys(step, first, steps.getInductionVar(), batchIndex, head, row,
-                 lastKeyPlusSq, query, state);
+        foldKeys(step, first, steps.getInductionVar(), lastKeyPlusSq, query,
+                 state);
         scf::YieldOp::create(step, loc, state);
       }
       // The next stage overwrites the tiles only when every row is done.
@@ -239,8 +229,7 @@ private:
 
   /// Scores kKeysPerStep keys of the stage (from `offset` in the tiles)
   /// and folds them into `state`: running maximum, sum, output row.
-  void foldKeys(OpBuilder &b, Value first, Value offset, Value batchIndex,
-                Value head, Value row, Value lastKeyPlusSq,
+  void foldKeys(OpBuilder &b, Value first, Value offset, Value lastKeyPlusSq,
                 ArrayRef<Value> query, SmallVector<Value> &state) {
     Value negInf = f32(b, -std::numeric_limits<double>::infinity());
     SmallVector<Value> scores;
@@ -264,8 +253,8 @@ private:
                                                 index(b, 0));
         Value bias = memref::LoadOp::create(
             b, loc, mask,
-            ValueRange{maskIndex(b, 0, batchIndex), maskIndex(b, 1, head),
-                       maskIndex(b, 2, row), maskIndex(b, 3, safeKey)});
+            ValueRange{maskRowIndices[0], maskRowIndices[1],
+                       maskRowIndices[2], maskIndex(b, 3, safeKey)});
         score = arith::AddFOp::create(b, loc, score, bias);
       }
       if (causal)
@@ -316,6 +305,7 @@ private:
   Value q, k, v, mask, out, scale;
   Value batch, heads, queries, keys, group, pairs;
   SmallVector<Value> maskSizes;
+  SmallVector<Value, 3> maskRowIndices; // batch, head, query row
   Value sharedK, sharedV;
 };
 

@@ -13,6 +13,7 @@
 
 #include "codegen/BufferPlacement.h"
 #include "codegen/Passes.h"
+#include "codegen/gpu/KernelBuilding.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/IRMapping.h"
@@ -88,7 +89,7 @@ public:
         b, loc, grid, one, one, block, one, one, /*dynamicSharedMemorySize=*/
         nullptr, /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
         /*workgroupAttributions=*/{}, /*privateAttributions=*/{},
-        /*clusterSizeX=*/nullptr, nullptr, nullptr, kernelModule(b));
+        /*clusterSizeX=*/nullptr, nullptr, nullptr, kernelModule(b.getContext()));
     OpBuilder inner = OpBuilder::atBlockEnd(&launch.getBody().front());
     auto terminator = gpu::TerminatorOp::create(inner, loc);
     inner.setInsertionPoint(terminator);
@@ -114,7 +115,7 @@ public:
     auto launch =
         gpu::LaunchOp::create(b, loc, one, one, one, one, one, one, nullptr,
                               nullptr, {}, {}, {}, nullptr, nullptr, nullptr,
-                              kernelModule(b));
+                              kernelModule(b.getContext()));
     OpBuilder inner = OpBuilder::atBlockEnd(&launch.getBody().front());
     auto terminator = gpu::TerminatorOp::create(inner, loc);
     for (Operation *op : ops)
@@ -197,12 +198,6 @@ public:
   }
 
 private:
-  /// All kernels of a model go into one GPU module: one PTX text, loaded
-  /// once.
-  FlatSymbolRefAttr kernelModule(OpBuilder &b) {
-    return FlatSymbolRefAttr::get(b.getContext(), "sinter_kernels");
-  }
-
   int64_t blockSize;
 };
 

@@ -26,6 +26,7 @@
 
 #include "codegen/Passes.h"
 #include "codegen/gpu/GpuPipeline.h"
+#include "codegen/gpu/KernelBuilding.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -204,14 +205,10 @@ public:
     Value gridY = b.createOrFold<arith::MaxUIOp>(loc, colTiles, one);
     Value someRowTiles = b.createOrFold<arith::MaxUIOp>(loc, rowTiles, one);
 
-    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
-                                                gpu::AddressSpace::Workgroup);
     Type word = precision == Precision::Fp32 ? Type(b.getF32Type())
                                              : Type(b.getI32Type());
-    auto tileA = MemRefType::get({kTileRows, kRowWords}, word,
-                                 MemRefLayoutAttrInterface(), workgroup);
-    auto tileB = MemRefType::get({kTileCols, kRowWords}, word,
-                                 MemRefLayoutAttrInterface(), workgroup);
+    MemRefType tileA = sharedTile({kTileRows, kRowWords}, word);
+    MemRefType tileB = sharedTile({kTileCols, kRowWords}, word);
     // tf32x3 keeps each value's TF32 remainder in a second pair of tiles.
     SmallVector<Type> tiles{tileA, tileB};
     if (precision == Precision::Tf32x3)
@@ -221,7 +218,7 @@ public:
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, tiles,
         /*privateAttributions=*/{}, nullptr, nullptr, nullptr,
-        FlatSymbolRefAttr::get(b.getContext(), "sinter_kernels"));
+        kernelModule(b.getContext()));
     OpBuilder k = OpBuilder::atBlockEnd(&launch.getBody().front());
     auto terminator = gpu::TerminatorOp::create(k, loc);
     k.setInsertionPoint(terminator);
@@ -260,24 +257,6 @@ private:
 
   int64_t elementsPerWord() const {
     return precision == Precision::Bf16 ? 2 : 1;
-  }
-
-  /// `memref[indices]` where `inBounds`, else 0.
-  Value loadOrZero(OpBuilder &b, Value memref, ValueRange indices,
-                   Value inBounds) {
-    Location loc = op.getLoc();
-    Type f32 = b.getF32Type();
-    auto ifOp = scf::IfOp::create(b, loc, f32, inBounds, /*withElse=*/true);
-    OpBuilder then = ifOp.getThenBodyBuilder();
-    scf::YieldOp::create(then, loc,
-                         memref::LoadOp::create(then, loc, memref, indices)
-                             .getResult());
-    OpBuilder otherwise = ifOp.getElseBodyBuilder();
-    scf::YieldOp::create(
-        otherwise, loc,
-        arith::ConstantOp::create(otherwise, loc, b.getF32FloatAttr(0.0))
-            .getResult());
-    return ifOp.getResult(0);
   }
 
   /// `value` rounded to TF32: to nearest (ties away, as cuBLAS does); the
@@ -355,7 +334,7 @@ private:
         ivs[rowDim] = globalRow;
         ivs[shape.k] = kIndex;
         values.push_back(loadOrZero(
-            b, op.getDpsInputs()[operand],
+            b, loc, op.getDpsInputs()[operand],
             indicesAt(b, loc, map, ivs),
             both(b, rowInBounds, below(b, kIndex, kSize))));
       }
@@ -526,7 +505,7 @@ private:
                          at[shape.m] = row;
                          at[shape.n] = col;
                          acc[i] = loadOrZero(
-                             b, out, indicesAt(b, loc, maps[2], at),
+                             b, loc, out, indicesAt(b, loc, maps[2], at),
                              both(b, below(b, row, rowLimit),
                                   below(b, col, colLimit)));
                        });

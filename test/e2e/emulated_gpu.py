@@ -35,23 +35,21 @@ sys.path.insert(0, HERE)
 from gpu_models import PRECISIONS  # noqa: E402
 
 # NVVM intrinsic -> its emulation. The mma intrinsics return a struct of
-# four floats, which the C emulation writes through a pointer instead: an
-# IR wrapper (MMA_WRAPPER) adapts the call.
+# four floats, which the C emulation (emu_mma) writes through a pointer
+# instead: an IR wrapper per shape (MMA_WRAPPER) adapts the call.
 RENAMES = {f"llvm.nvvm.read.ptx.sreg.{reg}.{d}": f"emu_{reg}_{d}"
            for reg in ("tid", "ctaid", "ntid", "nctaid") for d in "xyz"}
 RENAMES.update({
     "llvm.nvvm.barrier.cta.sync.aligned.all": "emu_barrier",
-    "llvm.nvvm.barrier0": "emu_barrier0",
     "llvm.nvvm.f2tf32.rna": "emu_f2tf32_rna",
     "llvm.nvvm.mma.m16n8k8.row.col.tf32": "emu_mma_m16n8k8_tf32.ir",
     "llvm.nvvm.mma.m16n8k16.row.col.bf16": "emu_mma_m16n8k16_bf16.ir",
 })
 
 MMA_WRAPPER = """
-declare void @{name}(ptr, i32, i32, i32, i32, i32, i32, float, float, float, float)
 define internal {{ float, float, float, float }} @"{name}.ir"(i32 %a0, i32 %a1, i32 %a2, i32 %a3, i32 %b0, i32 %b1, float %c0, float %c1, float %c2, float %c3) {{
   %d = alloca [4 x float]
-  call void @{name}(ptr %d, i32 %a0, i32 %a1, i32 %a2, i32 %a3, i32 %b0, i32 %b1, float %c0, float %c1, float %c2, float %c3)
+  call void @emu_mma(ptr %d, i32 {bf16}, i32 %a0, i32 %a1, i32 %a2, i32 %a3, i32 %b0, i32 %b1, float %c0, float %c1, float %c2, float %c3)
   %p1 = getelementptr float, ptr %d, i64 1
   %p2 = getelementptr float, ptr %d, i64 2
   %p3 = getelementptr float, ptr %d, i64 3
@@ -121,11 +119,12 @@ def cpu_ir(nvvm):
         for d in "xyz":
             text += f"declare i32 @emu_{reg}_{d}()\n"
     text += "declare void @emu_barrier(i32)\n"
-    text += "define internal void @emu_barrier0() {\n" \
-            "  call void @emu_barrier(i32 0)\n  ret void\n}\n"
     text += "declare i32 @emu_f2tf32_rna(float)\n"
-    for name in ("emu_mma_m16n8k8_tf32", "emu_mma_m16n8k16_bf16"):
-        text += MMA_WRAPPER.format(name=name)
+    text += "declare void @emu_mma(ptr, i32, i32, i32, i32, i32, i32, i32, " \
+            "float, float, float, float)\n"
+    for name, bf16 in (("emu_mma_m16n8k8_tf32", 0),
+                       ("emu_mma_m16n8k16_bf16", 1)):
+        text += MMA_WRAPPER.format(name=name, bf16=bf16)
     # Each kernel as the driver calls it: parameters[i] points to the i-th.
     for name, types in entries:
         body = []

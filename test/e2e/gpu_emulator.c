@@ -46,10 +46,9 @@ static ucontext_t scheduler;
 static void (*running_entry)(void **);
 static void **running_params;
 
-/* What each lane of a warp hands over to mma.sync. */
+/* What each lane of a warp hands over to mma.sync (C stays with the lane). */
 static struct {
   uint32_t a[4], b[2];
-  float c[4];
 } lanes[kMaxThreads];
 
 /* The special registers. */
@@ -131,14 +130,20 @@ static float fragment_b(unsigned warp, int bf16, unsigned k, unsigned col) {
   return bf16 ? half_as_bf16(value, k % 2) : word_as_tf32(value);
 }
 
-/* mma.sync.aligned.m16n8k{8,16}.row.col.f32.{tf32,bf16}: D = A B + C for
- * the calling lane's four elements of D. */
-static void mma(float d[4], const uint32_t a[4], const uint32_t b[2],
-                const float c[4], int bf16) {
+/* mma.sync.aligned.m16n8k8.row.col.f32.tf32 (bf16 = 0) and
+ * m16n8k16.row.col.f32.bf16 (bf16 = 1): D = A B + C for the calling lane's
+ * four elements of D, from its registers a0..a3, b0, b1, c0..c3. */
+void emu_mma(float d[4], int bf16, uint32_t a0, uint32_t a1, uint32_t a2,
+             uint32_t a3, uint32_t b0, uint32_t b1, float c0, float c1,
+             float c2, float c3) {
   unsigned warp = current / kWarp, lane = current % kWarp;
-  memcpy(lanes[current].a, a, sizeof lanes[current].a);
-  memcpy(lanes[current].b, b, sizeof lanes[current].b);
-  memcpy(lanes[current].c, c, sizeof lanes[current].c);
+  const float c[4] = {c0, c1, c2, c3};
+  lanes[current].a[0] = a0;
+  lanes[current].a[1] = a1;
+  lanes[current].a[2] = a2;
+  lanes[current].a[3] = a3;
+  lanes[current].b[0] = b0;
+  lanes[current].b[1] = b1;
   wait_as(WAITING_WARP); /* every lane has handed over its fragments */
   unsigned g = lane / 4, t = lane % 4, depth = bf16 ? 16 : 8;
   for (unsigned r = 0; r < 4; ++r) {
@@ -150,21 +155,6 @@ static void mma(float d[4], const uint32_t a[4], const uint32_t b[2],
     d[r] = (float)sum;
   }
   wait_as(WAITING_WARP); /* every lane has read them: they may change */
-}
-
-void emu_mma_m16n8k8_tf32(float d[4], uint32_t a0, uint32_t a1, uint32_t a2,
-                          uint32_t a3, uint32_t b0, uint32_t b1, float c0,
-                          float c1, float c2, float c3) {
-  const uint32_t a[4] = {a0, a1, a2, a3}, b[2] = {b0, b1};
-  const float c[4] = {c0, c1, c2, c3};
-  mma(d, a, b, c, 0);
-}
-void emu_mma_m16n8k16_bf16(float d[4], uint32_t a0, uint32_t a1, uint32_t a2,
-                           uint32_t a3, uint32_t b0, uint32_t b1, float c0,
-                           float c1, float c2, float c3) {
-  const uint32_t a[4] = {a0, a1, a2, a3}, b[2] = {b0, b1};
-  const float c[4] = {c0, c1, c2, c3};
-  mma(d, a, b, c, 1);
 }
 
 static void thread_main(void) {
