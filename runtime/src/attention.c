@@ -28,15 +28,15 @@
 
 typedef sinter_memref4_f32 memref4;
 
-/* The scratch of one thread (K^T, the scores, the accumulator, the scaled
- * queries) lives on its stack: 208 KiB at the largest head size, well
- * inside the 4 MiB that libomp gives its threads. */
+/* The scratch of one thread (the block's scaled Q^T, its scores, its
+ * accumulator, a padded copy of V's columns) lives on its stack: 144 KiB at
+ * the largest head size, well inside the 4 MiB that libomp gives its
+ * threads. */
 enum {
   kQueryBlock = 32,
   kKeyBlock = 128,
   kMaxHeadDim = SINTER_ATTENTION_MAX_HEAD_DIM
 };
-
 
 typedef struct problem {
   const memref4 *q, *k, *v, *mask, *out;
@@ -45,14 +45,20 @@ typedef struct problem {
   int64_t batch, heads, group, sq, sk, d, dv, offset, query_blocks;
 } problem;
 
-/* The products run on register tiles of kTileRows rows x kTileCols columns:
- * eight 8-float vectors of accumulators (GCC's vector extension, so that
- * each instantiation keeps them in its registers; the baseline splits them
- * in SSE halves), over operands padded with zeros to whole tiles. The
- * AVX-512 instantiation takes tiles of kWideRows x kWideCols instead:
- * sixteen 16-float vectors (zmm), per step two loads and eight broadcasts
- * for sixteen FMAs (the 4 x 16 tile in ymm reaches a quarter of an
- * AVX-512 core's peak: half the width, and six loads per eight FMAs). */
+/* Scores are kept transposed, keys by queries (S^T = K Q^T): K is read in
+ * place, a broadcast of one element of a key per step, so no block of K is
+ * ever transposed (transposing it for every query block took a sixth of
+ * the kernel), and the online softmax runs down the columns, sixteen
+ * queries a vector: the maximum and the sum over keys are vertical, with
+ * no reduction across lanes per row (the row-wise softmax took a quarter
+ * of the kernel on vit-base's 197 keys). Only the block's queries are
+ * transposed, once for all key blocks.
+ *
+ * The products run on register tiles of kTileRows rows x two 8-float
+ * vectors (GCC's vector extension, so that each instantiation keeps them
+ * in its registers; the baseline splits them in SSE halves); the AVX-512
+ * instantiation takes kWideRows x two 16-float vectors (zmm): per step two
+ * loads and eight broadcasts for sixteen FMAs. */
 enum { kTileRows = 4, kTileCols = 16, kWideRows = 8, kWideCols = 32 };
 typedef float v8f __attribute__((vector_size(32)));
 typedef float v16f __attribute__((vector_size(64)));
@@ -64,102 +70,91 @@ typedef float v16f __attribute__((vector_size(64)));
 #define LOAD16(vector, floats) memcpy(&(vector), (floats), sizeof(v16f))
 #define STORE16(floats, vector) memcpy((floats), &(vector), sizeof(v16f))
 
-typedef int32_t v8i __attribute__((vector_size(32)));
 typedef int32_t v16i __attribute__((vector_size(64)));
 
-/* x[j] = e^(x[j] - shift) for j < n (all x[j] <= shift), returning their
- * sum. x has room for n rounded up to 16: the tail lanes are filled with
- * -inf, whose e^ is 0. Sixteen lanes at a time with vectors (one zmm on
- * AVX-512, two ymm on AVX2; GCC does not vectorize the scalar form inside
- * the AVX instantiations; in ymm on AVX-512 it was a tenth of vit-base's
- * attention): x = k ln2 + r
- * with k = round(x / ln2), e^r by a degree-6 polynomial on |r| <= ln2 / 2
- * (relative error < 2e-7), 2^k built in the exponent bits; below -87.3
- * the result is 0. */
-SINTER_INLINE float exp_shifted_sum(float *restrict x, int64_t n,
-                                    float shift) {
-  for (int64_t j = n; j % 16 != 0; ++j)
-    x[j] = -INFINITY;
+/* e^x in each lane for x <= 0 (a score less its query's running maximum):
+ * x = k ln2 + r with k = round(x / ln2), e^r by a degree-6 polynomial on
+ * |r| <= ln2 / 2 (relative error < 2e-7), 2^k built in the exponent bits;
+ * below -87.3 (a hidden key's -inf, and NaN) the result is 0. Sixteen
+ * lanes, in place: one zmm on AVX-512, two ymm on AVX2. */
+SINTER_INLINE void exp_nonpositive(v16f *x) {
   const v16f zero = {0};
-  v16f total = zero;
-  for (int64_t j = 0; j < n; j += 16) {
-    v16f v;
-    LOAD16(v, x + j);
-    v = v - shift;
-    v16i in_range = v > zero - 87.3f;
-    v = (v16f)(((v16i)v & in_range) | ((v16i)(zero - 87.3f) & ~in_range));
-    /* round(x / ln2) by truncating x / ln2 - 1/2 toward zero (x <= 0). */
-    v16i k = __builtin_convertvector(v * 1.44269504f - 0.5f, v16i);
-    v16f kf = __builtin_convertvector(k, v16f);
-    v16f r = v - kf * 0.693145752f - kf * 1.42860677e-6f;
-    v16f poly = zero + 1.38888889e-3f;
-    poly = poly * r + 8.33333333e-3f;
-    poly = poly * r + 4.16666667e-2f;
-    poly = poly * r + 1.66666667e-1f;
-    poly = poly * r + 0.5f;
-    poly = poly * r + 1.0f;
-    poly = poly * r + 1.0f;
-    v16f e = poly * (v16f)((k + 127) << 23);
-    e = (v16f)((v16i)e & in_range);
-    STORE16(x + j, e);
-    total += e;
-  }
-  float sum = 0.0f;
-  for (int lane = 0; lane < 16; ++lane)
-    sum += total[lane];
-  return sum;
+  v16f v = *x;
+  v16i in_range = v > zero - 87.3f;
+  v = (v16f)(((v16i)v & in_range) | ((v16i)(zero - 87.3f) & ~in_range));
+  /* round(x / ln2) by truncating x / ln2 - 1/2 toward zero (x <= 0). */
+  v16i k = __builtin_convertvector(v * 1.44269504f - 0.5f, v16i);
+  v16f kf = __builtin_convertvector(k, v16f);
+  v16f r = v - kf * 0.693145752f - kf * 1.42860677e-6f;
+  v16f poly = zero + 1.38888889e-3f;
+  poly = poly * r + 8.33333333e-3f;
+  poly = poly * r + 4.16666667e-2f;
+  poly = poly * r + 1.66666667e-1f;
+  poly = poly * r + 0.5f;
+  poly = poly * r + 1.0f;
+  poly = poly * r + 1.0f;
+  v16f e = poly * (v16f)((k + 127) << 23);
+  *x = (v16f)((v16i)e & in_range);
 }
+
+/* The larger of a and b in each lane (b where either is NaN); a macro, as
+ * LOAD16: a function returning a 64-byte vector changes the ABI below
+ * AVX-512. */
+#define MAX16(a, b) ((v16f)((((v16i)(a)) & ((a) > (b))) | (((v16i)(b)) & ~((a) > (b)))))
 
 static inline int64_t round_up(int64_t n, int64_t multiple) {
   return (n + multiple - 1) / multiple * multiple;
 }
 
-/* s[i][j] = sum_e qs[i][e] * kt[e][j] for whole tiles of ROWS x (two
- * vectors of VEC), LOAD and STORE its moves: the accumulators stay in
- * registers over the head dimension, each step two loads of kt and one
- * broadcast of q per row. cols is a multiple of one vector: an odd last
- * vector takes a tile of one (197 keys: 224 columns in tiles of two, 208
- * with the half tile). */
+/* st[j][i] = sum_e key_j[e] * qt[e][i] for keys j < cols (key j at kbase +
+ * j * ks) and queries i < qcols (a multiple of one VEC), in tiles of ROWS
+ * keys x two vectors of queries (one for an odd last vector) whose
+ * accumulators stay in registers over the head dimension; LOAD and STORE
+ * are VEC's moves. Rows of a tile past the last key repeat it: their
+ * scores are never read. */
 #define SINTER_SCORES_TILES(VEC, LOAD, STORE, ROWS)                           \
   do {                                                                       \
     const int64_t half = sizeof(VEC) / sizeof(float);                        \
-    for (int64_t i = 0; i < rows; i += ROWS) {                               \
-      int64_t j = 0;                                                         \
-      for (; j + 2 * half <= cols; j += 2 * half) {                          \
+    for (int64_t j = 0; j < cols; j += ROWS) {                               \
+      const float *key[ROWS];                                                \
+      for (int r = 0; r < ROWS; ++r)                                         \
+        key[r] = kbase + (j + r < cols ? j + r : cols - 1) * ks;             \
+      int64_t i = 0;                                                         \
+      for (; i + 2 * half <= qcols; i += 2 * half) {                         \
         VEC acc[ROWS][2] = {{{0}}};                                          \
         for (int64_t e = 0; e < d; ++e) {                                    \
-          VEC k0, k1;                                                        \
-          LOAD(k0, kt + e * kKeyBlock + j);                                  \
-          LOAD(k1, kt + e * kKeyBlock + j + half);                           \
+          VEC q0, q1;                                                        \
+          LOAD(q0, qt + e * kQueryBlock + i);                                \
+          LOAD(q1, qt + e * kQueryBlock + i + half);                         \
           for (int r = 0; r < ROWS; ++r) {                                   \
-            float qv = qs[(i + r) * d + e];                                  \
-            acc[r][0] += qv * k0;                                            \
-            acc[r][1] += qv * k1;                                            \
+            const float kv = key[r][e];                                      \
+            acc[r][0] += kv * q0;                                            \
+            acc[r][1] += kv * q1;                                            \
           }                                                                  \
         }                                                                    \
         for (int r = 0; r < ROWS; ++r) {                                     \
-          STORE(s + (i + r) * kKeyBlock + j, acc[r][0]);                     \
-          STORE(s + (i + r) * kKeyBlock + j + half, acc[r][1]);              \
+          STORE(st + (j + r) * kQueryBlock + i, acc[r][0]);                  \
+          STORE(st + (j + r) * kQueryBlock + i + half, acc[r][1]);           \
         }                                                                    \
       }                                                                      \
-      if (j < cols) {                                                        \
+      if (i < qcols) {                                                       \
         VEC acc[ROWS] = {{0}};                                               \
         for (int64_t e = 0; e < d; ++e) {                                    \
-          VEC k0;                                                            \
-          LOAD(k0, kt + e * kKeyBlock + j);                                  \
+          VEC q0;                                                            \
+          LOAD(q0, qt + e * kQueryBlock + i);                                \
           for (int r = 0; r < ROWS; ++r)                                     \
-            acc[r] += qs[(i + r) * d + e] * k0;                              \
+            acc[r] += key[r][e] * q0;                                        \
         }                                                                    \
         for (int r = 0; r < ROWS; ++r)                                       \
-          STORE(s + (i + r) * kKeyBlock + j, acc[r]);                        \
+          STORE(st + (j + r) * kQueryBlock + i, acc[r]);                     \
       }                                                                      \
     }                                                                        \
   } while (0)
 
-/* The scores of whole tiles; `wide`: the AVX-512 tiles. */
-SINTER_INLINE void scores_tiles(const float *restrict qs, int64_t d,
-                                const float *restrict kt, int64_t rows,
-                                int64_t cols, float *restrict s,
+/* The block's scores; `wide`: the AVX-512 tiles. */
+SINTER_INLINE void scores_tiles(const float *restrict qt, int64_t d,
+                                const float *kbase, int64_t ks, int64_t cols,
+                                int64_t qcols, float *restrict st,
                                 const int wide) {
   if (wide)
     SINTER_SCORES_TILES(v16f, LOAD16, STORE16, kWideRows);
@@ -168,22 +163,23 @@ SINTER_INLINE void scores_tiles(const float *restrict qs, int64_t d,
 }
 #undef SINTER_SCORES_TILES
 
-/* acc[i][e0 + c] += sum_j s[i][j] * vr(j)[c] for the rows [i, i + ROWS)
- * and c < width (at most two vectors of VEC), vr(j) the row j of V from
- * column e0; LOAD and STORE are VEC's moves. */
+/* acc[i + r][e0 + c] += sum_j p[i + r][j] * vr(j)[c] for r < ROWS and
+ * c < width (at most two vectors of VEC), p[i][j] = st[j][i] (the
+ * probabilities, keys by queries), vr(j) the row j of V from column e0;
+ * LOAD and STORE are VEC's moves. */
 #define SINTER_VALUES_TILE(VEC, LOAD, STORE, ROWS, vr_of_j)                   \
   do {                                                                       \
     enum { kHalf = sizeof(VEC) / sizeof(float) };                            \
     VEC a[ROWS][2] = {{{0}}};                                                \
     for (int64_t j = 0; j < cols; ++j) {                                     \
       const float *vr = (vr_of_j);                                           \
+      const float *pj = st + j * kQueryBlock + i;                            \
       VEC v0, v1;                                                            \
       LOAD(v0, vr);                                                          \
       LOAD(v1, vr + kHalf);                                                  \
       for (int r = 0; r < ROWS; ++r) {                                       \
-        float pj = s[(i + r) * kKeyBlock + j];                               \
-        a[r][0] += pj * v0;                                                  \
-        a[r][1] += pj * v1;                                                  \
+        a[r][0] += pj[r] * v0;                                               \
+        a[r][1] += pj[r] * v1;                                               \
       }                                                                      \
     }                                                                        \
     for (int r = 0; r < ROWS; ++r) {                                         \
@@ -195,12 +191,12 @@ SINTER_INLINE void scores_tiles(const float *restrict qs, int64_t d,
     }                                                                        \
   } while (0)
 
-/* acc[i][e0 + c] += sum_j s[i][j] * v[j][e0 + c] for c < width (at most
+/* acc[i][e0 + c] += sum_j p[i][j] * v[j][e0 + c] for c < width (at most
  * one tile's columns) and whole row tiles; `wide`: the AVX-512 tiles. V
  * rows are read in place; a partial last tile reads them through a
  * zero-padded copy, in a loop of its own so that the whole tiles keep
  * their accumulators in registers. */
-SINTER_INLINE void values_tile(const float *restrict s, int64_t cols,
+SINTER_INLINE void values_tile(const float *restrict st, int64_t cols,
                                const float *vbase, int64_t vstride,
                                int64_t rows, int64_t e0, int width,
                                float *restrict acc, int64_t dv,
@@ -228,27 +224,6 @@ SINTER_INLINE void values_tile(const float *restrict s, int64_t cols,
 }
 #undef SINTER_VALUES_TILE
 
-/* The largest score of a row's first n keys. */
-SINTER_INLINE float row_max_of(const float *restrict srow, int64_t n) {
-  float best = -INFINITY;
-  int64_t j = 0;
-  if (n >= 8) {
-    v8f m;
-    LOAD8(m, srow);
-    for (j = 8; j + 8 <= n; j += 8) {
-      v8f x;
-      LOAD8(x, srow + j);
-      v8i greater = x > m;
-      m = (v8f)(((v8i)x & greater) | ((v8i)m & ~greater));
-    }
-    for (int lane = 0; lane < 8; ++lane)
-      best = m[lane] > best ? m[lane] : best;
-  }
-  for (; j < n; ++j)
-    best = srow[j] > best ? srow[j] : best;
-  return best;
-}
-
 /* One (b, h, query block): the online softmax over every key block.
  * Instantiated below for AVX-512, AVX2 and the baseline. */
 SINTER_INLINE void attend_block(const problem *p, int64_t index,
@@ -258,27 +233,34 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
   int64_t b = index / (p->query_blocks * p->heads);
   int64_t i0 = qb * kQueryBlock;
   int64_t rows = p->sq - i0 < kQueryBlock ? p->sq - i0 : kQueryBlock;
+  /* Queries in whole vectors of 16 for the scores and the softmax, in
+   * whole register tiles for the values; the padding queries are zeros. */
+  int64_t qcols = round_up(rows, 16);
   int64_t tile_rows = round_up(rows, wide ? kWideRows : kTileRows);
   int64_t d = p->d, dv = p->dv, kvh = h / p->group;
-  float *kt = scratch;                      /* d x kKeyBlock */
-  float *s = kt + kMaxHeadDim * kKeyBlock;  /* tile_rows x kKeyBlock */
-  float *acc = s + kQueryBlock * kKeyBlock; /* tile_rows x dv */
-  float *qs = acc + kQueryBlock * kMaxHeadDim; /* tile_rows x d, scaled */
-  float row_max[kQueryBlock], row_sum[kQueryBlock];
-  for (int64_t i = 0; i < rows; ++i) {
+  float *qt = scratch;                       /* d x kQueryBlock, scaled */
+  float *st = qt + kMaxHeadDim * kQueryBlock; /* kKeyBlock x kQueryBlock */
+  float *acc = st + kKeyBlock * kQueryBlock;  /* kQueryBlock x dv */
+  float row_max[kQueryBlock] __attribute__((aligned(64))),
+      row_sum[kQueryBlock] __attribute__((aligned(64))),
+      correction[kQueryBlock] __attribute__((aligned(64)));
+  for (int64_t i = 0; i < kQueryBlock; ++i) {
     row_max[i] = -INFINITY;
     row_sum[i] = 0.0f;
   }
   memset(acc, 0, sizeof(float) * (size_t)(tile_rows * dv));
 
-  /* The block's queries, scaled once for all key blocks; rows past the
-   * end are zeros, so whole tiles can run over them. */
   const memref4 *q = p->q, *k = p->k, *v = p->v, *m = p->mask;
-  for (int64_t i = 0; i < tile_rows; ++i) {
+  for (int64_t i = 0; i < qcols; ++i) {
+    if (i >= rows) {
+      for (int64_t e = 0; e < d; ++e)
+        qt[e * kQueryBlock + i] = 0.0f;
+      continue;
+    }
     const float *qr = q->aligned + q->offset + b * q->strides[0] +
                       h * q->strides[1] + (i0 + i) * q->strides[2];
     for (int64_t e = 0; e < d; ++e)
-      qs[i * d + e] = i < rows ? qr[e] * p->scale : 0.0f;
+      qt[e * kQueryBlock + i] = qr[e] * p->scale;
   }
 
   /* Causal: keys after the block's last row are hidden from all its rows. */
@@ -289,75 +271,86 @@ SINTER_INLINE void attend_block(const problem *p, int64_t index,
   }
   const float *kbase = k->aligned + k->offset + b * k->strides[0] +
                        kvh * k->strides[1];
+  /* The mask's element (query i0 + i, key j) is at mbase + i * mq + j * mk;
+   * a mask broadcast over queries (a padding mask) has mq = 0. */
+  const float *mbase = NULL;
+  int64_t mq = 0, mk = 0;
+  if (p->has_mask) {
+    mq = m->sizes[2] == 1 ? 0 : m->strides[2];
+    mk = m->sizes[3] == 1 ? 0 : m->strides[3];
+    mbase = m->aligned + m->offset +
+            (m->sizes[0] == 1 ? 0 : b * m->strides[0]) +
+            (m->sizes[1] == 1 ? 0 : h * m->strides[1]) + i0 * mq;
+  }
   for (int64_t j0 = 0; j0 < end; j0 += kKeyBlock) {
     int64_t cols = end - j0 < kKeyBlock ? end - j0 : kKeyBlock;
-    int64_t tile_cols = round_up(cols, (wide ? kWideCols : kTileCols) / 2);
-    /* K^T of the block, zero columns up to a whole vector; by 4 x 4 blocks
-     * in registers where whole (a float at a time, the transpose took
-     * about as long as the scores it feeds). */
-    int64_t jt = 0;
-    if (d % 4 == 0)
-      for (; jt + 4 <= cols; jt += 4) {
-        const float *k0 = kbase + (j0 + jt) * k->strides[2],
-                    *k1 = k0 + k->strides[2], *k2 = k1 + k->strides[2],
-                    *k3 = k2 + k->strides[2];
-        for (int64_t e = 0; e < d; e += 4) {
-          __m128 r0 = _mm_loadu_ps(k0 + e), r1 = _mm_loadu_ps(k1 + e),
-                 r2 = _mm_loadu_ps(k2 + e), r3 = _mm_loadu_ps(k3 + e);
-          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-          _mm_storeu_ps(kt + e * kKeyBlock + jt, r0);
-          _mm_storeu_ps(kt + (e + 1) * kKeyBlock + jt, r1);
-          _mm_storeu_ps(kt + (e + 2) * kKeyBlock + jt, r2);
-          _mm_storeu_ps(kt + (e + 3) * kKeyBlock + jt, r3);
+    scores_tiles(qt, d, kbase + j0 * k->strides[2], k->strides[2], cols,
+                 qcols, st, wide);
+
+    for (int64_t j = 0; j < cols; ++j) {
+      float *restrict srow = st + j * kQueryBlock;
+      if (p->has_mask) {
+        const float *mj = mbase + (j0 + j) * mk;
+        if (mq == 0) {
+          const float add = mj[0];
+          for (int64_t i = 0; i < rows; ++i)
+            srow[i] += add;
+        } else {
+          for (int64_t i = 0; i < rows; ++i)
+            srow[i] += mj[i * mq];
         }
       }
-    for (; jt < tile_cols; ++jt) {
-      const float *kr = kbase + (j0 + jt) * k->strides[2];
-      for (int64_t e = 0; e < d; ++e)
-        kt[e * kKeyBlock + jt] = jt < cols ? kr[e] : 0.0f;
+      if (p->causal) {
+        /* Query i0 + i sees key j0 + j once j0 + j <= i0 + i + offset. */
+        int64_t first_seeing = j0 + j - p->offset - i0;
+        for (int64_t i = 0; i < rows && i < first_seeing; ++i)
+          srow[i] = -INFINITY;
+      }
     }
-    scores_tiles(qs, d, kt, tile_rows, tile_cols, s, wide);
 
-    for (int64_t i = 0; i < rows; ++i) {
-      float *restrict srow = s + i * kKeyBlock;
-      if (p->has_mask) {
-        const float *mr = m->aligned + m->offset +
-                          (m->sizes[0] == 1 ? 0 : b * m->strides[0]) +
-                          (m->sizes[1] == 1 ? 0 : h * m->strides[1]) +
-                          (m->sizes[2] == 1 ? 0 : (i0 + i) * m->strides[2]);
-        int64_t ms = m->sizes[3] == 1 ? 0 : m->strides[3];
-        for (int64_t j = 0; j < cols; ++j)
-          srow[j] += mr[(j0 + j) * ms];
+    /* The online softmax, sixteen queries at a time. A query whose keys so
+     * far are all hidden keeps the maximum -inf and shifts by 0 instead
+     * (e^-inf = 0 for every key, and no inf - inf). */
+    const v16f zero = {0};
+    for (int64_t i = 0; i < qcols; i += 16) {
+      v16f top;
+      LOAD16(top, st + i);
+      for (int64_t j = 1; j < cols; ++j) {
+        v16f x;
+        LOAD16(x, st + j * kQueryBlock + i);
+        top = MAX16(x, top);
       }
-      if (p->causal) /* hide the keys after i + offset */
-        for (int64_t j = i0 + i + p->offset + 1 - j0; j < cols; ++j)
-          if (j >= 0)
-            srow[j] = -INFINITY;
-      float block_max = row_max_of(srow, cols);
-      float new_max = block_max > row_max[i] ? block_max : row_max[i];
-      /* Every key so far hidden: nothing to add (and no inf - inf). */
-      if (new_max == -INFINITY) {
-        memset(srow, 0, sizeof(float) * (size_t)cols);
-        continue;
+      v16f old_max, old_sum;
+      LOAD16(old_max, row_max + i);
+      LOAD16(old_sum, row_sum + i);
+      const v16f new_max = MAX16(top, old_max);
+      const v16f shift = (v16f)((v16i)new_max & ~(new_max == zero - INFINITY));
+      v16f rescale = old_max - shift;
+      exp_nonpositive(&rescale);
+      v16f sum = zero;
+      for (int64_t j = 0; j < cols; ++j) {
+        v16f x;
+        LOAD16(x, st + j * kQueryBlock + i);
+        x -= shift;
+        exp_nonpositive(&x);
+        STORE16(st + j * kQueryBlock + i, x);
+        sum += x;
       }
-      /* Once per row and key block: libm's expf. */
-      float correction = expf(row_max[i] - new_max);
-      float sum = exp_shifted_sum(srow, cols, new_max);
-      row_sum[i] = row_sum[i] * correction + sum;
-      row_max[i] = new_max;
-      if (correction != 1.0f)
-        for (int64_t e = 0; e < dv; ++e)
-          acc[i * dv + e] *= correction;
+      old_sum = old_sum * rescale + sum;
+      STORE16(row_max + i, new_max);
+      STORE16(row_sum + i, old_sum);
+      STORE16(correction + i, rescale);
     }
-    /* Padding rows weigh nothing. */
-    for (int64_t i = rows; i < tile_rows; ++i)
-      memset(s + i * kKeyBlock, 0, sizeof(float) * (size_t)cols);
+    for (int64_t i = 0; i < rows; ++i)
+      if (correction[i] != 1.0f)
+        for (int64_t e = 0; e < dv; ++e)
+          acc[i * dv + e] *= correction[i];
 
     const float *vbase = v->aligned + v->offset + b * v->strides[0] +
                          kvh * v->strides[1] + j0 * v->strides[2];
     const int64_t tile = wide ? kWideCols : kTileCols;
     for (int64_t e0 = 0; e0 < dv; e0 += tile)
-      values_tile(s, cols, vbase, v->strides[2], tile_rows, e0,
+      values_tile(st, cols, vbase, v->strides[2], tile_rows, e0,
                   dv - e0 < tile ? (int)(dv - e0) : (int)tile, acc, dv, wide);
   }
   const memref4 *o = p->out;
@@ -426,8 +419,8 @@ void _mlir_ciface_sinter_attention_f32(const memref4 *q, const memref4 *k,
 #pragma omp parallel if (parallel)
 #endif
   {
-    float scratch[kMaxHeadDim * kKeyBlock + kQueryBlock * kKeyBlock +
-                  2 * kQueryBlock * kMaxHeadDim];
+    float scratch[kMaxHeadDim * kQueryBlock + kKeyBlock * kQueryBlock +
+                  kQueryBlock * kMaxHeadDim] __attribute__((aligned(64)));
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif

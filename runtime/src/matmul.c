@@ -901,6 +901,24 @@ static tiling plan_tiles(const problem *p, int threads) {
   if (t.row_splits < 1)
     t.row_splits = 1;
   t.count = p->batch * t.column_blocks * t.row_splits;
+  /* Tiles of equal size in a count that is not a multiple of the threads
+   * leave a thread idle at the end: gpt-base's 128 x 2304 x 768 ran as 5
+   * tiles on 2 threads, 3 + 2 (74% of the peak where its neighbours ran at
+   * 81-85%). A few more, narrower column blocks, where they divide. */
+  if (threads > 1 && p->m >= kStreamRows && t.count % threads != 0) {
+    const int64_t most_blocks = (p->n + unit - 1) / unit;
+    for (int64_t more = t.column_blocks + 1;
+         more <= most_blocks && more <= t.column_blocks + threads; ++more) {
+      int64_t width = ((p->n + more - 1) / more + unit - 1) / unit * unit;
+      int64_t column_blocks = (p->n + width - 1) / width;
+      if (p->batch * column_blocks * t.row_splits % threads == 0) {
+        t.column_width = width;
+        t.column_blocks = column_blocks;
+        t.count = p->batch * column_blocks * t.row_splits;
+        break;
+      }
+    }
+  }
   return t;
 }
 
