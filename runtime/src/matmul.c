@@ -12,7 +12,8 @@
  * and NR / 8 loads of B feed MR * NR / 8 FMAs. The block sizes keep a B
  * sliver (16 KiB) and an A sliver in L1, the packed A block (72 KiB) in
  * L2 and the packed B block (512 KiB) in L2 and L3 (the AVX-512 route's
- * deeper blocks: see kKCw). The first depth block writes C, the others
+ * deeper blocks: see kKCw; the large products' in heap scratch: kKCh).
+ * The first depth block writes C, the others
  * add to it. Tiles of (batch, a range of rows, NC columns) run on the
  * OpenMP threads, each packing its own blocks.
  *
@@ -34,7 +35,9 @@
 #include "qweight.h"
 
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -66,6 +69,17 @@ enum {
    * rows, still in L2 beside the two B slivers being read), and C is read
    * and written half as often once more (K = 768 in one block, not two). */
   kKCp = 1024,
+  /* Large f32 products whose B is packed here, on AVX-512: blocks as deep
+   * as the compile-time packed weights' and twice as wide, B's (2 MiB)
+   * streamed from L3 a sliver pair at a time as a packed weight is from
+   * memory, A's (576 KiB) in L2. C is written once for K <= 1024 and A
+   * packed half as often: 4096 x 4096 x 1024 at 1 thread 196 -> 211
+   * GFLOP/s (bench/NOTES.md). Too large for the thread's stack, they live
+   * in heap scratch kept between calls (take_heap_scratch), from this many
+   * multiply-adds. */
+  kKCh = 1024,
+  kNCh = 512,
+  kHeapBlocksWork = 1 << 24,
   /* Below this many rows a product streams B (see above). */
   kStreamRows = 4,
 };
@@ -73,6 +87,34 @@ _Static_assert(kKCw * kNCw <= kKC * kNC && kMC * kKC <= kMCw * kKCw,
                "a thread's scratch holds either route's blocks");
 _Static_assert(kMCw * kKCp <= kMCw * kKCw + kKC * kNC,
                "the A block of a compile-time packed B fits both blocks' scratch");
+_Static_assert(kNCh <= kNC, "a tile's bias row holds kNC columns");
+
+/* Floats of one thread's heap scratch: A's block, then B's. */
+static const size_t kHeapScratchFloats = (size_t)kMCw * kKCh + (size_t)kKCh * kNCh;
+
+/* The heap scratch of the last call, kept for the next: taking it and
+ * giving it back are atomic exchanges, so that sessions running at once
+ * each get scratch of their own (a call that finds none allocates; of two
+ * given back at once, one is freed). The block's first 64 bytes hold its
+ * size in floats. */
+static _Atomic(float *) spare_heap_scratch;
+
+static float *take_heap_scratch(size_t floats) {
+  float *block = atomic_exchange(&spare_heap_scratch, NULL);
+  if (block && *(size_t *)block >= floats)
+    return block + 16;
+  free(block);
+  block = aligned_alloc(64, sizeof(float) * (floats + 16));
+  if (!block)
+    return NULL;
+  *(size_t *)block = floats;
+  return block + 16;
+}
+
+static void give_back_heap_scratch(float *scratch) {
+  if (scratch)
+    free(atomic_exchange(&spare_heap_scratch, scratch - 16));
+}
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
@@ -1051,16 +1093,26 @@ static void run_problem(problem p) {
     return;
   }
   p.wide = sinter_detect_isa() == SINTER_ISA_AVX512;
-  const int64_t depth = !p.wide ? kKC : p.packed_b ? kKCp : kKCw,
-                blocks = (p.k + depth - 1) / depth;
-  p.kc = (p.k + blocks - 1) / blocks;
-  p.nc = p.wide && !p.packed_b ? kNCw : kNC;
-  int parallel = p.batch * p.m * p.n * p.k >= SINTER_PARALLEL_WORK;
+  const int64_t work = p.batch * p.m * p.n * p.k;
+  int parallel = work >= SINTER_PARALLEL_WORK;
   int threads = 1;
 #ifdef _OPENMP
   if (parallel)
     threads = omp_get_max_threads();
 #endif
+  /* Without heap scratch (none taken, or none to be had), the blocks that
+   * fit the stack. */
+  float *heap_scratch = NULL;
+  if (p.wide && !p.packed_b && !p.qw && p.m >= kStreamRows &&
+      work >= kHeapBlocksWork)
+    heap_scratch = take_heap_scratch((size_t)threads * kHeapScratchFloats);
+  const int64_t depth = heap_scratch ? kKCh
+                        : !p.wide    ? kKC
+                        : p.packed_b ? kKCp
+                                     : kKCw,
+                blocks = (p.k + depth - 1) / depth;
+  p.kc = (p.k + blocks - 1) / blocks;
+  p.nc = heap_scratch ? kNCh : p.wide && !p.packed_b ? kNCw : kNC;
   tiling t = plan_tiles(&p, threads);
   const int by_depth = parallel && splits_depth(&p, threads);
   parallel = parallel && threads > 1 && (t.count > 1 || by_depth);
@@ -1080,6 +1132,14 @@ static void run_problem(problem p) {
      * model); aligned for the vector loads. */
     float blocks_scratch[kMCw * kKCw + kKC * kNC] __attribute__((aligned(64)));
     float *packed_a = blocks_scratch, *packed_b = blocks_scratch + kMCw * kKCw;
+    if (heap_scratch) {
+      int64_t id = 0;
+#ifdef _OPENMP
+      id = omp_get_thread_num();
+#endif
+      packed_a = heap_scratch + (size_t)id * kHeapScratchFloats;
+      packed_b = packed_a + kMCw * kKCh;
+    }
     tile_scratch scratch = {packed_a, packed_b};
 #ifdef _OPENMP
     if (by_depth) {
@@ -1107,4 +1167,5 @@ static void run_problem(problem p) {
         run(&p, &t, index, scratch);
     }
   }
+  give_back_heap_scratch(heap_scratch);
 }

@@ -106,7 +106,11 @@ std::vector<Case> cases() {
            {12, 1040, 33},
            // Depth in several blocks on either route (the first writes C,
            // the others add to it), split into equal parts.
-           {29, 50, 1100}})
+           {29, 50, 1100},
+           // Large enough for the AVX-512 route's heap-scratch blocks
+           // (1024 deep, 512 wide): depth in three of them, rows past one
+           // block of A, columns past one block of B.
+           {150, 530, 2100}})
     for (bool transposeB : {false, true})
       all.push_back({1, 1, m, n, k, transposeB, true, false});
   // Streaming path: one to three rows.
@@ -117,6 +121,7 @@ std::vector<Case> cases() {
   all.push_back({3, 3, 20, 24, 40, false, false, false});
   all.push_back({4, 1, 9, 33, 17, true, true, false});
   all.push_back({1, 2, 8, 20, 12, false, false, false});
+  all.push_back({3, 3, 150, 300, 400, true, true, false});
   // A stored column-major, on both paths.
   all.push_back({2, 2, 50, 30, 70, false, false, true});
   all.push_back({1, 1, 2, 30, 70, true, false, true});
