@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <random>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -205,6 +206,45 @@ TEST(MatmulKernelEdges, EmptyResultWritesNothing) {
   _mlir_ciface_sinter_matmul_f32(&a.view, &b.view, &none, &out.view, 0);
   Tensor3 a2(1, 3, 8), b2(1, 8, 0), out2(1, 3, 0);
   _mlir_ciface_sinter_matmul_f32(&a2.view, &b2.view, &none, &out2.view, 0);
+}
+
+// Large products whose B is packed at run time take their blocks from
+// heap scratch kept between calls (AVX-512): callers running at once must
+// each get scratch of their own. Four threads multiply different matrices
+// at the same time, several times over, and must get what one caller alone
+// gets.
+TEST(MatmulKernelEdges, ConcurrentCallersKeepTheirOwnScratch) {
+  constexpr int kCallers = 4, kRepeats = 3;
+  constexpr int64_t m = 150, n = 300, k = 400; // 18M multiply-adds
+  std::vector<Tensor3> as, bs, expected, outs;
+  sinter_memref1_f32 none = {nullptr, nullptr, 0, {0}, {1}};
+  for (int c = 0; c < kCallers; ++c) {
+    std::mt19937 rng(c + 1);
+    as.emplace_back(1, m, k);
+    bs.emplace_back(1, k, n);
+    as.back().fill(rng, 1.0f);
+    bs.back().fill(rng, 0.05f);
+    expected.emplace_back(1, m, n);
+    outs.emplace_back(1, m, n);
+  }
+  for (int c = 0; c < kCallers; ++c)
+    _mlir_ciface_sinter_matmul_f32(&as[c].view, &bs[c].view, &none,
+                                   &expected[c].view, 0);
+  std::vector<std::thread> callers;
+  std::vector<int> mismatches(kCallers, 0);
+  for (int c = 0; c < kCallers; ++c)
+    callers.emplace_back([&, c] {
+      for (int r = 0; r < kRepeats; ++r) {
+        _mlir_ciface_sinter_matmul_f32(&as[c].view, &bs[c].view, &none,
+                                       &outs[c].view, 0);
+        for (size_t e = 0; e < outs[c].data.size(); ++e)
+          mismatches[c] += outs[c].data[e] != expected[c].data[e];
+      }
+    });
+  for (std::thread &t : callers)
+    t.join();
+  for (int c = 0; c < kCallers; ++c)
+    EXPECT_EQ(mismatches[c], 0) << "caller " << c;
 }
 
 } // namespace
