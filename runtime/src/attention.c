@@ -28,10 +28,10 @@
 
 typedef sinter_memref4_f32 memref4;
 
-/* The scratch of one thread (the block's scaled Q^T, its scores, its
- * accumulator, a padded copy of V's columns) lives on its stack: 144 KiB at
- * the largest head size, well inside the 4 MiB that libomp gives its
- * threads. */
+/* The scratch of one thread (the block's scaled Q^T, its scores and its
+ * accumulator) lives on its stack: 80 KiB at the largest head size, and
+ * 16 KiB more in values_tile for a padded copy of V's columns, well inside
+ * the 4 MiB that libomp gives its threads. */
 enum {
   kQueryBlock = 32,
   kKeyBlock = 128,

@@ -95,25 +95,26 @@ static const size_t kHeapScratchFloats = (size_t)kMCw * kKCh + (size_t)kKCh * kN
 /* The heap scratch of the last call, kept for the next: taking it and
  * giving it back are atomic exchanges, so that sessions running at once
  * each get scratch of their own (a call that finds none allocates; of two
- * given back at once, one is freed). The block's first 64 bytes hold its
- * size in floats. */
+ * given back at once, one is freed). A block starts with a header of one
+ * cache line that holds its size in floats; the scratch follows it. */
+enum { kHeapHeaderFloats = 64 / sizeof(float) };
 static _Atomic(float *) spare_heap_scratch;
 
 static float *take_heap_scratch(size_t floats) {
   float *block = atomic_exchange(&spare_heap_scratch, NULL);
   if (block && *(size_t *)block >= floats)
-    return block + 16;
+    return block + kHeapHeaderFloats;
   free(block);
-  block = aligned_alloc(64, sizeof(float) * (floats + 16));
+  block = aligned_alloc(64, sizeof(float) * (floats + kHeapHeaderFloats));
   if (!block)
     return NULL;
   *(size_t *)block = floats;
-  return block + 16;
+  return block + kHeapHeaderFloats;
 }
 
 static void give_back_heap_scratch(float *scratch) {
   if (scratch)
-    free(atomic_exchange(&spare_heap_scratch, scratch - 16));
+    free(atomic_exchange(&spare_heap_scratch, scratch - kHeapHeaderFloats));
 }
 
 typedef float v8f __attribute__((vector_size(32)));
@@ -880,6 +881,15 @@ typedef struct tiling {
   int64_t column_width, column_blocks, row_splits, rows_per_split, count;
 } tiling;
 
+/* Cuts the columns into `blocks` blocks of equal width in whole `unit`s
+ * (the last may be narrower, and rounding may leave fewer of them). */
+static void cut_columns(const problem *p, int64_t blocks, int64_t unit,
+                        tiling *t) {
+  t->column_width = (p->n + blocks - 1) / blocks;
+  t->column_width = (t->column_width + unit - 1) / unit * unit;
+  t->column_blocks = (p->n + t->column_width - 1) / t->column_width;
+}
+
 static tiling plan_tiles(const problem *p, int threads) {
   tiling t;
   /* Streaming B: one long column range per thread, so that each row of B
@@ -934,9 +944,7 @@ static tiling plan_tiles(const problem *p, int threads) {
     }
     blocks = best_blocks;
   }
-  t.column_width = (p->n + blocks - 1) / blocks;
-  t.column_width = (t.column_width + unit - 1) / unit * unit;
-  t.column_blocks = (p->n + t.column_width - 1) / t.column_width;
+  cut_columns(p, blocks, unit, &t);
   if (splits == 0) {
     int64_t have = p->batch * t.column_blocks;
     splits = have >= wanted ? 1 : (wanted + have - 1) / have;
@@ -958,12 +966,11 @@ static tiling plan_tiles(const problem *p, int threads) {
     const int64_t most_blocks = (p->n + unit - 1) / unit;
     for (int64_t more = t.column_blocks + 1;
          more <= most_blocks && more <= t.column_blocks + threads; ++more) {
-      int64_t width = ((p->n + more - 1) / more + unit - 1) / unit * unit;
-      int64_t column_blocks = (p->n + width - 1) / width;
-      if (p->batch * column_blocks * t.row_splits % threads == 0) {
-        t.column_width = width;
-        t.column_blocks = column_blocks;
-        t.count = p->batch * column_blocks * t.row_splits;
+      tiling narrower = t;
+      cut_columns(p, more, unit, &narrower);
+      narrower.count = p->batch * narrower.column_blocks * t.row_splits;
+      if (narrower.count % threads == 0) {
+        t = narrower;
         break;
       }
     }
