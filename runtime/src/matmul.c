@@ -960,8 +960,8 @@ static tiling plan_tiles(const problem *p, int threads) {
   t.count = p->batch * t.column_blocks * t.row_splits;
   /* Tiles of equal size in a count that is not a multiple of the threads
    * leave a thread idle at the end: gpt-base's 128 x 2304 x 768 ran as 5
-   * tiles on 2 threads, 3 + 2 (74% of the peak where its neighbours ran at
-   * 81-85%). A few more, narrower column blocks, where they divide. */
+   * tiles on 2 threads, 3 + 2 (367 GFLOP/s, 422 as 4 tiles). A few more,
+   * narrower column blocks, where they divide. */
   if (threads > 1 && p->m >= kStreamRows && t.count % threads != 0) {
     const int64_t most_blocks = (p->n + unit - 1) / unit;
     for (int64_t more = t.column_blocks + 1;
