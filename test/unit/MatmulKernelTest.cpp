@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "sinter/runtime.h"
+#include "sinter/kernels.h"
 
 #include "gtest/gtest.h"
 
