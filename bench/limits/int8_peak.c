@@ -1,5 +1,5 @@
 /* The int8 multiply-add peak of one core with the instructions the W8A8
- * kernel's inner loops are made of (runtime/src/int8_matmul.c):
+ * kernel's inner loops are made of (runtime/src/int8/):
  * - AVX2: vpmaddwd multiplies 16 pairs of int16 and adds each pair into an
  *   int32, vpaddd accumulates;
  * - AVX-512 VNNI (where present): vpdpbusd multiplies 64 pairs of bytes and

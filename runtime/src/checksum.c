@@ -1,7 +1,7 @@
 /*===- checksum.c - The weights file checksum ------------------------------===*
  *
- * Four independent lanes so that the multiplies pipeline (several GB/s on one
- * core: checking 400 MB of weights at load costs well under 100 ms). sinterc
+ * Four independent lanes so that the multiplies pipeline, and checking the
+ * weights at load costs little next to reading them (bench/NOTES.md). sinterc
  * computes it when it writes a weights file, the runtime when it maps one.
  *
  *===-----------------------------------------------------------------------===*/

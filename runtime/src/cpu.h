@@ -22,13 +22,12 @@ sinter_isa sinter_detect_isa(void);
  * (vpdpbusd): AVX-512 in use and AVX512_VNNI and AVX512BW present. */
 int sinter_has_avx512_vnni(void);
 
-/* Below this many multiply-adds (about 16 us of one core's work) a kernel
- * runs on the calling thread: waking the OpenMP team costs about 2.6 us at
- * 2 threads, and on a VM whose second vCPU is briefly taken every barrier
- * waits for it (tiny models at 2 threads measured 5x slower with 1 << 18,
- * and moe-tiny, whose expert products are 1 << 20, 2.7x slower in two
- * rounds of three with 1 << 20; bench/NOTES.md), so a region must save
- * clearly more than it risks. */
+/* Below this many multiply-adds (several microseconds of one core's work)
+ * a kernel runs on the calling thread: waking the OpenMP team has a cost
+ * of its own, and on a VM whose second vCPU is briefly taken every barrier
+ * waits for it (tiny models at 2 threads ran several times slower with
+ * lower thresholds, moe-tiny's expert products among them; the figures are
+ * in bench/NOTES.md), so a region must save clearly more than it risks. */
 #define SINTER_PARALLEL_WORK (1 << 21)
 
 /* Defines name_avx512, name_avx2 and name_baseline, each a copy of the

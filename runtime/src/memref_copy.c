@@ -7,7 +7,7 @@
  * unranked ones.
  *
  *===-----------------------------------------------------------------------===*/
-#include "sinter/runtime.h"
+#include "sinter/kernels.h"
 
 #include <string.h>
 

@@ -21,7 +21,7 @@
 #ifndef SINTER_RUNTIME_SRC_QWEIGHT_H
 #define SINTER_RUNTIME_SRC_QWEIGHT_H
 
-#include "sinter/runtime.h"
+#include "sinter/kernels.h"
 
 #include <stdint.h>
 

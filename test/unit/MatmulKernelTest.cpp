@@ -4,14 +4,15 @@
 // generated code calls it (strided rank-3 descriptors), against a double
 // precision reference: sizes on both sides of every block edge (6 x 16
 // registers, depth 256, 72-row and 512-column blocks), the streaming path
-// for one to three rows, B read transposed, batches with a broadcast side,
-// views whose strides are not the contiguous ones, and empty products.
+// for one to three rows (and its depth split between threads), B read
+// transposed, batches with a broadcast side, views whose strides are not the
+// contiguous ones, and empty products.
 // Every buffer has its exact size, so the sanitizer build catches any
 // access outside it.
 //
 //===----------------------------------------------------------------------===//
 
-#include "sinter/runtime.h"
+#include "sinter/kernels.h"
 
 #include "gtest/gtest.h"
 
@@ -118,6 +119,12 @@ std::vector<Case> cases() {
   for (int64_t m : {1, 2, 3})
     for (bool transposeB : {false, true})
       all.push_back({1, 1, m, 700, 300, transposeB, m != 2, false});
+  // One and three rows by a B with contiguous rows, enough work for the
+  // OpenMP team (SINTER_PARALLEL_WORK): on more than one thread (ctest
+  // runs these tests at OMP_NUM_THREADS=2) the depth is split between the
+  // threads, each into a partial C of its own, summed after a barrier.
+  for (int64_t m : {1, 3})
+    all.push_back({1, 1, m, 1000, 2100, false, m == 1, false});
   // Batches: equal, broadcast B (a weight), broadcast A.
   all.push_back({3, 3, 20, 24, 40, false, false, false});
   all.push_back({4, 1, 9, 33, 17, true, true, false});

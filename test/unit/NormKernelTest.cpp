@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "sinter/runtime.h"
+#include "sinter/kernels.h"
 
 #include "gtest/gtest.h"
 

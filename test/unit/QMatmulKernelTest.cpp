@@ -13,7 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelTestSupport.h"
-#include "sinter/runtime.h"
+#include "sinter/kernels.h"
 
 #include "gtest/gtest.h"
 

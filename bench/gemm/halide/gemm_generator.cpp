@@ -6,17 +6,21 @@
 //
 // Layouts are the runtime's: A row-major M x K, B row-major K x N, or with
 // packed_b=true B in the slivers sinterc packs constant weights into
-// (SINTER_MATMUL_PACK_WIDTH = 32 columns, a sliver K x 32 contiguous), so
-// the comparison with the kernel's packed-weight path is like for like.
+// (SINTER_MATMUL_PACK_WIDTH columns, from the runtime's header: a sliver
+// K x 16 contiguous), so the comparison with the kernel's packed-weight
+// path is like for like.
 //
 // The schedule is the kernel's blocking written in Halide: a register block
-// of `rows` x 2 vectors of C accumulated over the whole depth in registers
+// of `rows` x one sliver of C (two vectors on AVX2, one on AVX-512)
+// accumulated over the whole depth in registers
 // (the update fully unrolled over the block, reduction outermost), register
 // blocks swept over a cache block of `block_rows` x `block_cols` of C, the
 // depth split in `depth_block` steps with A's block copied into a
 // contiguous buffer once per cache block (the kernel's packing of A), and
 // cache blocks spread over Halide's thread pool.
 #include "Halide.h"
+
+#include "sinter/kernels.h"
 
 namespace {
 
@@ -36,7 +40,7 @@ public:
   Output<Buffer<float>> c{"c", 2};  // (j, i)
 
   void generate() {
-    const int width = 32;  // SINTER_MATMUL_PACK_WIDTH: 2 AVX-512 vectors
+    const int width = SINTER_MATMUL_PACK_WIDTH;
     Var i("i"), j("j"), p("p"), jj("jj"), js("js"), kb("kb");
     Expr depth = a.dim(0).extent();
     Expr columns = b.dim(0).extent();  // N, when B is not packed

@@ -12,12 +12,14 @@
 
 #include "timing.h"
 
+#include "sinter/kernels.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { kWidth = 32 }; /* SINTER_MATMUL_PACK_WIDTH */
+enum { kWidth = SINTER_MATMUL_PACK_WIDTH };
 
 static struct halide_buffer_t view(float *data, int rank, const int *extents) {
   struct halide_buffer_t buffer;

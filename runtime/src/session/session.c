@@ -6,7 +6,7 @@
  * returns a status; nothing here aborts on user input.
  *
  *===-----------------------------------------------------------------------===*/
-#include "sinter/runtime.h"
+#include "session.h"
 
 #include "cuda.h"
 #include "probe.h"
@@ -14,58 +14,12 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-enum { kErrorCapacity = 1024 };
-
-/* One input or output: its declaration plus, for outputs, the buffer the
- * last run wrote. */
-typedef struct tensor_slot {
-  sinter_tensor_info info;
-  char *name;
-  int64_t *shape;     /* rank entries, -1 where dynamic */
-  int64_t *max_shape; /* rank entries */
-  char **dim_names;   /* rank entries, "" where static */
-  int64_t *run_shape; /* the sizes of the last run */
-  void *buffer;       /* outputs: owned, 64-byte aligned */
-  size_t capacity;
-  uint64_t device;    /* CUDA models: the tensor in device memory */
-  size_t device_capacity;
-  size_t run_bytes; /* CUDA models: the bytes of the last run's data */
-} tensor_slot;
-
-struct sinter_session {
-  const sinter_model_def *model;
-  char error[kErrorCapacity];
-  int loaded;
-  int num_threads;
-  char *name;
-  uint64_t weights_size, weights_checksum, arena_size;
-  int num_inputs, num_outputs;
-  tensor_slot *inputs, *outputs;
-  /* The mapped weights file (whole), and the data within it. */
-  void *mapping;
-  size_t mapping_size;
-  const unsigned char *weights;
-  void *arena;
-  /* Memref descriptors handed to the entry point. */
-  void **descriptors;
-  int64_t *descriptor_storage;
-  /* Calibration probes (instrumented builds only). */
-  int num_probes;
-  sinter_probe_stats *probes;
-  /* Models compiled with --target=cuda: the compute capability their PTX
-   * needs, and the weights (copied once, at load) and arena in device
-   * memory. */
-  int cuda, cuda_major, cuda_minor;
-  uint64_t device_weights, device_arena;
-};
 
 /* The instrumented session whose run is in progress: where the probes of
  * the generated code record. One per process at a time (calibration runs
@@ -81,98 +35,10 @@ sinter_probe_stats *sinter_rt_active_probe(int64_t id, sinter_probe_kind kind) {
   return &s->probes[id];
 }
 
-static sinter_status fail(sinter_session *s, sinter_status status,
-                          const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static sinter_status fail(sinter_session *s, sinter_status status,
-                          const char *format, ...) {
-  va_list args;
-  va_start(args, format);
-  vsnprintf(s->error, sizeof s->error, format, args);
-  va_end(args);
-  return status;
-}
-
 /* The generated code's parallel loops run on LLVM's OpenMP runtime, which
  * model.so links; the runtime only sets their thread count, through a weak
  * reference so that it does not itself depend on libomp. */
 extern void omp_set_num_threads(int) __attribute__((weak));
-
-/*===--- The model descriptor ---------------------------------------------===*/
-
-/* A cursor over the descriptor text. */
-typedef struct reader {
-  const char *p;
-  int ok;
-} reader;
-
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* The next whitespace-separated token, %XX escapes decoded, in a fresh
- * malloc'ed string (NULL and r->ok = 0 at the end or on error). */
-static char *next_token(reader *r) {
-  while (*r->p == ' ' || *r->p == '\n')
-    ++r->p;
-  const char *start = r->p;
-  while (*r->p && *r->p != ' ' && *r->p != '\n')
-    ++r->p;
-  size_t length = (size_t)(r->p - start);
-  char *token = length ? malloc(length + 1) : NULL;
-  if (!token) {
-    r->ok = 0;
-    return NULL;
-  }
-  size_t n = 0;
-  for (size_t i = 0; i < length; ++i) {
-    if (start[i] == '%' && i + 2 < length && hex_value(start[i + 1]) >= 0 &&
-        hex_value(start[i + 2]) >= 0) {
-      token[n++] =
-          (char)(hex_value(start[i + 1]) * 16 + hex_value(start[i + 2]));
-      i += 2;
-    } else if (start[i] == '%' && i + 1 == length) {
-      /* A lone "%" is the empty string. */
-    } else {
-      token[n++] = start[i];
-    }
-  }
-  token[n] = '\0';
-  return token;
-}
-
-static int expect_word(reader *r, const char *word) {
-  char *token = next_token(r);
-  int same = token && strcmp(token, word) == 0;
-  free(token);
-  if (!same)
-    r->ok = 0;
-  return same;
-}
-
-/* The next token as a non-negative number in `base` (10, or 16 for the
- * checksum); 0 and r->ok = 0 when it is not one. */
-static uint64_t next_number(reader *r, int base) {
-  char *token = next_token(r);
-  if (!token)
-    return 0;
-  char *end;
-  errno = 0;
-  unsigned long long value = strtoull(token, &end, base);
-  if (errno || *end || token[0] == '-')
-    r->ok = 0;
-  free(token);
-  return value;
-}
-
-static int64_t next_int(reader *r) { return (int64_t)next_number(r, 10); }
 
 static void free_slot(tensor_slot *slot) {
   sinter_cuda_free(slot->device);
@@ -185,143 +51,6 @@ static void free_slot(tensor_slot *slot) {
   free(slot->max_shape);
   free(slot->run_shape);
   free(slot->buffer);
-}
-
-/* "input <name> <dtype> <rank> <dim>..." where a dim is a size or
- * "?<symbol>:<bound>" (bound -1: none). */
-static void read_slot(reader *r, const char *keyword, tensor_slot *slot) {
-  if (!expect_word(r, keyword))
-    return;
-  slot->name = next_token(r);
-  slot->info.name = slot->name;
-  slot->info.dtype = (sinter_dtype)next_int(r);
-  int64_t rank = next_int(r);
-  if (!r->ok || rank < 0 || rank > 64) {
-    r->ok = 0;
-    return;
-  }
-  slot->info.rank = (int32_t)rank;
-  size_t count = rank ? (size_t)rank : 1;
-  slot->shape = calloc(count, sizeof(int64_t));
-  slot->max_shape = calloc(count, sizeof(int64_t));
-  slot->run_shape = calloc(count, sizeof(int64_t));
-  slot->dim_names = calloc(count, sizeof(char *));
-  if (!slot->shape || !slot->max_shape || !slot->run_shape ||
-      !slot->dim_names) {
-    r->ok = 0;
-    return;
-  }
-  for (int64_t d = 0; d < rank && r->ok; ++d) {
-    char *token = next_token(r);
-    if (!token)
-      return;
-    if (token[0] == '?') {
-      char *colon = strrchr(token, ':');
-      char *end;
-      long long bound = colon ? strtoll(colon + 1, &end, 10) : 0;
-      if (!colon || *end) {
-        r->ok = 0;
-        free(token);
-        return;
-      }
-      *colon = '\0';
-      slot->dim_names[d] = strdup(token + 1);
-      slot->shape[d] = -1;
-      slot->max_shape[d] = bound;
-    } else {
-      char *end;
-      slot->shape[d] = slot->max_shape[d] = strtoll(token, &end, 10);
-      slot->dim_names[d] = strdup("");
-      if (*end || slot->shape[d] < 0)
-        r->ok = 0;
-    }
-    if (!slot->dim_names[d])
-      r->ok = 0;
-    free(token);
-  }
-  slot->info.shape = slot->shape;
-  slot->info.max_shape = slot->max_shape;
-  slot->info.dim_names = (const char *const *)slot->dim_names;
-}
-
-static sinter_status parse_descriptor(sinter_session *s) {
-  reader r = {s->model->descriptor, 1};
-  if (!expect_word(&r, "sinter-model") || next_int(&r) != 1 ||
-      !expect_word(&r, "name"))
-    return fail(s, SINTER_INTERNAL_ERROR,
-                "the model's descriptor is not a version 1 sinter descriptor");
-  s->name = next_token(&r);
-  expect_word(&r, "weights");
-  s->weights_size = (uint64_t)next_int(&r);
-  s->weights_checksum = next_number(&r, 16);
-  expect_word(&r, "arena");
-  s->arena_size = (uint64_t)next_int(&r);
-  expect_word(&r, "inputs");
-  int64_t inputs = next_int(&r);
-  if (!r.ok || inputs < 0 || inputs > 100000)
-    return fail(s, SINTER_INTERNAL_ERROR,
-                "the model's descriptor is malformed");
-  s->num_inputs = (int)inputs;
-  s->inputs = calloc((size_t)inputs + 1, sizeof(tensor_slot));
-  for (int i = 0; s->inputs && i < s->num_inputs && r.ok; ++i)
-    read_slot(&r, "input", &s->inputs[i]);
-  expect_word(&r, "outputs");
-  int64_t outputs = next_int(&r);
-  if (!r.ok || !s->inputs || outputs < 0 || outputs > 100000)
-    return fail(s, SINTER_INTERNAL_ERROR,
-                "the model's descriptor is malformed");
-  s->num_outputs = (int)outputs;
-  s->outputs = calloc((size_t)outputs + 1, sizeof(tensor_slot));
-  for (int i = 0; s->outputs && i < s->num_outputs && r.ok; ++i)
-    read_slot(&r, "output", &s->outputs[i]);
-  /* Optional: "probes <n>", then "probe <kind> <name>" per probe. */
-  char *word = next_token(&r);
-  if (word && strcmp(word, "probes") == 0) {
-    int64_t probes = next_int(&r);
-    if (!r.ok || probes < 0 || probes > 10000000) {
-      free(word);
-      return fail(s, SINTER_INTERNAL_ERROR,
-                  "the model's descriptor is malformed");
-    }
-    s->num_probes = (int)probes;
-    s->probes = calloc((size_t)probes + 1, sizeof(sinter_probe_stats));
-    for (int i = 0; s->probes && i < s->num_probes && r.ok; ++i) {
-      expect_word(&r, "probe");
-      s->probes[i].kind = (sinter_probe_kind)next_int(&r);
-      s->probes[i].name = next_token(&r);
-      sinter_probe_init(&s->probes[i]);
-    }
-    if (!s->probes)
-      r.ok = 0;
-    free(word);
-    word = next_token(&r);
-  }
-  /* Optional: "device cuda sm_<major><minor>". */
-  if (word && strcmp(word, "device") == 0) {
-    char *kind = next_token(&r), *chip = next_token(&r);
-    int digits = chip ? (int)strlen(chip) - 3 : 0;
-    if (kind && strcmp(kind, "cuda") == 0 && chip &&
-        strncmp(chip, "sm_", 3) == 0 && digits >= 2 &&
-        strspn(chip + 3, "0123456789") == (size_t)digits) {
-      s->cuda = 1;
-      s->cuda_minor = chip[3 + digits - 1] - '0';
-      chip[3 + digits - 1] = '\0';
-      s->cuda_major = atoi(chip + 3);
-    } else {
-      r.ok = 0;
-    }
-    free(kind);
-    free(chip);
-    free(word);
-    word = next_token(&r);
-  }
-  if (!word || strcmp(word, "end") != 0)
-    r.ok = 0;
-  free(word);
-  if (!r.ok || !s->outputs)
-    return fail(s, SINTER_INTERNAL_ERROR,
-                "the model's descriptor is malformed");
-  return SINTER_OK;
 }
 
 /*===--- The weights file -------------------------------------------------===*/
@@ -445,7 +174,7 @@ static sinter_status load(sinter_session *s, const char *weights_path,
                 "the model was compiled for runtime ABI version %u; this "
                 "runtime implements version %d",
                 s->model ? s->model->abi_version : 0u, SINTER_ABI_VERSION);
-  sinter_status status = parse_descriptor(s);
+  sinter_status status = sinter_parse_descriptor(s);
   if (status == SINTER_OK)
     status = check_threads(s, num_threads);
   for (int i = 0; status == SINTER_OK && i < s->num_outputs; ++i)

@@ -13,7 +13,7 @@
  * inside model.so) and the tensor is large enough to pay for the fork.
  *
  *===-----------------------------------------------------------------------===*/
-#include "sinter/runtime.h"
+#include "sinter/kernels.h"
 
 #include "cpu.h"
 

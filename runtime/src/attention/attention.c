@@ -17,7 +17,7 @@
  * libsinter_rt runs them in order.
  *
  *===-----------------------------------------------------------------------===*/
-#include "sinter/runtime.h"
+#include "sinter/kernels.h"
 
 #include "cpu.h"
 

@@ -1,0 +1,78 @@
+/*===- session.h - What session.c and descriptor.c share ------*- C -*-===*
+ *
+ * Internal to the runtime: a loaded model's state, how a failure is
+ * recorded in it, and the parser of the model descriptor.
+ *
+ *===-----------------------------------------------------------------------===*/
+#ifndef SINTER_RUNTIME_SRC_SESSION_SESSION_H
+#define SINTER_RUNTIME_SRC_SESSION_SESSION_H
+
+#include "sinter/runtime.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { kErrorCapacity = 1024 };
+
+/* One input or output: its declaration plus, for outputs, the buffer the
+ * last run wrote. */
+typedef struct tensor_slot {
+  sinter_tensor_info info;
+  char *name;
+  int64_t *shape;     /* rank entries, -1 where dynamic */
+  int64_t *max_shape; /* rank entries */
+  char **dim_names;   /* rank entries, "" where static */
+  int64_t *run_shape; /* the sizes of the last run */
+  void *buffer;       /* outputs: owned, 64-byte aligned */
+  size_t capacity;
+  uint64_t device;    /* CUDA models: the tensor in device memory */
+  size_t device_capacity;
+  size_t run_bytes; /* CUDA models: the bytes of the last run's data */
+} tensor_slot;
+
+struct sinter_session {
+  const sinter_model_def *model;
+  char error[kErrorCapacity];
+  int loaded;
+  int num_threads;
+  char *name;
+  uint64_t weights_size, weights_checksum, arena_size;
+  int num_inputs, num_outputs;
+  tensor_slot *inputs, *outputs;
+  /* The mapped weights file (whole), and the data within it. */
+  void *mapping;
+  size_t mapping_size;
+  const unsigned char *weights;
+  void *arena;
+  /* Memref descriptors handed to the entry point. */
+  void **descriptors;
+  int64_t *descriptor_storage;
+  /* Calibration probes (instrumented builds only). */
+  int num_probes;
+  sinter_probe_stats *probes;
+  /* Models compiled with --target=cuda: the compute capability their PTX
+   * needs, and the weights (copied once, at load) and arena in device
+   * memory. */
+  int cuda, cuda_major, cuda_minor;
+  uint64_t device_weights, device_arena;
+};
+
+static inline sinter_status fail(sinter_session *s, sinter_status status,
+                          const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline sinter_status fail(sinter_session *s, sinter_status status,
+                          const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(s->error, sizeof s->error, format, args);
+  va_end(args);
+  return status;
+}
+
+/* Reads the model's descriptor text into `s` (name, sizes, inputs,
+ * outputs, probes, device); a malformed one is SINTER_INTERNAL_ERROR. */
+sinter_status sinter_parse_descriptor(sinter_session *s);
+
+#endif /* SINTER_RUNTIME_SRC_SESSION_SESSION_H */
