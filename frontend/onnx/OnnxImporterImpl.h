@@ -1,14 +1,15 @@
 //===- OnnxImporterImpl.h - Internals shared by the ONNX importer -*- C++ -*-===//
 //
 // Not installed: the pieces that the graph walk (OnnxGraphImporter.cpp), the
-// tensor reader (OnnxTensors.cpp) and the per-operator converters
-// (OnnxConverters.cpp) share.
+// tensor reader (OnnxTensors.cpp) and the converters (Convert<Family>.cpp)
+// share.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef SINTER_FRONTEND_ONNX_ONNXIMPORTERIMPL_H
 #define SINTER_FRONTEND_ONNX_ONNXIMPORTERIMPL_H
 
+#include "frontend/onnx/ConverterTable.h"
 #include "frontend/onnx/OnnxImporter.h"
 
 #include "mlir/IR/Builders.h"
@@ -165,19 +166,6 @@ private:
   int64_t opsetVersion;
   mlir::Location location;
 };
-
-/// Converts one node; reports its own errors.
-using OnnxConverter = mlir::LogicalResult (*)(OnnxNode &node);
-
-struct OnnxConverterEntry {
-  OnnxOpSupport support;
-  OnnxConverter convert;
-};
-
-/// The converter for `name` in `domain` at `opset`, or null.
-const OnnxConverterEntry *findOnnxConverter(llvm::StringRef domain,
-                                            llvm::StringRef name,
-                                            int64_t opset);
 
 } // namespace sinter
 
