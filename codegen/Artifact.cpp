@@ -10,7 +10,9 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/IRBuilder.h"
@@ -135,6 +137,15 @@ static LogicalResult describeSignature(func::FuncOp func,
   return success();
 }
 
+/// The passes that fold the entry's output sizes back to its arguments
+/// (bindOutputDims).
+static void buildOutputDimsPipeline(OpPassManager &pm) {
+  addSinterToLinalg(pm, RuntimeKernels());
+  pm.addPass(memref::createResolveRankedShapeTypeResultDimsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 /// Gives each dynamic output dimension the symbol of the input dimension
 /// it equals, found by lowering a copy of the module to linalg and folding
 /// `tensor.dim` of the results back to the arguments. The runtime sizes
@@ -164,11 +175,8 @@ static LogicalResult bindOutputDims(ModuleOp module, func::FuncOp entry,
       FunctionType::get(func.getContext(), func.getArgumentTypes(),
                         SmallVector<Type>(sizes.size(), b.getIndexType())));
   PassManager pm(func.getContext());
-  if (failed(parsePassPipeline("convert-sinter-to-linalg,"
-                               "resolve-ranked-shaped-type-result-dims,"
-                               "canonicalize,cse",
-                               pm)) ||
-      failed(pm.run(*copy)))
+  buildOutputDimsPipeline(pm);
+  if (failed(pm.run(*copy)))
     return failure();
 
   auto folded = cast<func::ReturnOp>(func.getBody().back().getTerminator());
@@ -377,18 +385,6 @@ static LogicalResult addRuntimeInterface(llvm::Module &module,
 // Compiling.
 //===----------------------------------------------------------------------===//
 
-static LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
-                                 const PassManagerSetup &setup) {
-  PassManager pm(module.getContext());
-  setup(pm);
-  std::string errors;
-  llvm::raw_string_ostream errorStream(errors);
-  if (failed(parsePassPipeline(pipeline, pm, errorStream)))
-    return emitError(module.getLoc())
-           << "the pass pipeline does not parse: " << errors;
-  return pm.run(module);
-}
-
 /// Copies the externalized constants into the weights data and drops them
 /// from the module.
 static LogicalResult takeWeights(ModuleOp module, CompiledModel &model) {
@@ -455,14 +451,11 @@ static LogicalResult describeProbes(ModuleOp module, CompiledModel &model) {
   return success();
 }
 
-FailureOr<CompiledModel> compileModel(ModuleOp module,
-                                      const PassManagerSetup &setup,
-                                      llvm::LLVMContext &context,
-                                      llvm::TargetMachine &machine,
-                                      const ArtifactOptions &options) {
-  CompiledModel model;
-  func::FuncOp entry = findEntryFunction(module, options.entry);
-  std::string entryName = entry ? entry.getName().str() : "";
+/// compileModel's first step: the entry's signature and probes described,
+/// and the module made ready for the pipelines.
+static FailureOr<func::FuncOp>
+prepareEntry(ModuleOp module, StringRef entryName, CompiledModel &model) {
+  func::FuncOp entry = findEntryFunction(module, entryName);
   if (!entry || failed(describeSignature(entry, model)) ||
       failed(bindOutputDims(module, entry, model)))
     return failure();
@@ -474,19 +467,13 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
   if (failed(describeProbes(module, model)))
     return failure();
   prepareForLowering(module);
+  return entry;
+}
 
-  std::string placement =
-      bufferizationPipeline(options.kernels) +
-      ",buffer-results-to-out-params{modify-public-functions=true "
-      "hoist-static-allocs=true}," +
-      // Kernels read every constant from the device copy of the weights.
-      "sinter-externalize-weights{entry=" + entryName +
-      (options.gpu ? " min-bytes=0" : "") + "}," +
-      "sinter-plan-arena{entry=" + entryName + "}";
-  if (!options.extraPasses.empty())
-    placement += "," + options.extraPasses;
-  if (failed(runPipeline(module, placement, setup)))
-    return failure();
+/// compileModel's step between placement and lowering: the arena's figures
+/// read, and the weights taken out of the module.
+static LogicalResult takePlacedWeights(ModuleOp module, func::FuncOp entry,
+                                       CompiledModel &model) {
   if (auto arena = entry->getAttrOfType<IntegerAttr>(kArenaSizeAttr))
     model.arenaBytes = arena.getInt();
   if (auto unshared = entry->getAttrOfType<IntegerAttr>(kArenaUnsharedSizeAttr))
@@ -502,12 +489,104 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
       });
     entry.setArgAttrs(i, kept);
   }
-  if (failed(takeWeights(module, model)) ||
-      failed(runPipeline(module,
-                         options.gpu ? gpuLoweringPipeline(*options.gpu)
-                                     : bufferLoweringPipeline(/*threads=*/true),
-                         setup)))
+  return takeWeights(module, model);
+}
+
+namespace {
+/// compileModel's steps between pass phases as passes, so that the
+/// registered pipelines (`entry=`) run what sinterc runs; what the steps
+/// describe for the artifact's files (signature, weights data) is dropped.
+/// Not registered on their own: only the pipelines add them.
+struct PrepareEntryPass
+    : PassWrapper<PrepareEntryPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrepareEntryPass)
+  explicit PrepareEntryPass(std::string entry) : entry(std::move(entry)) {}
+  StringRef getArgument() const override { return "sinter-prepare-entry"; }
+  StringRef getDescription() const override {
+    return "Describe the entry and make public functions ready for lowering";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    OpPassManager pm(ModuleOp::getOperationName());
+    buildOutputDimsPipeline(pm);
+    pm.getDependentDialects(registry);
+  }
+  void runOnOperation() override {
+    CompiledModel model;
+    if (failed(prepareEntry(getOperation(), entry, model)))
+      signalPassFailure();
+  }
+  std::string entry;
+};
+
+struct TakeWeightsPass : PassWrapper<TakeWeightsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TakeWeightsPass)
+  explicit TakeWeightsPass(std::string entry) : entry(std::move(entry)) {}
+  StringRef getArgument() const override { return "sinter-take-weights"; }
+  StringRef getDescription() const override {
+    return "Take the placed weights out of the module (into the weights file "
+           "in sinterc, dropped here)";
+  }
+  void runOnOperation() override {
+    CompiledModel model;
+    func::FuncOp func = findEntryFunction(getOperation(), entry);
+    if (!func || failed(takePlacedWeights(getOperation(), func, model)))
+      signalPassFailure();
+  }
+  std::string entry;
+};
+} // namespace
+
+std::unique_ptr<Pass> createPrepareEntryPass(std::string entry) {
+  return std::make_unique<PrepareEntryPass>(std::move(entry));
+}
+
+std::unique_ptr<Pass> createTakeWeightsPass(std::string entry) {
+  return std::make_unique<TakeWeightsPass>(std::move(entry));
+}
+
+/// Runs `pm`, set up by the caller's instrumentation.
+static LogicalResult runPhase(ModuleOp module, const PassManagerSetup &setup,
+                              function_ref<void(OpPassManager &)> build) {
+  PassManager pm(module.getContext());
+  setup(pm);
+  build(pm);
+  return pm.run(module);
+}
+
+FailureOr<CompiledModel> compileModel(ModuleOp module,
+                                      const PassManagerSetup &setup,
+                                      llvm::LLVMContext &context,
+                                      llvm::TargetMachine &machine,
+                                      const ArtifactOptions &options) {
+  CompiledModel model;
+  FailureOr<func::FuncOp> entry = prepareEntry(module, options.entry, model);
+  if (failed(entry))
     return failure();
+  std::string entryName = entry->getName().str();
+
+  PassManager placement(module.getContext());
+  setup(placement);
+  buildBufferizationPhase(placement, options.kernels);
+  // Kernels read every constant from the device copy of the weights.
+  buildPlacementPhase(placement, entryName,
+                      options.gpu ? 0 : ExternalizeWeightsOptions().minBytes);
+  std::string errors;
+  llvm::raw_string_ostream errorStream(errors);
+  if (!options.extraPasses.empty() &&
+      failed(parsePassPipeline(options.extraPasses, placement, errorStream)))
+    return emitError(module.getLoc())
+           << "the pass pipeline does not parse: " << errors;
+  if (failed(placement.run(module)) ||
+      failed(takePlacedWeights(module, *entry, model)) ||
+      failed(runPhase(module, setup, [&](OpPassManager &pm) {
+        if (options.gpu)
+          buildGpuLoweringPhase(pm, *options.gpu);
+        else
+          buildCpuLoweringPhase(pm, /*threads=*/true);
+      })))
+    return failure();
+  if (options.stopAtLLVMDialect)
+    return model;
   if (options.gpu && options.gpu->kernelsAsBitcode) {
     model.kernelBitcode = kernelBitcode(module);
   } else if (options.gpu) {

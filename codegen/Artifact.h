@@ -44,6 +44,9 @@ struct ArtifactOptions {
   std::string extraPasses;
   /// Which ops run as the runtime's kernels.
   RuntimeKernels kernels;
+  /// Stop once the module is in the LLVM dialect (sinterc --emit=mlir-llvm):
+  /// the result has no LLVM module.
+  bool stopAtLLVMDialect = false;
 };
 
 /// One input or output of the entry function, as the descriptor and the
@@ -103,6 +106,14 @@ mlir::FailureOr<CompiledModel> compileModel(mlir::ModuleOp module,
                                             llvm::LLVMContext &context,
                                             llvm::TargetMachine &machine,
                                             const ArtifactOptions &options);
+
+/// compileModel's steps between its pass phases, as passes that the
+/// registered pipelines run with `entry=` (what sinterc compiles for that
+/// entry): the first describes the entry and runs prepareForLowering, the
+/// second (after placement) takes the weights out of the module, which
+/// sinterc writes to the weights file and these drop.
+std::unique_ptr<mlir::Pass> createPrepareEntryPass(std::string entry);
+std::unique_ptr<mlir::Pass> createTakeWeightsPass(std::string entry);
 
 /// The artifact's files, as bytes: the weights file and the C header.
 std::string weightsFileBytes(const CompiledModel &model);

@@ -1,6 +1,16 @@
 //===- CpuPipeline.cpp - From sinter ops to CPU object code ---------------===//
 
 #include "codegen/CpuPipeline.h"
+#include "codegen/Artifact.h"
+#include "codegen/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -18,65 +28,107 @@ using namespace mlir;
 
 namespace sinter {
 
-std::string bufferizationPipeline(const RuntimeKernels &kernels) {
-  return std::string(kernels.mergeLinears ? "sinter-merge-sibling-linears,"
-                                          : "") +
-         "convert-sinter-to-linalg{flash-attention=" +
-         (kernels.flashAttention ? "true" : "false") +
-         " norm-kernel=" + (kernels.norm ? "true" : "false") +
-         " matmul-kernel=" + (kernels.matmul ? "true" : "false") +
-         "},"
-         "sinter-fuse-elementwise,"
-         "sinter-interchange-contractions,"
-         "one-shot-bufferize{bufferize-function-boundaries=true "
-         "function-boundary-type-conversion=identity-layout-map}";
+void addSinterToLinalg(OpPassManager &pm, const RuntimeKernels &kernels) {
+  ConvertSinterToLinalgOptions options;
+  options.flashAttention = kernels.flashAttention;
+  options.normKernel = kernels.norm;
+  options.matmulKernel = kernels.matmul;
+  pm.addPass(createConvertSinterToLinalg(options));
 }
 
-std::string bufferLoweringPipeline(bool threads) {
-  // With threads, each structured op becomes parallel loops; the big ones
-  // become OpenMP worksharing loops (libomp), the rest plain loops.
-  std::string loops =
-      threads ? "convert-linalg-to-parallel-loops,"
-                "func.func(sinter-distribute-loops),"
-                "convert-scf-to-openmp,"
-                // Inlines the memref.alloca_scope the previous pass wraps
-                // around each loop body (they hold no allocas here), which
-                // would otherwise get several blocks from scf-to-cf.
-                "canonicalize,"
-              : "convert-linalg-to-loops,";
-  return "buffer-deallocation-pipeline,"
-         // The clones and deallocations the previous step inserted.
-         "convert-bufferization-to-memref," +
-         loops +
-         // expand-strided-metadata creates affine.apply: lower it after.
-         "expand-strided-metadata,"
-         "lower-affine,"
-         "convert-scf-to-cf,"
-         // tanh, erf, exp as arith: their loops vectorize.
-         "sinter-approximate-math,"
-         // Integer powers become small functions; then math to LLVM
-         // intrinsics (rsqrt becomes 1/sqrt), the rest (erf, tanh) to libm.
-         "convert-math-to-funcs{convert-ctlz=false},"
-         "convert-math-to-llvm,"
-         "convert-math-to-libm,"
-         // bfloat16 conversions as integer ops: LLVM would call
-         // __truncsfbf2, which older libgcc lacks.
-         "arith-expand{include-bf16=true},"
-         "finalize-memref-to-llvm,"
-         "convert-to-llvm,"
-         "reconcile-unrealized-casts";
+void buildBufferizationPhase(OpPassManager &pm, const RuntimeKernels &kernels) {
+  if (kernels.mergeLinears)
+    pm.addPass(createMergeSiblingLinears());
+  addSinterToLinalg(pm, kernels);
+  pm.addPass(createFuseElementwise());
+  pm.addPass(createInterchangeContractions());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
 
-std::string cpuPipeline(const RuntimeKernels &kernels) {
-  // Results become out parameters of private functions only: a public
-  // entry keeps returning its buffers, for JIT callers such as mlir-runner.
-  return bufferizationPipeline(kernels) +
-         ",buffer-results-to-out-params," +
-         bufferLoweringPipeline(/*threads=*/false);
+void buildPlacementPhase(OpPassManager &pm, StringRef entry,
+                         int64_t minWeightBytes) {
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  outParams.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  ExternalizeWeightsOptions weights;
+  weights.entry = entry.str();
+  weights.minBytes = minWeightBytes;
+  pm.addPass(createExternalizeWeights(weights));
+  PlanArenaOptions arena;
+  arena.entry = entry.str();
+  pm.addPass(createPlanArena(arena));
+}
+
+void buildCpuLoweringPhase(OpPassManager &pm, bool threads) {
+  bufferization::buildBufferDeallocationPipeline(pm);
+  // The clones and deallocations the previous step inserted.
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  if (threads) {
+    // Each structured op becomes parallel loops; the big ones become OpenMP
+    // worksharing loops (libomp), the rest plain loops.
+    pm.addPass(createConvertLinalgToParallelLoopsPass());
+    pm.addNestedPass<func::FuncOp>(createDistributeLoops());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // Inlines the memref.alloca_scope the previous pass wraps around each
+    // loop body (they hold no allocas here), which would otherwise get
+    // several blocks from scf-to-cf.
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    pm.addPass(createConvertLinalgToLoopsPass());
+  }
+  // expand-strided-metadata creates affine.apply: lower it after.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  // tanh, erf, exp as arith: their loops vectorize.
+  pm.addPass(createApproximateMath());
+  // Integer powers become small functions; then math to LLVM intrinsics
+  // (rsqrt becomes 1/sqrt), the rest (erf, tanh) to libm.
+  ConvertMathToFuncsOptions mathToFuncs;
+  mathToFuncs.convertCtlz = false;
+  pm.addPass(createConvertMathToFuncs(mathToFuncs));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  // bfloat16 conversions as integer ops: LLVM would call __truncsfbf2,
+  // which older libgcc lacks.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void buildCpuCodegenPipeline(OpPassManager &pm,
+                             const CpuCodegenOptions &options) {
+  if (options.entry.empty()) {
+    // Results become out parameters of private functions only: a public
+    // entry keeps returning its buffers, for JIT callers such as
+    // mlir-runner.
+    buildBufferizationPhase(pm, options.kernels);
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass());
+    buildCpuLoweringPhase(pm, /*threads=*/false);
+    return;
+  }
+  pm.addPass(createPrepareEntryPass(options.entry));
+  buildBufferizationPhase(pm, options.kernels);
+  buildPlacementPhase(pm, options.entry, ExternalizeWeightsOptions().minBytes);
+  pm.addPass(createTakeWeightsPass(options.entry));
+  buildCpuLoweringPhase(pm, /*threads=*/true);
 }
 
 namespace {
 struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
+  Option<std::string> entry{
+      *this, "entry",
+      llvm::cl::desc("Compile this function as sinterc does for an artifact "
+                     "(out parameters, weights file, arena, OpenMP loops); "
+                     "empty: the JIT form for mlir-runner")};
   Option<bool> flashAttention{
       *this, "flash-attention",
       llvm::cl::desc("Lower f32 attention to the runtime's flash-attention "
@@ -100,18 +152,19 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
 };
 } // namespace
 
-void registerCpuPipeline() {
+void registerCpuCodegenPipeline() {
   PassPipelineRegistration<CpuPipelineOptions>(
       "sinter-cpu-pipeline",
-      "Lower sinter ops to the LLVM dialect for the CPU (what sinterc "
-      "compiles)",
+      "Lower sinter ops to the LLVM dialect for the CPU; with entry=NAME, "
+      "exactly what sinterc compiles for that entry",
       [](OpPassManager &pm, const CpuPipelineOptions &options) {
-        RuntimeKernels kernels;
-        kernels.flashAttention = options.flashAttention;
-        kernels.norm = options.normKernel;
-        kernels.matmul = options.matmulKernel;
-        kernels.mergeLinears = options.mergeLinears;
-        (void)parsePassPipeline(cpuPipeline(kernels), pm, llvm::errs());
+        CpuCodegenOptions codegen;
+        codegen.entry = options.entry;
+        codegen.kernels.flashAttention = options.flashAttention;
+        codegen.kernels.norm = options.normKernel;
+        codegen.kernels.matmul = options.matmulKernel;
+        codegen.kernels.mergeLinears = options.mergeLinears;
+        buildCpuCodegenPipeline(pm, codegen);
       });
 }
 
@@ -138,13 +191,6 @@ void prepareForLowering(ModuleOp module) {
       func.removeResultAttr(i,
                             StringAttr::get(func.getContext(), "sinter.name"));
   });
-}
-
-LogicalResult lowerToLLVMDialect(ModuleOp module, PassManager &pm) {
-  prepareForLowering(module);
-  if (failed(parsePassPipeline(cpuPipeline(), pm, llvm::errs())))
-    return emitError(module.getLoc()) << "the CPU pass pipeline does not parse";
-  return pm.run(module);
 }
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>

@@ -47,31 +47,51 @@ struct RuntimeKernels {
   bool mergeLinears = true;
 };
 
-/// The pass pipeline from sinter ops to the LLVM dialect, as the passes to
-/// nest in a builtin.module pass manager ("pass1,pass2,..."): the two
-/// stages below with function results turned into out parameters between
-/// them. The artifact writer places weights and intermediates in between
-/// instead (Artifact.cpp).
-std::string cpuPipeline(const RuntimeKernels &kernels = {});
-/// From sinter ops on tensors to linalg on buffers.
-std::string bufferizationPipeline(const RuntimeKernels &kernels = {});
-/// From linalg on buffers (allocations not yet freed) to the LLVM dialect;
-/// with `threads`, the large loops become OpenMP parallel loops (the code
-/// then needs libomp).
-std::string bufferLoweringPipeline(bool threads);
+/// What the CPU code generation pipeline (`--sinter-cpu-pipeline`) lowers
+/// for.
+struct CpuCodegenOptions {
+  RuntimeKernels kernels;
+  /// Empty: the JIT form that mlir-runner tests run (public functions keep
+  /// returning their buffers, weights stay in the module, loops run on one
+  /// thread). A function name: what sinterc compiles for that entry (the
+  /// artifact form: out parameters, weights file, arena, OpenMP loops).
+  std::string entry;
+};
+
+/// Adds the lowering of sinter ops to linalg on tensors, with the ops that
+/// `kernels` names as calls of the runtime's kernels. The one place that
+/// turns RuntimeKernels into pass options.
+void addSinterToLinalg(mlir::OpPassManager &pm, const RuntimeKernels &kernels);
+
+/// Phase 1: from sinter ops on tensors to linalg on buffers.
+void buildBufferizationPhase(mlir::OpPassManager &pm,
+                             const RuntimeKernels &kernels);
+
+/// Phase 2 of the artifact form: function results become out parameters
+/// (buffers hoisted to the caller), constants of at least `minWeightBytes`
+/// that `entry` reads go to the weights file, and intermediates to the
+/// arena.
+void buildPlacementPhase(mlir::OpPassManager &pm, llvm::StringRef entry,
+                         int64_t minWeightBytes);
+
+/// Phase 3: from linalg on buffers (allocations not yet freed) to the LLVM
+/// dialect; with `threads`, the large loops become OpenMP parallel loops
+/// (the code then needs libomp).
+void buildCpuLoweringPhase(mlir::OpPassManager &pm, bool threads);
+
+/// The whole CPU pipeline: the phases above, with the artifact writer's
+/// steps between them as passes when `options.entry` is set (Artifact.h).
+void buildCpuCodegenPipeline(mlir::OpPassManager &pm,
+                             const CpuCodegenOptions &options);
 
 /// Gets public functions ready for the pipelines: inputs read-only, C
 /// wrappers (_mlir_ciface_*) for callers outside MLIR, sinter's naming
 /// attributes dropped.
 void prepareForLowering(mlir::ModuleOp module);
 
-/// Registers cpuPipeline() as `--sinter-cpu-pipeline` (sinter-opt, tests).
-void registerCpuPipeline();
-
-/// Runs cpuPipeline() on `module` with `pm`'s instrumentation (timing,
-/// IR printing) already configured by the caller.
-mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
-                                       mlir::PassManager &pm);
+/// Registers buildCpuCodegenPipeline as `--sinter-cpu-pipeline` (sinter-opt,
+/// tests).
+void registerCpuCodegenPipeline();
 
 /// A TargetMachine for `target`, or an error naming the CPU.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>

@@ -1,7 +1,16 @@
 //===- GpuPipeline.cpp - From sinter ops to PTX and host code -------------===//
 
 #include "codegen/gpu/GpuPipeline.h"
-#include "codegen/CpuPipeline.h"
+#include "codegen/Artifact.h"
+#include "codegen/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Pass/PassManager.h"
@@ -22,42 +31,81 @@ bool isSupportedGpuChip(StringRef chip) {
          chip == "sm_90";
 }
 
-std::string gpuLoweringPipeline(const GpuTarget &target) {
-  return "buffer-deallocation-pipeline,"
-         "convert-bufferization-to-memref,"
-         "sinter-flash-attention-for-gpu,"
-         "sinter-tile-contractions-for-gpu{precision=" +
-         target.matmulPrecision +
-         "},"
-         "convert-linalg-to-parallel-loops,"
-         "sinter-map-to-gpu,"
-         // Integer powers become small functions, which outlining copies
-         // into the kernel module with the kernels that call them.
-         "convert-math-to-funcs{convert-ctlz=false},"
-         "gpu-kernel-outlining,"
-         // The GPU has no libm, and libdevice is part of CUDA, which
-         // compiling must not need: every transcendental function becomes
-         // arithmetic (f32 polynomials) before the kernels are lowered.
-         "sinter-approximate-math{all=true},"
-         "expand-strided-metadata,"
-         "lower-affine,"
-         "convert-scf-to-cf,"
-         // PTX ISA 8.0 (CUDA 12.0 drivers and later) is the first to know
-         // sm_90; it serves sm_80 as well.
-         "nvvm-attach-target{chip=" +
-         target.chip + " features=+ptx80 O=" + std::to_string(target.optLevel) +
-         "},"
-         // What is left of math (fma, floor, sqrt, ... in the polynomials)
-         // calls libdevice's functions, defined here as NVPTX instructions.
-         "gpu.module(convert-gpu-to-nvvm,sinter-define-device-math,"
-         "canonicalize,cse,reconcile-unrealized-casts),"
-         "gpu-to-llvm,"
-         "gpu-module-to-binary{format=" +
-         (target.kernelsAsBitcode ? "llvm" : "isa") +
-         "},"
-         "finalize-memref-to-llvm,"
-         "convert-to-llvm,"
-         "reconcile-unrealized-casts";
+RuntimeKernels gpuRuntimeKernels(bool flashAttention) {
+  RuntimeKernels kernels;
+  // Attention becomes the GPU's flash-attention kernel through the CPU
+  // kernel's call (FlashAttentionForGpu).
+  kernels.flashAttention = flashAttention;
+  kernels.norm = kernels.matmul = false;
+  return kernels;
+}
+
+void buildGpuLoweringPhase(OpPassManager &pm, const GpuTarget &target) {
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createFlashAttentionForGpu());
+  TileContractionsForGpuOptions tiling;
+  tiling.precision = target.matmulPrecision;
+  pm.addPass(createTileContractionsForGpu(tiling));
+  pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createMapToGpu());
+  // Integer powers become small functions, which outlining copies into the
+  // kernel module with the kernels that call them.
+  ConvertMathToFuncsOptions mathToFuncs;
+  mathToFuncs.convertCtlz = false;
+  pm.addPass(createConvertMathToFuncs(mathToFuncs));
+  pm.addPass(createGpuKernelOutliningPass());
+  // The GPU has no libm, and libdevice is part of CUDA, which compiling must
+  // not need: every transcendental function becomes arithmetic (f32
+  // polynomials) before the kernels are lowered.
+  ApproximateMathOptions approximate;
+  approximate.all = true;
+  pm.addPass(createApproximateMath(approximate));
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  // PTX ISA 8.0 (CUDA 12.0 drivers and later) is the first to know sm_90;
+  // it serves sm_80 as well.
+  GpuNVVMAttachTargetOptions nvvm;
+  nvvm.chip = target.chip;
+  nvvm.features = "+ptx80";
+  nvvm.optLevel = target.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(nvvm));
+  // What is left of math (fma, floor, sqrt, ... in the polynomials) calls
+  // libdevice's functions, defined here as NVPTX instructions.
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createDefineDeviceMath());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = target.kernelsAsBitcode ? "llvm" : "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void buildGpuCodegenPipeline(OpPassManager &pm,
+                             const GpuCodegenOptions &options) {
+  RuntimeKernels kernels = gpuRuntimeKernels(options.flashAttention);
+  if (options.entry.empty()) {
+    buildBufferizationPhase(pm, kernels);
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass());
+    ExternalizeWeightsOptions weights;
+    weights.minBytes = 0;
+    pm.addPass(createExternalizeWeights(weights));
+    pm.addPass(createPlanArena());
+  } else {
+    pm.addPass(createPrepareEntryPass(options.entry));
+    buildBufferizationPhase(pm, kernels);
+    // Kernels read every constant from the device copy of the weights.
+    buildPlacementPhase(pm, options.entry, /*minWeightBytes=*/0);
+    pm.addPass(createTakeWeightsPass(options.entry));
+  }
+  buildGpuLoweringPhase(pm, options.target);
 }
 
 /// The contents of the module's kernel objects in `format`.
@@ -92,6 +140,10 @@ FailureOr<std::string> kernelPtx(ModuleOp module) {
 
 namespace {
 struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
+  Option<std::string> entry{
+      *this, "entry",
+      llvm::cl::desc("Compile this function as sinterc --target=cuda does "
+                     "for an artifact (weights file, arena)")};
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("The architecture: sm_80 ... sm_90"),
                            llvm::cl::init("sm_90")};
@@ -103,29 +155,26 @@ struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("Contractions on tensor cores in tf32x3, tf32 or bf16, "
                      "or fp32"),
       llvm::cl::init("tf32x3")};
+  Option<bool> flashAttention{
+      *this, "flash-attention",
+      llvm::cl::desc("Run f32 attention as one flash-attention kernel"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
-void registerGpuPipeline() {
+void registerGpuCodegenPipeline() {
   PassPipelineRegistration<GpuPipelineOptions>(
       "sinter-gpu-pipeline",
-      "Lower sinter ops to GPU kernels in PTX and LLVM-dialect host code "
-      "(what sinterc --target=cuda compiles)",
+      "Lower sinter ops to GPU kernels in PTX and LLVM-dialect host code; "
+      "with entry=NAME, exactly what sinterc --target=cuda compiles for it",
       [](OpPassManager &pm, const GpuPipelineOptions &options) {
-        RuntimeKernels kernels;
-        // Attention becomes the GPU's flash-attention kernel through the
-        // CPU kernel's call (FlashAttentionForGpu).
-        kernels.norm = kernels.matmul = false;
-        GpuTarget target;
-        target.chip = options.chip;
-        target.optLevel = options.optLevel;
-        target.matmulPrecision = options.matmulPrecision;
-        (void)parsePassPipeline(bufferizationPipeline(kernels) +
-                                    ",buffer-results-to-out-params,"
-                                    "sinter-externalize-weights{min-bytes=0},"
-                                    "sinter-plan-arena," +
-                                    gpuLoweringPipeline(target),
-                                pm, llvm::errs());
+        GpuCodegenOptions codegen;
+        codegen.entry = options.entry;
+        codegen.target.chip = options.chip;
+        codegen.target.optLevel = options.optLevel;
+        codegen.target.matmulPrecision = options.matmulPrecision;
+        codegen.flashAttention = options.flashAttention;
+        buildGpuCodegenPipeline(pm, codegen);
       });
 }
 

@@ -13,7 +13,10 @@
 #ifndef SINTER_CODEGEN_GPU_GPUPIPELINE_H
 #define SINTER_CODEGEN_GPU_GPUPIPELINE_H
 
+#include "codegen/CpuPipeline.h"
+
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <string>
 
@@ -52,23 +55,45 @@ constexpr llvm::StringLiteral kFlashAttentionsAttr =
 /// The architectures --gpu-arch accepts.
 bool isSupportedGpuChip(llvm::StringRef chip);
 
-/// From linalg on buffers (weights and arena placed, allocations not yet
-/// freed) to the LLVM dialect, with the kernels as PTX in a gpu.binary.
-std::string gpuLoweringPipeline(const GpuTarget &target);
+/// What the GPU code generation pipeline (`--sinter-gpu-pipeline`) lowers
+/// for.
+struct GpuCodegenOptions {
+  GpuTarget target;
+  /// f32 attention as one flash-attention kernel (otherwise two
+  /// contractions around a softmax).
+  bool flashAttention = true;
+  /// Empty: every constant to the weights, results as out parameters of
+  /// private functions only. A function name: what sinterc --target=cuda
+  /// compiles for that entry (CpuCodegenOptions::entry).
+  std::string entry;
+};
 
-/// The PTX text of the module's kernels (after gpuLoweringPipeline), empty
+/// The ops that run as the runtime's kernels on the GPU path: attention
+/// (which FlashAttentionForGpu turns into a GPU kernel), nothing else.
+RuntimeKernels gpuRuntimeKernels(bool flashAttention);
+
+/// The last phase: from linalg on buffers (weights and arena placed,
+/// allocations not yet freed) to the LLVM dialect, with the kernels as PTX
+/// (or bitcode) in a gpu.binary.
+void buildGpuLoweringPhase(mlir::OpPassManager &pm, const GpuTarget &target);
+
+/// The whole GPU pipeline: bufferization and placement
+/// (CpuPipeline.h) and the GPU lowering phase.
+void buildGpuCodegenPipeline(mlir::OpPassManager &pm,
+                             const GpuCodegenOptions &options);
+
+/// The PTX text of the module's kernels (after buildGpuLoweringPhase), empty
 /// for a model without kernels (its outputs are empty); an error if the PTX
 /// calls a function it does not define.
 mlir::FailureOr<std::string> kernelPtx(mlir::ModuleOp module);
 
-/// The LLVM bitcode of the module's kernels (after gpuLoweringPipeline with
+/// The LLVM bitcode of the module's kernels (after buildGpuLoweringPhase with
 /// kernelsAsBitcode), empty for a model without kernels.
 std::string kernelBitcode(mlir::ModuleOp module);
 
-/// Registers `--sinter-gpu-pipeline` (sinter-opt, tests): from sinter ops on
-/// tensors to the LLVM dialect and PTX, as sinterc --target=cuda lowers,
-/// without the weights file and arena placement.
-void registerGpuPipeline();
+/// Registers buildGpuCodegenPipeline as `--sinter-gpu-pipeline` (sinter-opt,
+/// tests).
+void registerGpuCodegenPipeline();
 
 } // namespace sinter
 

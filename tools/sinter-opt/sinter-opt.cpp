@@ -22,10 +22,11 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   sinter::registerSinterCodegenPasses();
-  sinter::registerCpuPipeline();
-  sinter::registerGpuPipeline();
+  sinter::registerCpuCodegenPipeline();
+  sinter::registerGpuCodegenPipeline();
   sinter::registerSinterGraphPasses();
   sinter::registerTransformerFusionPipeline();
+  sinter::registerCompressionPipeline();
 
   mlir::DialectRegistry registry;
   registry.insert<sinter::SinterDialect>();

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/common/CommandLine.h"
 #include "tools/common/ModelFiles.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -82,9 +83,13 @@ cl::opt<std::string> saveOutputs(
 cl::opt<bool> json("json", cl::desc("Print the report as JSON"),
                    cl::cat(category));
 
-int fail(const llvm::Twine &message) {
+// Exit codes (docs/compiling.md): 0 the run succeeded and every output
+// matched, 1 it failed or an output differs, 2 a wrong command line.
+constexpr int kExitFailure = 1, kExitUsage = 2;
+
+int fail(const llvm::Twine &message, int code = kExitFailure) {
   llvm::WithColor::error(llvm::errs(), "sinter-run") << message << "\n";
-  return 1;
+  return code;
 }
 
 struct Comparison {
@@ -169,9 +174,16 @@ HostTensor randomTensor(const sinter_tensor_info &info,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv,
-                              "run, check and time a compiled sinter model\n");
+  // --help shows sinter-run's options; LLVM's stay under --help-hidden.
+  hideUnrelatedOptions({&category});
+  if (!cl::ParseCommandLineOptions(
+          argc, argv,
+          "run, check and time a compiled sinter model\n\n"
+          "Exit codes: 0 success (every output within tolerance), 1 the "
+          "model failed to load or run or an output differs, 2 a wrong "
+          "command line.\n",
+          &llvm::errs()))
+    return kExitUsage;
 
   std::string library = artifactPath;
   if (!StringRef(library).ends_with(".so"))
@@ -221,7 +233,7 @@ int main(int argc, char **argv) {
     auto [name, size] = StringRef(entry).split('=');
     int64_t value;
     if (name.empty() || size.getAsInteger(10, value) || value < 0)
-      return fail("--dim expects name=size, got '" + entry + "'");
+      return fail("--dim expects name=size, got '" + entry + "'", kExitUsage);
     dimSizes[name] = value;
   }
   std::vector<HostTensor> inputs;

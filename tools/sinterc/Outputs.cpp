@@ -1,0 +1,84 @@
+//===- Outputs.cpp - Writing sinterc's files ------------------------------===//
+
+#include "tools/sinterc/Outputs.h"
+
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+namespace sinter {
+
+llvm::Expected<std::string> writeTemporary(llvm::StringRef path,
+                                           llvm::StringRef contents) {
+  llvm::SmallString<256> folder(llvm::sys::path::parent_path(path));
+  if (!folder.empty())
+    if (std::error_code ec = llvm::sys::fs::create_directories(folder))
+      return llvm::createStringError(ec, "cannot create " + folder + ": " +
+                                             ec.message());
+  llvm::SmallString<256> model(path);
+  model += ".tmp%%%%%%";
+  int fd;
+  llvm::SmallString<256> temporary;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(model, fd, temporary))
+    return llvm::createStringError(ec, "cannot write " + path.str() + ": " +
+                                           ec.message());
+  llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+  os << contents;
+  os.close();
+  if (os.has_error()) {
+    llvm::sys::fs::remove(temporary);
+    return llvm::createStringError("cannot write " + path.str() + ": " +
+                                   os.error().message());
+  }
+  return std::string(temporary);
+}
+
+PendingOutputs::~PendingOutputs() {
+  for (const File &file : files)
+    llvm::sys::fs::remove(file.temporary);
+}
+
+llvm::Error PendingOutputs::add(llvm::StringRef path,
+                                llvm::StringRef contents) {
+  llvm::Expected<std::string> temporary = writeTemporary(path, contents);
+  if (!temporary)
+    return temporary.takeError();
+  files.push_back({path.str(), *temporary});
+  return llvm::Error::success();
+}
+
+llvm::Error PendingOutputs::add(
+    llvm::StringRef path,
+    llvm::function_ref<llvm::Error(llvm::StringRef temporary)> write) {
+  if (llvm::Error error = add(path, ""))
+    return error;
+  return write(files.back().temporary);
+}
+
+llvm::Error PendingOutputs::commit() {
+  for (const File &file : files)
+    if (std::error_code ec = llvm::sys::fs::rename(file.temporary, file.path))
+      return llvm::createStringError(ec, "cannot write " + file.path + ": " +
+                                             ec.message());
+  files.clear();
+  return llvm::Error::success();
+}
+
+llvm::Error
+writeOutput(llvm::StringRef path,
+            llvm::function_ref<llvm::Error(llvm::raw_ostream &)> print) {
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      mlir::openOutputFile(path, &error);
+  if (!output)
+    return llvm::createStringError(error);
+  if (llvm::Error printError = print(output->os()))
+    return printError;
+  output->keep();
+  return llvm::Error::success();
+}
+
+} // namespace sinter
