@@ -164,7 +164,8 @@ static LogicalResult bindOutputDims(ModuleOp module, func::FuncOp entry,
       FunctionType::get(func.getContext(), func.getArgumentTypes(),
                         SmallVector<Type>(sizes.size(), b.getIndexType())));
   PassManager pm(func.getContext());
-  if (failed(parsePassPipeline("convert-sinter-to-linalg,"
+  if (failed(parsePassPipeline("sinter-lower-to-kernels,"
+                               "convert-sinter-to-linalg,"
                                "resolve-ranked-shaped-type-result-dims,"
                                "canonicalize,cse",
                                pm)) ||

@@ -21,11 +21,12 @@ namespace sinter {
 std::string bufferizationPipeline(const RuntimeKernels &kernels) {
   return std::string(kernels.mergeLinears ? "sinter-merge-sibling-linears,"
                                           : "") +
-         "convert-sinter-to-linalg{flash-attention=" +
+         "sinter-lower-to-kernels{flash-attention=" +
          (kernels.flashAttention ? "true" : "false") +
          " norm-kernel=" + (kernels.norm ? "true" : "false") +
          " matmul-kernel=" + (kernels.matmul ? "true" : "false") +
          "},"
+         "convert-sinter-to-linalg,"
          "sinter-fuse-elementwise,"
          "sinter-interchange-contractions,"
          "one-shot-bufferize{bufferize-function-boundaries=true "
