@@ -29,11 +29,14 @@ using namespace mlir;
 namespace sinter {
 
 void addSinterToLinalg(OpPassManager &pm, const RuntimeKernels &kernels) {
-  ConvertSinterToLinalgOptions options;
+  // The kernel calls first: they read their operands' producers in place
+  // while those are still sinter ops.
+  LowerToKernelsOptions options;
   options.flashAttention = kernels.flashAttention;
   options.normKernel = kernels.norm;
   options.matmulKernel = kernels.matmul;
-  pm.addPass(createConvertSinterToLinalg(options));
+  pm.addPass(createLowerToKernels(options));
+  pm.addPass(createConvertSinterToLinalg());
 }
 
 void buildBufferizationPhase(OpPassManager &pm, const RuntimeKernels &kernels) {

@@ -32,6 +32,73 @@ def MergeSiblingLinears : Pass<"sinter-merge-sibling-linears"> {
   }];
 }
 
+def LowerToKernels : Pass<"sinter-lower-to-kernels"> {
+  let summary = "Lower sinter ops to calls of the runtime's kernels";
+  let description = [{
+    Runs before `convert-sinter-to-linalg`, while the operands' producers
+    are still sinter ops: the ops that a hand-written kernel of the runtime
+    computes become `func.call`s of it (declared in the module on first use,
+    with `llvm.emit_c_interface` and `sinter.no_capture`) on views of their
+    operands' buffers (`bufferization.to_buffer` cast to fully dynamic
+    strided memrefs); the kernel writes a new 64-byte aligned buffer, which
+    `bufferization.to_tensor ... restrict writable` hands back as the op's
+    result. Whatever a kernel does not take (other element types, dynamic
+    head sizes, partly broadcast batches ...) stays for
+    `convert-sinter-to-linalg`.
+
+    With `flash-attention` (the default), f32 `sinter.attention` with head
+    sizes up to 256 becomes a call of the flash-attention kernel on strided
+    views that read Q, K and V in place through the transposes, reshapes and
+    splits that separate the heads; the sequence x sequence scores never
+    exist.
+
+    With `norm-kernel` (the default), f32 `sinter.layer_norm`,
+    `sinter.rms_norm` and `sinter.add_norm` become calls of the norm kernel
+    on [rows, normalized elements] views.
+
+    With `matmul-kernel` (the default), f32 `sinter.linear`, `sinter.matmul`
+    of matrices and `sinter.conv` with one group (after copying its windows
+    out as rows) become calls of the packed GEMM kernel on [batch, rows,
+    cols] views, constant weights packed at compile time into its layout. A
+    weight that is a `sinter.dequantize` of a constant becomes the
+    quantized kernel on its integers (the f32 weight never exists), and a
+    linear of int8 activations by an int8 per-column weight (W8A8) the int8
+    kernel.
+
+    Before:
+    ```mlir
+    %y = sinter.linear %x, %w, %b transpose_weight : (tensor<2x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<2x8x256xf32>
+    ```
+    After:
+    ```mlir
+    %rows = tensor.collapse_shape %x [[0, 1], [2]] : tensor<2x8x64xf32> into tensor<16x64xf32>
+    %a = tensor.expand_shape %rows [[0, 1], [2]] output_shape [1, 16, 64] : tensor<16x64xf32> into tensor<1x16x64xf32>
+    %out = memref.alloc() {alignment = 64 : i64} : memref<1x16x256xf32>
+    ...
+    call @sinter_matmul_f32(%av, %wv, %bv, %outv, %c3_i32) : (memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, ...) -> ()
+    %t = bufferization.to_tensor %out restrict writable : memref<1x16x256xf32> to tensor<1x16x256xf32>
+    %c = tensor.collapse_shape %t [[0, 1], [2]] : tensor<1x16x256xf32> into tensor<16x256xf32>
+    %y = tensor.expand_shape %c [[0, 1], [2]] output_shape [2, 8, 256] : tensor<16x256xf32> into tensor<2x8x256xf32>
+    ```
+  }];
+  let options = [
+    Option<"flashAttention", "flash-attention", "bool", /*default=*/"true",
+           "Lower f32 attention to the runtime's flash-attention kernel">,
+    Option<"normKernel", "norm-kernel", "bool", /*default=*/"true",
+           "Lower f32 layer/RMS norms to the runtime's norm kernel">,
+    Option<"matmulKernel", "matmul-kernel", "bool", /*default=*/"true",
+           "Lower f32 matmul and linear to the runtime's matmul kernel">
+  ];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def ConvertSinterToLinalg : Pass<"convert-sinter-to-linalg"> {
   let summary = "Lower sinter ops to linalg, tensor, arith and math";
   let description = [{
@@ -62,33 +129,13 @@ def ConvertSinterToLinalg : Pass<"convert-sinter-to-linalg"> {
     } -> tensor<4x8xf32>
     ```
     Ops that are not lowered yet make the pass fail with an error naming
-    them.
-
-    With `flash-attention` (the default), f32 `sinter.attention` with head
-    sizes up to 256 becomes a call of the runtime's flash-attention kernel
-    on strided views of its operands (`bufferization.to_buffer`), which
-    never forms the sequence x sequence scores; otherwise attention lowers
-    to two contractions around a softmax.
-
-    With `norm-kernel` (the default), f32 `sinter.layer_norm`,
-    `sinter.rms_norm` and `sinter.add_norm` become calls of the runtime's
-    norm kernel on [rows, normalized elements] views; otherwise they lower
-    to reductions and elementwise passes.
-
-    With `matmul-kernel` (the default), f32 `sinter.linear`,
-    `sinter.matmul` of matrices and `sinter.conv` with one group (after
-    copying its windows out as rows) become calls of the runtime's packed
-    GEMM kernel on [batch, rows, cols] views; otherwise they lower to
-    contractions.
+    them. The patterns live in `codegen/SinterToLinalg/`, one file per op
+    family. A gather whose table is a `sinter.dequantize` reads the gathered
+    rows through its integers; those gathers are lowered in a first round of
+    their own, while the dequantize is still a sinter op. The calls of the
+    runtime's kernels are made before this pass, by
+    `sinter-lower-to-kernels`.
   }];
-  let options = [
-    Option<"flashAttention", "flash-attention", "bool", /*default=*/"true",
-           "Lower f32 attention to the runtime's flash-attention kernel">,
-    Option<"normKernel", "norm-kernel", "bool", /*default=*/"true",
-           "Lower f32 layer/RMS norms to the runtime's norm kernel">,
-    Option<"matmulKernel", "matmul-kernel", "bool", /*default=*/"true",
-           "Lower f32 matmul and linear to the runtime's matmul kernel">
-  ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::func::FuncDialect",
@@ -361,7 +408,7 @@ def FlashAttentionForGpu : Pass<"sinter-flash-attention-for-gpu", "::mlir::Modul
   let description = [{
     Runs before `--sinter-map-to-gpu`, on bufferized code in which each f32
     `sinter.attention` is a call of the runtime's CPU flash-attention kernel
-    on strided views (SinterToLinalg with `flash-attention=true`). Each
+    on strided views (`sinter-lower-to-kernels` with `flash-attention=true`). Each
     call becomes one `gpu.launch`: 64-thread blocks, one query row a
     thread, for one (batch, head) pair (grouped-query heads read their
     key/value head); the keys and values are staged in shared memory as

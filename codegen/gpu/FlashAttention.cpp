@@ -1,10 +1,10 @@
 //===- FlashAttention.cpp - Fused attention as one GPU kernel -------------===//
 //
 // sinterc lowers each f32 attention whose head sizes the flash-attention
-// kernel takes (SinterToLinalg's LowerAttentionToKernel) to a call of the
-// runtime's CPU kernel on strided views of Q, K, V, the mask and the result.
-// On the GPU, that call becomes one launch of a flash-attention kernel: the
-// Sq x Sk scores never exist in memory.
+// kernel takes (sinter-lower-to-kernels, Kernels/Attention.cpp) to a call
+// of the runtime's CPU kernel on strided views of Q, K, V, the mask and the
+// result. On the GPU, that call becomes one launch of a flash-attention
+// kernel: the Sq x Sk scores never exist in memory.
 //
 // Each block takes 64 query rows of one (batch, head), one row a thread,
 // and walks the keys in stages: its threads copy the stage's keys and

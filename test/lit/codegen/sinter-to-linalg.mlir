@@ -1,4 +1,4 @@
-// RUN: sinter-opt %s --convert-sinter-to-linalg="flash-attention=false norm-kernel=false matmul-kernel=false" -split-input-file | FileCheck %s
+// RUN: sinter-opt %s --convert-sinter-to-linalg -split-input-file | FileCheck %s
 
 // Tests that broadcasting becomes indexing maps: the bias reads only d1,
 // a static size-1 dimension reads index 0.

@@ -1,5 +1,5 @@
-// RUN: sinter-opt %s --convert-sinter-to-linalg -split-input-file | FileCheck %s
-// RUN: sinter-opt %s --convert-sinter-to-linalg="matmul-kernel=false" -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: sinter-opt %s --sinter-lower-to-kernels --convert-sinter-to-linalg -split-input-file | FileCheck %s
+// RUN: sinter-opt %s --sinter-lower-to-kernels="matmul-kernel=false" --convert-sinter-to-linalg -split-input-file | FileCheck %s --check-prefix=OFF
 
 // Tests that a linear layer by a dequantized constant becomes one call of
 // the quantized kernel with the weight packed at compile time (qweight.h):

@@ -1,4 +1,4 @@
-// RUN: sinter-opt %s --convert-sinter-to-linalg -split-input-file | FileCheck %s
+// RUN: sinter-opt %s --sinter-lower-to-kernels --convert-sinter-to-linalg -split-input-file | FileCheck %s
 
 // Tests that f32 attention becomes one call of the runtime's flash-attention
 // kernel on strided views of Q, K (2 KV heads for 4 query heads, read in

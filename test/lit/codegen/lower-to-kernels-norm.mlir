@@ -1,5 +1,5 @@
-// RUN: sinter-opt %s --convert-sinter-to-linalg -split-input-file | FileCheck %s
-// RUN: sinter-opt %s --convert-sinter-to-linalg="norm-kernel=false" -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: sinter-opt %s --sinter-lower-to-kernels --convert-sinter-to-linalg -split-input-file | FileCheck %s
+// RUN: sinter-opt %s --sinter-lower-to-kernels="norm-kernel=false" --convert-sinter-to-linalg -split-input-file | FileCheck %s --check-prefix=OFF
 
 // Tests that f32 layer_norm becomes one call of the runtime's norm kernel on
 // a [rows, cols] view (batch and sequence flattened into the rows), flags 2

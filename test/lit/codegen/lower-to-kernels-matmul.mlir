@@ -1,5 +1,5 @@
-// RUN: sinter-opt %s --convert-sinter-to-linalg -split-input-file | FileCheck %s
-// RUN: sinter-opt %s --convert-sinter-to-linalg="matmul-kernel=false" -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: sinter-opt %s --sinter-lower-to-kernels --convert-sinter-to-linalg -split-input-file | FileCheck %s
+// RUN: sinter-opt %s --sinter-lower-to-kernels="matmul-kernel=false" --convert-sinter-to-linalg -split-input-file | FileCheck %s --check-prefix=OFF
 
 // Tests that f32 linear becomes one call of the runtime's matmul kernel: the
 // batch and sequence fold into the rows of a [1, rows, K] view, the weight
