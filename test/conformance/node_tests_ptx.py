@@ -13,6 +13,7 @@ import argparse
 import concurrent.futures
 import glob
 import os
+import re
 import sys
 import tempfile
 
@@ -61,10 +62,14 @@ def main():
     parser.add_argument("--sinterc", required=True)
     parser.add_argument("--ptxas", default="")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--filter", default="",
+                        help="only the tests whose name matches this regex "
+                             "(for development; ctest runs them all)")
     args = parser.parse_args()
     ptxas = args.ptxas if args.ptxas and os.access(args.ptxas, os.X_OK) else ""
     tests = sorted(d for d in glob.glob(os.path.join(node.DATA, "*"))
-                   if os.path.exists(os.path.join(d, "model.onnx")))
+                   if os.path.exists(os.path.join(d, "model.onnx"))
+                   and re.search(args.filter, os.path.basename(d)))
     if not tests:
         print(f"no node tests under {node.DATA}: install libonnx-testdata")
         return 1

@@ -205,11 +205,15 @@ def main():
     parser.add_argument("--sinterc", required=True)
     parser.add_argument("--write", help="write the coverage table here")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--filter", default="",
+                        help="only the tests whose name matches this regex "
+                             "(for development; ctest runs them all)")
     parser.add_argument("--e2e", action="store_true",
                         help="also compile, run and compare each imported test")
     args = parser.parse_args()
     tests = sorted(d for d in glob.glob(os.path.join(DATA, "*"))
-                   if os.path.exists(os.path.join(d, "model.onnx")))
+                   if os.path.exists(os.path.join(d, "model.onnx"))
+                   and re.search(args.filter, os.path.basename(d)))
     if not tests:
         print(f"no node tests under {DATA}: install libonnx-testdata")
         return 1
