@@ -2,7 +2,7 @@
 # Installs every Debian package that sinter's build, tests, benchmarks and docs need.
 # Idempotent: when everything is already present it only checks and returns in a second.
 #   scripts/setup.sh           what the build and tests need
-#   scripts/setup.sh --bench   also the peers of bench/models (PyTorch, Node.js for
+#   scripts/setup.sh --bench   also the peers of bench/models (PyTorch, torchvision, Node.js for
 #                              ONNX Runtime, which bench/models/run.py installs from npm)
 set -euo pipefail
 
@@ -25,7 +25,8 @@ packages=(
   chromium
 )
 if [[ "${1:-}" == --bench ]]; then
-  packages+=(python3-torch)
+  # PyTorch, and torchvision for the CNNs of bench/vision.
+  packages+=(python3-torch python3-torchvision)
   # A Node.js from elsewhere (with its own npm) serves as well as Debian's.
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     packages+=(nodejs npm)

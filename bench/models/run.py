@@ -16,9 +16,13 @@ process's peak resident memory, as a table and as JSON.
 Models: every folder of the shared set (../shared/models) by default;
 --base also generates the base-size ones (80-107 M parameters) with
 make_models.py into bench/.models (once; a few minutes each) and benches
-them. Run scripts/setup.sh --bench first for PyTorch and Node.js.
+them. --vision benches the CNNs of bench/vision/make_vision_models.py instead
+(ResNet-50, MobileNetV2 and a small U-Net from torchvision's and its own
+modules, at opsets 11 and 17, batch 1 and 8; generated once into
+bench/.models). Run scripts/setup.sh --bench first for PyTorch, torchvision
+and Node.js.
 
-  bench/models/run.py --bin build/bin [--models gpt-small,llama-tiny] [--base]
+  bench/models/run.py --bin build/bin [--models gpt-small,llama-tiny] [--base] [--vision]
       [--threads 1,2] [--runs 20] [--rounds 3] [--json out.json] [--skip torch]
 
 Each engine runs --rounds times per model and thread count, alternating
@@ -47,6 +51,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 PEERS = os.path.join(ROOT, "bench", ".peers")
 ORT_VERSION = "1.30"
 BASE_MODELS = ["gpt-base", "bert-base", "llama-base", "moe-base", "vit-base"]
+MAKE_VISION_MODELS = os.path.join(ROOT, "bench", "vision", "make_vision_models.py")
 
 
 def load_pb(path):
@@ -126,11 +131,14 @@ def reference_error(model_dir, work, report):
     return worst
 
 
-def generate_base_models(make_models, names):
+def generate_models(make_models, names):
+    """Runs a generator (make_models.py's interface) once for the models of
+    `names` not generated yet, into bench/.models."""
     out = os.path.join(ROOT, "bench", ".models")
     missing = [n for n in names if not os.path.exists(os.path.join(out, n, "model.onnx"))]
     if missing:
-        print(f"generating {', '.join(missing)} with make_models.py (once)", flush=True)
+        print(f"generating {', '.join(missing)} with {os.path.basename(make_models)} (once)",
+              flush=True)
         subprocess.run(["/usr/bin/python3", make_models, "--out", out, "--only", ",".join(missing)],
                        check=True)
     return {n: os.path.join(out, n) for n in names}
@@ -142,6 +150,9 @@ def main():
     parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "models"))
     parser.add_argument("--models", default="", help="comma-separated (default: every shared one)")
     parser.add_argument("--base", action="store_true", help="also the base-size models")
+    parser.add_argument("--vision", action="store_true",
+                        help="the CNNs of bench/vision/make_vision_models.py instead of the "
+                             "shared models (--models picks among them)")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
@@ -155,19 +166,31 @@ def main():
 
     models = {}
     wanted = [m for m in args.models.split(",") if m]
-    for path in sorted(glob.glob(os.path.join(args.shared, "*", "model.onnx"))):
-        name = os.path.basename(os.path.dirname(path))
-        if not wanted or name in wanted:
-            models[name] = os.path.dirname(path)
-    base = [m for m in BASE_MODELS if args.base or m in wanted]
-    if base:
-        models.update(generate_base_models(make_models, base))
+    # The generator of each model's module, for the PyTorch peer.
+    generator = {}
+    if args.vision:
+        vision = load_make_models(MAKE_VISION_MODELS).CONFIGS
+        names = wanted or list(vision)
+        unknown = [n for n in names if n not in vision]
+        if unknown:
+            raise SystemExit(f"unknown vision models {unknown}; known: {', '.join(vision)}")
+        models = generate_models(MAKE_VISION_MODELS, names)
+        generator = dict.fromkeys(names, MAKE_VISION_MODELS)
+    else:
+        for path in sorted(glob.glob(os.path.join(args.shared, "*", "model.onnx"))):
+            name = os.path.basename(os.path.dirname(path))
+            if not wanted or name in wanted:
+                models[name] = os.path.dirname(path)
+        base = [m for m in BASE_MODELS if args.base or m in wanted]
+        if base:
+            models.update(generate_models(make_models, base))
+        generator = dict.fromkeys(models, make_models)
     if "ort" not in skip:
         ensure_onnxruntime()
     ort_env = dict(os.environ, NODE_PATH=os.path.join(PEERS, "node_modules"))
 
     rows = []
-    print(f"{'model':12s} {'thr':>3s} {'sinter ms':>10s} {'ORT ms':>10s} {'torch ms':>10s} "
+    print(f"{'model':20s} {'thr':>3s} {'sinter ms':>10s} {'ORT ms':>10s} {'torch ms':>10s} "
           f"{'s/ORT':>6s} {'s/torch':>7s} {'sinter MiB':>10s} {'ORT MiB':>8s} {'torch MiB':>9s}",
           flush=True)
     with tempfile.TemporaryDirectory() as work:
@@ -220,7 +243,7 @@ def main():
                     if "torch" not in skip:
                         report, mib = timed(["/usr/bin/python3",
                                              os.path.join(HERE, "torch_run.py"),
-                                             "--make-models", make_models, "--model", name,
+                                             "--make-models", generator[name], "--model", name,
                                              "--data", data, f"--threads={threads}",
                                              f"--runs={args.runs}", f"--warmup={args.warmup}"])
                         if report is None:
@@ -240,7 +263,7 @@ def main():
 
                 def cell(key, fmt):
                     return format(row[key], fmt) if key in row else "-"
-                print(f"{name:12s} {threads:3d} {cell('sinter_ms', '10.3f')} "
+                print(f"{name:20s} {threads:3d} {cell('sinter_ms', '10.3f')} "
                       f"{cell('ort_ms', '10.3f'):>10s} {cell('torch_ms', '10.3f'):>10s} "
                       f"{cell('sinter_over_ort', '6.2f'):>6s} "
                       f"{cell('sinter_over_torch', '7.2f'):>7s} {cell('sinter_mib', '10.1f'):>10s} "
