@@ -538,12 +538,80 @@ struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
   }
 };
 
-/// f32 conv with one group as a GEMM on the runtime's matmul kernel: the
-/// padded input's windows laid out as rows (im2col: [N, output positions,
-/// C x window]), times the weight read as [M, C x window] transposed, with
-/// the bias as the kernel's starting value; then [N, positions, M] back to
-/// N x M x spatial. The copy of the windows costs window-size times the
-/// input, against a contraction that LLVM vectorizes poorly.
+/// f32 conv with one group and one or two spatial dimensions as one call
+/// of the runtime's convolution kernel (sinter_conv2d_f32), which packs the
+/// windows from the input into its GEMM's blocks and writes the output
+/// channels first: no padded copy, no im2col buffer, no transpose. A 1-D
+/// conv is a 2-D one over a single row. Fewer than 4 output channels take
+/// the im2col product below (the kernel would take its term-by-term loop).
+struct LowerConv2dToKernel : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    auto module = op->getParentOfType<ModuleOp>();
+    RankedTensorType input = op.getInput().getType(),
+                     weight = op.getWeight().getType(), result = op.getType();
+    int64_t spatial = input.getRank() - 2;
+    if (result.getElementType() != f32 || op.getGroup() != 1 ||
+        spatial < 1 || spatial > 2 || !input.hasStaticShape() ||
+        !weight.hasStaticShape() || !result.hasStaticShape() ||
+        weight.getDimSize(0) < 4 || !module)
+      return rewriter.notifyMatchFailure(op, "not for the conv kernel");
+    // [N, C, W] as [N, C, 1, W]; the geometry's height terms are then 1/0.
+    Value in = op.getInput();
+    SmallVector<int64_t> outShape(result.getShape());
+    if (spatial == 1) {
+      SmallVector<int64_t> shape(input.getShape());
+      shape.insert(shape.begin() + 2, 1);
+      in = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get(shape, f32), in,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+      outShape.insert(outShape.begin() + 2, 1);
+    }
+    auto at = [&](ArrayRef<int64_t> values, int64_t i, int64_t unit) {
+      return static_cast<int32_t>(spatial == 1 ? (i == 0 ? unit : values[0])
+                                               : values[i]);
+    };
+    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations(),
+                      pads = op.getPads();
+    SmallVector<int64_t> kernel(weight.getShape().drop_front(2));
+    // The weight as [1, M, C x window], its rows in the kernel's order.
+    Value filters = addLeadingUnit(
+        rewriter, loc,
+        tensor::CollapseShapeOp::create(
+            rewriter, loc, op.getWeight(),
+            SmallVector<ReassociationIndices>{
+                {0}, llvm::to_vector(llvm::seq<int64_t>(1, 2 + spatial))}));
+    KernelCall call(rewriter, loc, module);
+    Value out = call.allocate(outShape, f32, {});
+    Value bias = op.getBias();
+    call.call(SINTER_CONV_KERNEL,
+              {call.view(in), call.view(filters), call.optionalVector(bias),
+               call.outputView(out), call.i32(at(kernel, 0, 1)),
+               call.i32(at(kernel, 1, 1)), call.i32(at(strides, 0, 1)),
+               call.i32(at(strides, 1, 1)), call.i32(at(dilations, 0, 1)),
+               call.i32(at(dilations, 1, 1)), call.i32(at(pads, 0, 0)),
+               call.i32(spatial == 1 ? pads[0] : pads[1]),
+               call.i32(bias ? SINTER_CONV_HAS_BIAS : 0)});
+    Value conv = call.asTensor(out, RankedTensorType::get(outShape, f32));
+    if (spatial == 1)
+      conv = tensor::CollapseShapeOp::create(
+          rewriter, loc, result, conv,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    rewriter.replaceOp(op, conv);
+    return success();
+  }
+};
+
+/// f32 conv with one group and three spatial dimensions as a GEMM on the
+/// runtime's matmul kernel: the padded input's windows laid out as rows
+/// (im2col: [N, output positions, C x window]), times the weight read as
+/// [M, C x window] transposed, with the bias as the kernel's starting
+/// value; then [N, positions, M] back to N x M x spatial. The copy of the
+/// windows costs window-size times the input, against a contraction that
+/// LLVM vectorizes poorly.
 struct LowerConvToKernel : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op,
@@ -635,4 +703,6 @@ void sinter::populateMatmulKernelPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerQuantizedLinearToKernel>(context, /*benefit=*/2);
   patterns.add<LowerLinearToKernel, LowerMatmulToKernel, LowerConvToKernel>(
       context);
+  // The convolution kernel before the im2col product where both apply.
+  patterns.add<LowerConv2dToKernel>(context, /*benefit=*/2);
 }

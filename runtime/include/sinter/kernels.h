@@ -123,6 +123,27 @@ SINTER_RT_API void _mlir_ciface_sinter_matmul_f32(
     const sinter_memref1_f32 *bias, const sinter_memref3_f32 *c,
     int32_t flags);
 
+/* 2-D convolution of one group on f32 (src/matmul/conv.h), what an f32
+ * `sinter.conv` of one group and one or two spatial dimensions lowers to:
+ *   out[n][m][y][x] = bias[m] + sum over c, i, j of
+ *     w[m][(c KH + i) KW + j] * in[n][c][y SH - PT + i DH][x SW - PL + j DW]
+ * where the input reads as zero outside its bounds (the padding is never
+ * materialized). in is [N, C, H, W] (any strides), the weight [1, M, C KH
+ * KW] (any strides), bias [M] (with SINTER_CONV_HAS_BIAS; otherwise any
+ * descriptor), out [N, M, OH, OW] with its last two dimensions contiguous.
+ * It runs as the matrix products out[n] = W cols[n] on the matmul kernel's
+ * blocks, the windows packed from the input straight into B's slivers (an
+ * implicit im2col), so that the output is written in place, channels first. */
+#define SINTER_CONV_KERNEL "sinter_conv2d_f32"
+enum { SINTER_CONV_HAS_BIAS = 1 };
+
+SINTER_RT_API void _mlir_ciface_sinter_conv2d_f32(
+    const sinter_memref4_f32 *in, const sinter_memref3_f32 *weight,
+    const sinter_memref1_f32 *bias, const sinter_memref4_f32 *out,
+    int32_t kernel_h, int32_t kernel_w, int32_t stride_h, int32_t stride_w,
+    int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left,
+    int32_t flags);
+
 /* Weight-only quantized matrix product on f32 activations (src/matmul/),
  * what `sinter.linear` of a `sinter.dequantize`d constant weight lowers to:
  * for each b of C's batch,

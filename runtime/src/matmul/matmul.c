@@ -28,8 +28,12 @@
  * group of k at a time (per group: the integer dot product, then the
  * scale and the zero point times the sum of the group's A elements).
  *
+ * A 2-D convolution (sinter_conv2d_f32) is the product of its weight and
+ * its input's windows, packed from the input as B's blocks (conv.h).
+ *
  * The kernel's parts, one translation unit: problem.h (the block sizes
- * and a product's description), pack.h (packing A and B), tile_avx2.h and
+ * and a product's description), pack.h (packing A and B), conv.h (a
+ * convolution's B), tile_avx2.h and
  * tile_avx512.h (the packed route's register blocks), stream.h (one to
  * three rows), plan.h (tiles for the threads); this file, the entry
  * points, the heap scratch and the OpenMP team that runs the tiles.
@@ -96,6 +100,8 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
   }
   int64_t i0 = rest % t->row_splits * t->rows_per_split;
   int64_t i1 = p->m - i0 < t->rows_per_split ? p->m : i0 + t->rows_per_split;
+  if (p->row_bias)
+    initialize_c(p, batch, i0, i1, j0, j1);
   if (p->wide)
     gemm_tile_wide(p, batch, i0, i1, j0, t->column_width, scratch.a,
                    scratch.b);
@@ -194,6 +200,52 @@ void _mlir_ciface_sinter_qmatmul_f32(const memref3 *a,
         for (int64_t j = 0; j < p.n; ++j)
           c_matrix(&p, batch)[i * c->strides[1] + j] = __builtin_nanf("");
     return;
+  }
+  run_problem(p);
+}
+
+void _mlir_ciface_sinter_conv2d_f32(const memref4 *in, const memref3 *weight,
+                                    const memref1 *bias, const memref4 *out,
+                                    int32_t kernel_h, int32_t kernel_w,
+                                    int32_t stride_h, int32_t stride_w,
+                                    int32_t dilation_h, int32_t dilation_w,
+                                    int32_t pad_top, int32_t pad_left,
+                                    int32_t flags) {
+  /* C is the output as [N, M, OH OW]: one matrix per image, the output
+   * positions of a channel contiguous. */
+  memref3 c = {out->allocated,
+               out->aligned,
+               out->offset,
+               {out->sizes[0], out->sizes[1], out->sizes[2] * out->sizes[3]},
+               {out->strides[0], out->strides[1], 1}};
+  problem p = problem_of(weight, bias, &c, 0);
+  p.batch = out->sizes[0];
+  p.row_bias = (flags & SINTER_CONV_HAS_BIAS) != 0;
+  const conv_geometry geometry = {in,       kernel_h,   kernel_w,   stride_h,
+                                  stride_w, dilation_h, dilation_w, pad_top,
+                                  pad_left, out->sizes[3]};
+  p.conv = &geometry;
+  const int contiguous_out =
+      out->strides[3] == 1 && out->strides[2] == out->sizes[3];
+  if (!contiguous_out || p.m < kStreamRows) {
+    conv_direct(&p, out);
+    return;
+  }
+  /* A pointwise convolution's B is the input itself, [C, H W] per image:
+   * the plain product packs it (or streams it) with no window arithmetic. */
+  memref3 b = {in->allocated,
+               in->aligned,
+               in->offset,
+               {in->sizes[0], in->sizes[1], in->sizes[2] * in->sizes[3]},
+               {in->strides[0], in->strides[1], 1}};
+  if (kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 &&
+      pad_top == 0 && pad_left == 0 && in->sizes[2] == out->sizes[2] &&
+      in->sizes[3] == out->sizes[3] && in->strides[3] == 1 &&
+      in->strides[2] == in->sizes[3]) {
+    p.conv = NULL;
+    p.b = &b;
+    p.bk = in->strides[1];
+    p.bn = 1;
   }
   run_problem(p);
 }

@@ -12,6 +12,7 @@
 #ifndef SINTER_RUNTIME_SRC_MATMUL_PACK_H
 #define SINTER_RUNTIME_SRC_MATMUL_PACK_H
 
+#include "conv.h"
 #include "problem.h"
 
 #include <immintrin.h>
@@ -202,6 +203,10 @@ SINTER_INLINE const float *b_block(const problem *p, int64_t batch,
                                    int64_t cols, float *restrict packed_b,
                                    int64_t *stride) {
   *stride = kc * kNR;
+  if (p->conv) {
+    pack_b_conv(p, batch, k0, kc, j0, cols, packed_b);
+    return packed_b;
+  }
   if (p->qw) {
     const int8_t *matrix = q_matrix(p, batch);
     if (p->qw->bits == 8)

@@ -76,10 +76,26 @@ typedef uint16_t v8u16 __attribute__((vector_size(16)));
 #define LOAD8(vector, floats) memcpy(&(vector), (floats), sizeof(v8f))
 #define STORE8(floats, vector) memcpy((floats), &(vector), sizeof(v8f))
 
+typedef sinter_memref4_f32 memref4;
+
+/* A convolution's B: the windows of one image as columns (conv.h). */
+typedef struct conv_geometry {
+  const memref4 *in;
+  int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w,
+      pad_top, pad_left, out_w;
+} conv_geometry;
+
 typedef struct problem {
   const memref3 *a, *b, *c;
   const memref1 *bias;
   int transpose_b, has_bias, packed_b;
+  /* The bias is one value per row of C (a convolution's, per output
+   * channel) rather than per column: C is initialized from it before the
+   * first depth block, which then adds to C. */
+  int row_bias;
+  /* A convolution: B is not in memory but packed from the input's windows
+   * (b is unused); null for a matrix product. */
+  const conv_geometry *conv;
   int64_t batch, m, n, k;
   /* B[k][n] is at b + k * bk + n * bn in the batch's matrix. */
   int64_t bk, bn;
@@ -128,7 +144,11 @@ static void initialize_c(const problem *p, int64_t batch, int64_t i0,
   const int64_t ldc = p->c->strides[1];
   for (int64_t i = i0; i < i1; ++i) {
     float *row = c + i * ldc;
-    if (p->has_bias) {
+    if (p->row_bias) {
+      const float value = p->bias->aligned[p->bias->offset + i * p->bias->strides[0]];
+      for (int64_t j = j0; j < j1; ++j)
+        row[j] = value;
+    } else if (p->has_bias) {
       const float *bias = p->bias->aligned + p->bias->offset;
       for (int64_t j = j0; j < j1; ++j)
         row[j] = bias[j * p->bias->strides[0]];

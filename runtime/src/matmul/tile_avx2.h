@@ -102,7 +102,7 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
                       c + (ic + ir) * ldc + j0 + jr, ldc,
                       rows - ir < kMR ? rows - ir : kMR,
                       cols - jr < kNR ? cols - jr : kNR, row0 + jr,
-                      k0 == 0);
+                      k0 == 0 && !p->row_bias);
     }
   }
 }

@@ -125,7 +125,7 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
           const int pair = left > kNR;
 #define SINTER_WIDE_BLOCK(PAIR, ROWS)                                          \
   microkernel_wide(kc, sliver_a, b0, PAIR ? b0 + sliver_stride : b0, block,   \
-                   ldc, height, block_cols, row0 + jr, k0 == 0, ahead, lines, \
+                   ldc, height, block_cols, row0 + jr, k0 == 0 && !p->row_bias, ahead, lines, \
                    PAIR, ROWS)
           if (height > 8)
             pair ? SINTER_WIDE_BLOCK(1, 12) : SINTER_WIDE_BLOCK(0, 12);

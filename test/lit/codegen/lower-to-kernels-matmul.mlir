@@ -90,23 +90,77 @@ func.func @experts(%x: tensor<?x64xf32>, %w: tensor<8x64x128xf32>) -> tensor<8x?
 
 // -----
 
-// Tests a convolution as a GEMM: the padded input's 3 x 3 windows copied out
-// as rows ([2, 6 x 5 positions, 4 x 3 x 3]), the weight read as [1, 8, 36]
-// transposed with its bias (flags 3), the product [2, 30, 8] transposed to
-// channels first and expanded to 2 x 8 x 6 x 5.
+// Tests a 2-D convolution as one call of the convolution kernel: the
+// unpadded input, the weight as [1, 8, 36], the bias (flags 1) and the
+// geometry (kernel 3 x 3, strides 2 x 2, dilations 1 x 1, pads top 1 and
+// left 0), written into the 2 x 8 x 6 x 5 output: no pad, no windows, no
+// transpose.
 // CHECK-LABEL: func @conv
-// CHECK-DAG: %[[FLAGS:.*]] = arith.constant 3 : i32
-// CHECK-DAG: %[[P:.*]] = tensor.pad
-// CHECK-DAG: %[[W:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<2x4x14x11xf32>) outs(%{{.*}} : tensor<2x6x5x4x3x3xf32>)
-// CHECK-DAG: tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2], [3, 4, 5]] : tensor<2x6x5x4x3x3xf32> into tensor<2x30x36xf32>
+// CHECK-NOT: tensor.pad
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : i32
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i32
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : i32
 // CHECK-DAG: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] : tensor<8x4x3x3xf32> into tensor<8x36xf32>
-// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<2x30x8xf32>
-// CHECK: call @sinter_matmul_f32({{.*}}, %[[FLAGS]])
-// CHECK: linalg.transpose {{.*}} permutation = [0, 2, 1]
-// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] output_shape [2, 8, 6, 5]
+// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<2x8x6x5xf32>
+// CHECK: call @sinter_conv2d_f32({{.*}}, %[[C3]], %[[C3]], %[[C2]], %[[C2]], %[[C1]], %[[C1]], %[[C1]], %[[C0]], %[[C1]])
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.generic
 func.func @conv(%x: tensor<2x4x12x10xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<2x8x6x5xf32> {
   %0 = sinter.conv %x, %w, %b strides [2, 2] pads [1, 0, 1, 1] dilations [1, 1] group 1 : (tensor<2x4x12x10xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x6x5xf32>
   return %0 : tensor<2x8x6x5xf32>
+}
+
+// -----
+
+// Tests a 1-D convolution as a 2-D one over one row: [2, 4, 20] expanded to
+// [2, 4, 1, 20], kernel 1 x 5, stride 1 x 3, dilation 1 x 2, pads top 0 and
+// left 4, no bias (flags 0); the output collapsed back to [2, 8, 6].
+// CHECK-LABEL: func @conv1d
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : i32
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i32
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : i32
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : i32
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : i32
+// CHECK-DAG: tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] output_shape [2, 4, 1, 20]
+// CHECK: call @sinter_conv2d_f32({{.*}}, %[[C1]], %[[C5]], %[[C1]], %[[C3]], %[[C1]], %[[C2]], %[[C0]], %[[C4]], %[[C0]])
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : tensor<2x8x1x6xf32> into tensor<2x8x6xf32>
+func.func @conv1d(%x: tensor<2x4x20xf32>, %w: tensor<8x4x5xf32>) -> tensor<2x8x6xf32> {
+  %0 = sinter.conv %x, %w strides [3] pads [4, 0] dilations [2] group 1 : (tensor<2x4x20xf32>, tensor<8x4x5xf32>) -> tensor<2x8x6xf32>
+  return %0 : tensor<2x8x6xf32>
+}
+
+// -----
+
+// Tests a convolution of fewer than 4 output channels: not the convolution
+// kernel (it would take its term-by-term loop) but the im2col product.
+// CHECK-LABEL: func @conv_few_channels
+// CHECK-NOT: sinter_conv2d_f32
+// CHECK: call @sinter_matmul_f32
+func.func @conv_few_channels(%x: tensor<1x4x8x8xf32>, %w: tensor<3x4x3x3xf32>) -> tensor<1x3x6x6xf32> {
+  %0 = sinter.conv %x, %w strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] group 1 : (tensor<1x4x8x8xf32>, tensor<3x4x3x3xf32>) -> tensor<1x3x6x6xf32>
+  return %0 : tensor<1x3x6x6xf32>
+}
+
+// -----
+
+// Tests a 3-D convolution as a GEMM: the padded input's 2 x 2 x 2 windows
+// copied out as rows ([1, 3 x 3 x 3 positions, 2 x 2 x 2 x 2]), the weight
+// read as [1, 8, 16] transposed with its bias (flags 3), the product
+// [1, 27, 8] transposed to channels first and expanded to 1 x 8 x 3 x 3 x 3.
+// CHECK-LABEL: func @conv3d
+// CHECK-DAG: %[[FLAGS:.*]] = arith.constant 3 : i32
+// CHECK-DAG: %[[P:.*]] = tensor.pad
+// CHECK-DAG: %[[W:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<1x2x4x4x4xf32>) outs(%{{.*}} : tensor<1x3x3x3x2x2x2x2xf32>)
+// CHECK-DAG: tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2, 3], [4, 5, 6, 7]] : tensor<1x3x3x3x2x2x2x2xf32> into tensor<1x27x16xf32>
+// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<1x27x8xf32>
+// CHECK: call @sinter_matmul_f32({{.*}}, %[[FLAGS]])
+// CHECK: linalg.transpose {{.*}} permutation = [0, 2, 1]
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3, 4]] output_shape [1, 8, 3, 3, 3]
+func.func @conv3d(%x: tensor<1x2x3x3x3xf32>, %w: tensor<8x2x2x2x2xf32>, %b: tensor<8xf32>) -> tensor<1x8x3x3x3xf32> {
+  %0 = sinter.conv %x, %w, %b strides [1, 1, 1] pads [1, 1, 1, 0, 0, 0] dilations [1, 1, 1] group 1 : (tensor<1x2x3x3x3xf32>, tensor<8x2x2x2x2xf32>, tensor<8xf32>) -> tensor<1x8x3x3x3xf32>
+  return %0 : tensor<1x8x3x3x3xf32>
 }
 
 // -----
