@@ -19,6 +19,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace sinter;
 using namespace sinter::kernels;
@@ -548,7 +550,6 @@ struct LowerConv2dToKernel : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     Type f32 = rewriter.getF32Type();
     auto module = op->getParentOfType<ModuleOp>();
     RankedTensorType input = op.getInput().getType(),
@@ -559,17 +560,60 @@ struct LowerConv2dToKernel : OpRewritePattern<ConvOp> {
         !weight.hasStaticShape() || !result.hasStaticShape() ||
         weight.getDimSize(0) < 4 || !module)
       return rewriter.notifyMatchFailure(op, "not for the conv kernel");
-    // [N, C, W] as [N, C, 1, W]; the geometry's height terms are then 1/0.
-    Value in = op.getInput();
-    SmallVector<int64_t> outShape(result.getShape());
-    if (spatial == 1) {
-      SmallVector<int64_t> shape(input.getShape());
-      shape.insert(shape.begin() + 2, 1);
-      in = tensor::ExpandShapeOp::create(
-          rewriter, loc, RankedTensorType::get(shape, f32), in,
-          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-      outShape.insert(outShape.begin() + 2, 1);
+
+    // The epilogue the kernel applies to each block of the output while it
+    // is in cache: an add of a tensor of the output's shape (a residual
+    // connection), then a ReLU or a clip, each the only reader of the value
+    // before it. The call replaces the last of them, where every operand
+    // is defined (a residual may be computed after the conv).
+    Operation *last = op;
+    AddOp add;
+    Value residual;
+    float lo = 0.0f, hi = std::numeric_limits<float>::infinity();
+    bool clamp = false;
+    auto onlyUser = [](Operation *producer) -> Operation * {
+      Value value = producer->getResult(0);
+      return value.hasOneUse() ? *value.getUsers().begin() : nullptr;
+    };
+    if (auto user = dyn_cast_or_null<AddOp>(onlyUser(last))) {
+      Value other = user.getLhs() == op.getResult() ? user.getRhs()
+                                                     : user.getLhs();
+      if (user.getType() == result && other.getType() == result &&
+          other != op.getResult()) {
+        add = user;
+        residual = other;
+        last = user;
+      }
     }
+    if (Operation *user = onlyUser(last)) {
+      if (isa<ReluOp>(user)) {
+        clamp = true;
+        last = user;
+      } else if (auto clip = dyn_cast<ClipOp>(user)) {
+        clamp = true;
+        lo = clip.getMin() ? static_cast<float>(clip.getMin()->convertToDouble())
+                           : -std::numeric_limits<float>::infinity();
+        if (clip.getMax())
+          hi = static_cast<float>(clip.getMax()->convertToDouble());
+        last = user;
+      }
+    }
+    Location loc = last->getLoc();
+    rewriter.setInsertionPoint(last);
+
+    // [N, C, W] as [N, C, 1, W]; the geometry's height terms are then 1/0.
+    auto asRank4 = [&](Value value) {
+      if (spatial == 2)
+        return value;
+      SmallVector<int64_t> shape(tensorType(value).getShape());
+      shape.insert(shape.begin() + 2, 1);
+      return Value(tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get(shape, f32), value,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}));
+    };
+    SmallVector<int64_t> outShape(result.getShape());
+    if (spatial == 1)
+      outShape.insert(outShape.begin() + 2, 1);
     auto at = [&](ArrayRef<int64_t> values, int64_t i, int64_t unit) {
       return static_cast<int32_t>(spatial == 1 ? (i == 0 ? unit : values[0])
                                                : values[i]);
@@ -587,20 +631,32 @@ struct LowerConv2dToKernel : OpRewritePattern<ConvOp> {
     KernelCall call(rewriter, loc, module);
     Value out = call.allocate(outShape, f32, {});
     Value bias = op.getBias();
+    // Without a residual, any rank-4 descriptor (the output's).
+    Value residualView = residual ? call.view(asRank4(residual)) : Value();
+    Value outView = call.outputView(out);
+    int32_t flags = (bias ? SINTER_CONV_HAS_BIAS : 0) |
+                    (residual ? SINTER_CONV_HAS_RESIDUAL : 0) |
+                    (clamp ? SINTER_CONV_CLAMP : 0);
     call.call(SINTER_CONV_KERNEL,
-              {call.view(in), call.view(filters), call.optionalVector(bias),
-               call.outputView(out), call.i32(at(kernel, 0, 1)),
-               call.i32(at(kernel, 1, 1)), call.i32(at(strides, 0, 1)),
-               call.i32(at(strides, 1, 1)), call.i32(at(dilations, 0, 1)),
-               call.i32(at(dilations, 1, 1)), call.i32(at(pads, 0, 0)),
-               call.i32(spatial == 1 ? pads[0] : pads[1]),
-               call.i32(bias ? SINTER_CONV_HAS_BIAS : 0)});
+              {call.view(asRank4(op.getInput())), call.view(filters),
+               call.optionalVector(bias),
+               residualView ? residualView : outView, outView,
+               call.i32(at(kernel, 0, 1)), call.i32(at(kernel, 1, 1)),
+               call.i32(at(strides, 0, 1)), call.i32(at(strides, 1, 1)),
+               call.i32(at(dilations, 0, 1)), call.i32(at(dilations, 1, 1)),
+               call.i32(at(pads, 0, 0)),
+               call.i32(spatial == 1 ? pads[0] : pads[1]), call.f32(lo),
+               call.f32(hi), call.i32(flags)});
     Value conv = call.asTensor(out, RankedTensorType::get(outShape, f32));
     if (spatial == 1)
       conv = tensor::CollapseShapeOp::create(
           rewriter, loc, result, conv,
           SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-    rewriter.replaceOp(op, conv);
+    rewriter.replaceOp(last, conv);
+    if (add && last != add)
+      rewriter.eraseOp(add);
+    if (last != op)
+      rewriter.eraseOp(op);
     return success();
   }
 };

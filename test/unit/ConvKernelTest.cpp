@@ -7,7 +7,9 @@
 // kernel's blocks, a batch of images, fewer output channels than the packed
 // route takes, the pointwise case (a plain product), and an input view whose
 // strides are not the contiguous ones. Every buffer has its exact size, so
-// the sanitizer build catches any access outside it.
+// the sanitizer build catches any access outside it. The epilogue (a
+// residual added, then a clamp: ReLU, ReLU6) is checked on the same
+// geometries, the residual also through a view that is not contiguous.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,15 +17,20 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
 namespace {
 
+/// What follows the convolution in the kernel.
+enum Epilogue { kNone, kRelu, kResidualRelu, kStridedResidualRelu6 };
+
 struct Case {
   int64_t n, c, h, w, m, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
   bool bias, stridedInput;
+  Epilogue epilogue = kNone;
 };
 
 void PrintTo(const Case &c, std::ostream *os) {
@@ -31,7 +38,12 @@ void PrintTo(const Case &c, std::ostream *os) {
       << " k" << c.kh << "x" << c.kw << " s" << c.sh << "x" << c.sw << " d"
       << c.dh << "x" << c.dw << " pads " << c.pt << "," << c.pl << "," << c.pb
       << "," << c.pr << (c.bias ? " bias" : "")
-      << (c.stridedInput ? " strided input" : "");
+      << (c.stridedInput ? " strided input" : "")
+      << (c.epilogue == kRelu             ? " relu"
+          : c.epilogue == kResidualRelu ? " residual relu"
+          : c.epilogue == kStridedResidualRelu6
+              ? " strided residual relu6"
+              : "");
 }
 
 class ConvKernel : public ::testing::TestWithParam<Case> {};
@@ -73,9 +85,27 @@ TEST_P(ConvKernel, MatchesReference) {
   sinter_memref4_f32 out = {output.data(), output.data(), 0,
                             {c.n, c.m, oh, ow},
                             {c.m * oh * ow, oh * ow, ow, 1}};
-  _mlir_ciface_sinter_conv2d_f32(&in, &w, &b, &out, c.kh, c.kw, c.sh, c.sw,
-                                 c.dh, c.dw, c.pt, c.pl,
-                                 c.bias ? SINTER_CONV_HAS_BIAS : 0);
+  // The strided residual is stored channels last.
+  std::vector<float> residual(c.n * c.m * oh * ow);
+  for (float &x : residual)
+    x = normal(rng);
+  sinter_memref4_f32 res = {residual.data(), residual.data(), 0,
+                            {c.n, c.m, oh, ow},
+                            {c.m * oh * ow, oh * ow, ow, 1}};
+  if (c.epilogue == kStridedResidualRelu6) {
+    res.strides[1] = 1;
+    res.strides[2] = ow * c.m;
+    res.strides[3] = c.m;
+  }
+  const bool hasResidual = c.epilogue == kResidualRelu ||
+                           c.epilogue == kStridedResidualRelu6;
+  const float lo = 0.0f,
+              hi = c.epilogue == kStridedResidualRelu6 ? 6.0f : INFINITY;
+  int32_t flags = (c.bias ? SINTER_CONV_HAS_BIAS : 0) |
+                  (hasResidual ? SINTER_CONV_HAS_RESIDUAL : 0) |
+                  (c.epilogue != kNone ? SINTER_CONV_CLAMP : 0);
+  _mlir_ciface_sinter_conv2d_f32(&in, &w, &b, &res, &out, c.kh, c.kw, c.sh,
+                                 c.sw, c.dh, c.dw, c.pt, c.pl, lo, hi, flags);
   int64_t wrong = 0;
   for (int64_t n = 0; n < c.n; ++n)
     for (int64_t m = 0; m < c.m; ++m)
@@ -95,6 +125,11 @@ TEST_P(ConvKernel, MatchesReference) {
                 expected += term;
                 magnitude += std::fabs(term);
               }
+          if (hasResidual)
+            expected += residual[n * res.strides[0] + m * res.strides[1] +
+                                 y * res.strides[2] + x * res.strides[3]];
+          if (c.epilogue != kNone)
+            expected = std::min<double>(std::max(expected, double(lo)), hi);
           float got = output[((n * c.m + m) * oh + y) * ow + x];
           if (!(std::fabs(got - expected) <= 1e-5 * (1.0 + magnitude)) &&
               wrong++ < 5)
@@ -131,6 +166,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{1, 6, 10, 18, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, true},
         Case{1, 6, 10, 18, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, true},
         // Enough work for the threads: 64 x 56 x 56 by 3 x 3.
-        Case{1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false}));
+        Case{1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false},
+        // The epilogues: on the packed route (3 x 3, pointwise, a batch),
+        // and on the term-by-term loop.
+        Case{1, 64, 20, 20, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false,
+             kRelu},
+        Case{2, 32, 14, 14, 48, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, false,
+             kResidualRelu},
+        Case{2, 8, 17, 23, 24, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, false, false,
+             kStridedResidualRelu6},
+        Case{1, 7, 12, 12, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false,
+             kStridedResidualRelu6}));
 
 } // namespace

@@ -133,16 +133,26 @@ SINTER_RT_API void _mlir_ciface_sinter_matmul_f32(
  * descriptor), out [N, M, OH, OW] with its last two dimensions contiguous.
  * It runs as the matrix products out[n] = W cols[n] on the matmul kernel's
  * blocks, the windows packed from the input straight into B's slivers (an
- * implicit im2col), so that the output is written in place, channels first. */
+ * implicit im2col), so that the output is written in place, channels first.
+ *
+ * The epilogue a CNN puts after a convolution is applied to each block of
+ * the output while it is in cache: with SINTER_CONV_HAS_RESIDUAL, the
+ * residual [N, M, OH, OW] (any strides; otherwise any descriptor) is added,
+ * then with SINTER_CONV_CLAMP each element is clamped to [lo, hi] (ReLU is
+ * [0, inf], ReLU6 [0, 6]). */
 #define SINTER_CONV_KERNEL "sinter_conv2d_f32"
-enum { SINTER_CONV_HAS_BIAS = 1 };
+enum {
+  SINTER_CONV_HAS_BIAS = 1,
+  SINTER_CONV_HAS_RESIDUAL = 2,
+  SINTER_CONV_CLAMP = 4
+};
 
 SINTER_RT_API void _mlir_ciface_sinter_conv2d_f32(
     const sinter_memref4_f32 *in, const sinter_memref3_f32 *weight,
-    const sinter_memref1_f32 *bias, const sinter_memref4_f32 *out,
-    int32_t kernel_h, int32_t kernel_w, int32_t stride_h, int32_t stride_w,
-    int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left,
-    int32_t flags);
+    const sinter_memref1_f32 *bias, const sinter_memref4_f32 *residual,
+    const sinter_memref4_f32 *out, int32_t kernel_h, int32_t kernel_w,
+    int32_t stride_h, int32_t stride_w, int32_t dilation_h, int32_t dilation_w,
+    int32_t pad_top, int32_t pad_left, float lo, float hi, int32_t flags);
 
 /* Weight-only quantized matrix product on f32 activations (src/matmul/),
  * what `sinter.linear` of a `sinter.dequantize`d constant weight lowers to:

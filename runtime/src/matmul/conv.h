@@ -85,6 +85,37 @@ SINTER_INLINE void pack_b_conv(const problem *p, int64_t batch, int64_t k0,
   }
 }
 
+/* The epilogue on rows [i0, i1) x columns [j0, j1) of image `batch`'s C,
+ * right after the tile's products, while the block is in cache. */
+SINTER_INLINE void apply_epilogue(const problem *p, int64_t batch, int64_t i0,
+                                  int64_t i1, int64_t j0, int64_t j1) {
+  const conv_epilogue *e = p->epilogue;
+  float *c = c_matrix(p, batch);
+  const int64_t ldc = p->c->strides[1];
+  const memref4 *r = e->residual;
+  const int plain_residual =
+      r && r->strides[3] == 1 && r->strides[2] == e->out_w;
+  for (int64_t i = i0; i < i1; ++i) {
+    float *restrict row = c + i * ldc;
+    if (plain_residual) {
+      const float *add = r->aligned + r->offset + batch * r->strides[0] +
+                         i * r->strides[1];
+      for (int64_t j = j0; j < j1; ++j)
+        row[j] += add[j];
+    } else if (r) {
+      for (int64_t j = j0; j < j1; ++j)
+        row[j] += r->aligned[r->offset + batch * r->strides[0] +
+                             i * r->strides[1] + j / e->out_w * r->strides[2] +
+                             j % e->out_w * r->strides[3]];
+    }
+    if (e->clamp)
+      for (int64_t j = j0; j < j1; ++j) {
+        float x = row[j] < e->lo ? e->lo : row[j];
+        row[j] = x > e->hi ? e->hi : x;
+      }
+  }
+}
+
 /* The convolution term by term, for the products the packed route does not
  * take (fewer than kStreamRows output channels, whose rows would stream a
  * B that is not in memory). */
@@ -111,6 +142,15 @@ static void conv_direct(const problem *p, const memref4 *out) {
                    in->aligned[in->offset + n * in->strides[0] + c * in->strides[1] +
                                iy * in->strides[2] + ix * in->strides[3]];
           }
+          const conv_epilogue *e = p->epilogue;
+          if (e && e->residual)
+            sum += e->residual->aligned[e->residual->offset +
+                                        n * e->residual->strides[0] +
+                                        m * e->residual->strides[1] +
+                                        y * e->residual->strides[2] +
+                                        x * e->residual->strides[3]];
+          if (e && e->clamp)
+            sum = sum < e->lo ? e->lo : sum > e->hi ? e->hi : sum;
           out->aligned[out->offset + n * out->strides[0] + m * out->strides[1] +
                        y * out->strides[2] + x * out->strides[3]] = sum;
         }

@@ -96,6 +96,8 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
       stream_packed(p, batch, j0, j1);
     else
       stream_rows(p, batch, j0, j1);
+    if (p->epilogue)
+      apply_epilogue(p, batch, 0, p->m, j0, j1);
     return;
   }
   int64_t i0 = rest % t->row_splits * t->rows_per_split;
@@ -107,6 +109,8 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
                    scratch.b);
   else
     gemm_tile(p, batch, i0, i1, j0, t->column_width, scratch.a, scratch.b);
+  if (p->epilogue)
+    apply_epilogue(p, batch, i0, i1, j0, j1);
 }
 
 SINTER_ISA_VARIANTS(run_tile,
@@ -142,6 +146,7 @@ SINTER_ISA_VARIANTS(depth_part,
  * fit the thread's B scratch. */
 static int splits_depth(const problem *p, int threads) {
   return threads > 1 && p->batch == 1 && p->m < kStreamRows && !p->qw &&
+         !p->epilogue &&
          !p->packed_b && p->bn == 1 && p->m * p->n <= kKC * kNC &&
          p->k >= 4 * threads;
 }
@@ -204,13 +209,12 @@ void _mlir_ciface_sinter_qmatmul_f32(const memref3 *a,
   run_problem(p);
 }
 
-void _mlir_ciface_sinter_conv2d_f32(const memref4 *in, const memref3 *weight,
-                                    const memref1 *bias, const memref4 *out,
-                                    int32_t kernel_h, int32_t kernel_w,
-                                    int32_t stride_h, int32_t stride_w,
-                                    int32_t dilation_h, int32_t dilation_w,
-                                    int32_t pad_top, int32_t pad_left,
-                                    int32_t flags) {
+void _mlir_ciface_sinter_conv2d_f32(
+    const memref4 *in, const memref3 *weight, const memref1 *bias,
+    const memref4 *residual, const memref4 *out, int32_t kernel_h,
+    int32_t kernel_w, int32_t stride_h, int32_t stride_w, int32_t dilation_h,
+    int32_t dilation_w, int32_t pad_top, int32_t pad_left, float lo, float hi,
+    int32_t flags) {
   /* C is the output as [N, M, OH OW]: one matrix per image, the output
    * positions of a channel contiguous. */
   memref3 c = {out->allocated,
@@ -225,6 +229,11 @@ void _mlir_ciface_sinter_conv2d_f32(const memref4 *in, const memref3 *weight,
                                   stride_w, dilation_h, dilation_w, pad_top,
                                   pad_left, out->sizes[3]};
   p.conv = &geometry;
+  const conv_epilogue epilogue = {
+      flags & SINTER_CONV_HAS_RESIDUAL ? residual : NULL,
+      (flags & SINTER_CONV_CLAMP) != 0, lo, hi, out->sizes[3]};
+  if (epilogue.residual || epilogue.clamp)
+    p.epilogue = &epilogue;
   const int contiguous_out =
       out->strides[3] == 1 && out->strides[2] == out->sizes[3];
   if (!contiguous_out || p.m < kStreamRows) {
@@ -254,8 +263,11 @@ static void run_problem(problem p) {
   if (p.batch == 0 || p.m == 0 || p.n == 0)
     return;
   if (p.k == 0) {
-    for (int64_t batch = 0; batch < p.batch; ++batch)
+    for (int64_t batch = 0; batch < p.batch; ++batch) {
       initialize_c(&p, batch, 0, p.m, 0, p.n);
+      if (p.epilogue)
+        apply_epilogue(&p, batch, 0, p.m, 0, p.n);
+    }
     return;
   }
   p.wide = sinter_detect_isa() == SINTER_ISA_AVX512;

@@ -85,6 +85,15 @@ typedef struct conv_geometry {
       pad_top, pad_left, out_w;
 } conv_geometry;
 
+/* What a convolution's output gets once its products are complete: a
+ * residual added (null: none), then a clamp to [lo, hi]. */
+typedef struct conv_epilogue {
+  const memref4 *residual;
+  int clamp;
+  float lo, hi;
+  int64_t out_w;
+} conv_epilogue;
+
 typedef struct problem {
   const memref3 *a, *b, *c;
   const memref1 *bias;
@@ -96,6 +105,8 @@ typedef struct problem {
   /* A convolution: B is not in memory but packed from the input's windows
    * (b is unused); null for a matrix product. */
   const conv_geometry *conv;
+  /* Applied to each tile of C after its last depth block; null for none. */
+  const conv_epilogue *epilogue;
   int64_t batch, m, n, k;
   /* B[k][n] is at b + k * bk + n * bn in the batch's matrix. */
   int64_t bk, bn;

@@ -103,12 +103,58 @@ func.func @experts(%x: tensor<?x64xf32>, %w: tensor<8x64x128xf32>) -> tensor<8x?
 // CHECK-DAG: %[[C3:.*]] = arith.constant 3 : i32
 // CHECK-DAG: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] : tensor<8x4x3x3xf32> into tensor<8x36xf32>
 // CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<2x8x6x5xf32>
-// CHECK: call @sinter_conv2d_f32({{.*}}, %[[C3]], %[[C3]], %[[C2]], %[[C2]], %[[C1]], %[[C1]], %[[C1]], %[[C0]], %[[C1]])
+// CHECK: call @sinter_conv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[OUT:.*]], %[[OUT]], %[[C3]], %[[C3]], %[[C2]], %[[C2]], %[[C1]], %[[C1]], %[[C1]], %[[C0]], %{{.*}}, %{{.*}}, %[[C1]])
 // CHECK-NOT: linalg.transpose
 // CHECK-NOT: linalg.generic
 func.func @conv(%x: tensor<2x4x12x10xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<2x8x6x5xf32> {
   %0 = sinter.conv %x, %w, %b strides [2, 2] pads [1, 0, 1, 1] dilations [1, 1] group 1 : (tensor<2x4x12x10xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x6x5xf32>
   return %0 : tensor<2x8x6x5xf32>
+}
+
+// -----
+
+// Tests the epilogue the kernel applies: the residual add and the ReLU
+// after a conv are one call (flags 7: bias, residual, clamp to [0, inf]),
+// and a clip after a conv without a residual sets [0, 6] (flags 5). The
+// residual may be computed after the conv: the call goes where the ReLU was.
+// CHECK-LABEL: func @conv_epilogue
+// CHECK-DAG: %[[F7:.*]] = arith.constant 7 : i32
+// CHECK-DAG: %[[F5:.*]] = arith.constant 5 : i32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[INF:.*]] = arith.constant 0x7F800000 : f32
+// CHECK-DAG: %[[SIX:.*]] = arith.constant 6.000000e+00 : f32
+// CHECK: %[[R:.*]] = math.exp
+// CHECK: call @sinter_conv2d_f32({{.*}}, %[[ZERO]], %[[INF]], %[[F7]])
+// CHECK: call @sinter_conv2d_f32({{.*}}, %[[ZERO]], %[[SIX]], %[[F5]])
+// CHECK-NOT: sinter.{{add|relu|clip|conv}}
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @conv_epilogue(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>, %s: tensor<1x8x8x8xf32>) -> (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) {
+  %0 = sinter.conv %x, %w, %b strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] group 1 : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  %r = math.exp %s : tensor<1x8x8x8xf32>
+  %1 = sinter.add %0, %r : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
+  %2 = sinter.relu %1 : tensor<1x8x8x8xf32>
+  %3 = sinter.conv %x, %w, %b strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] group 1 : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  %4 = sinter.clip %3 {min = 0.0 : f64, max = 6.0 : f64} : tensor<1x8x8x8xf32>
+  return %2, %4 : tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// Tests what the epilogue leaves alone: a conv read twice keeps its ReLU
+// apart, and an add that broadcasts is no residual (flags 1 on both).
+// CHECK-LABEL: func @conv_no_epilogue
+// CHECK-DAG: %[[F1:.*]] = arith.constant 1 : i32
+// CHECK: call @sinter_conv2d_f32({{.*}}, %[[F1]])
+// CHECK: linalg.generic
+// CHECK: call @sinter_conv2d_f32({{.*}}, %[[F1]])
+// CHECK: linalg.generic
+func.func @conv_no_epilogue(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>, %s: tensor<1x8x1x1xf32>) -> (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) {
+  %0 = sinter.conv %x, %w, %b strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] group 1 : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  %1 = sinter.relu %0 : tensor<1x8x8x8xf32>
+  %2 = sinter.conv %x, %w, %b strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] group 1 : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  %3 = sinter.add %2, %s : (tensor<1x8x8x8xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x8x8xf32>
+  return %0, %1, %3 : tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>
 }
 
 // -----
@@ -124,7 +170,7 @@ func.func @conv(%x: tensor<2x4x12x10xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : i32
 // CHECK-DAG: %[[C5:.*]] = arith.constant 5 : i32
 // CHECK-DAG: tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] output_shape [2, 4, 1, 20]
-// CHECK: call @sinter_conv2d_f32({{.*}}, %[[C1]], %[[C5]], %[[C1]], %[[C3]], %[[C1]], %[[C2]], %[[C0]], %[[C4]], %[[C0]])
+// CHECK: call @sinter_conv2d_f32({{.*}}, %[[C1]], %[[C5]], %[[C1]], %[[C3]], %[[C1]], %[[C2]], %[[C0]], %[[C4]], %{{.*}}, %{{.*}}, %[[C0]])
 // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : tensor<2x8x1x6xf32> into tensor<2x8x6xf32>
 func.func @conv1d(%x: tensor<2x4x20xf32>, %w: tensor<8x4x5xf32>) -> tensor<2x8x6xf32> {
   %0 = sinter.conv %x, %w strides [3] pads [4, 0] dilations [2] group 1 : (tensor<2x4x20xf32>, tensor<8x4x5xf32>) -> tensor<2x8x6xf32>
