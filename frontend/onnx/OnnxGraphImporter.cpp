@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
@@ -125,17 +126,27 @@ public:
   /// Names of values whose producer failed: their readers are skipped
   /// instead of reporting follow-on errors.
   llvm::StringSet<> poisoned;
+  /// Imports a control-flow node's subgraph at the builder's insertion
+  /// point (OnnxSubgraphs.cpp holds what does not need the importer).
+  FailureOr<SmallVector<Value>> importSubgraph(const onnx::GraphProto &graph,
+                                               ValueRange inputs);
+  /// The function's entry block: where initializers become constants.
+  Block *entryBlock = nullptr;
+  /// Names that enclosing graphs define, while a subgraph is imported.
+  llvm::StringSet<> outerNames;
 
 private:
   Location modelLocation() {
     return NameLoc::get(StringAttr::get(&context, model.path));
   }
   LogicalResult readOpsets();
-  LogicalResult orderNodes(SmallVectorImpl<int> &order);
-  LogicalResult checkSupport(ArrayRef<int> order);
+  LogicalResult orderNodes(const onnx::GraphProto &graph,
+                           SmallVectorImpl<int> &order);
+  LogicalResult checkSupport(const onnx::GraphProto &graph);
   FailureOr<func::FuncOp> createFunction(ModuleOp module);
   LogicalResult freezeInputs();
-  LogicalResult convertNodes(ArrayRef<int> order);
+  LogicalResult convertNodes(const onnx::GraphProto &graph,
+                             ArrayRef<int> order);
   LogicalResult finishFunction(func::FuncOp func);
 };
 
@@ -190,7 +201,7 @@ Value OnnxGraphImporter::lookup(StringRef name) {
     return Value();
   // Initializers live at the top of the function, in reading order.
   OpBuilder::InsertionGuard guard(builder);
-  Block *body = builder.getInsertionBlock();
+  Block *body = entryBlock ? entryBlock : builder.getInsertionBlock();
   builder.setInsertionPoint(body, body->begin());
   while (builder.getInsertionPoint() != body->end() &&
          isa<ConstantOp>(*builder.getInsertionPoint()))
@@ -230,8 +241,8 @@ LogicalResult OnnxGraphImporter::readOpsets() {
 
 /// Topological order of the nodes (Kahn's algorithm, stable in file order),
 /// with every value defined once and read only after it is defined.
-LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
-  const onnx::GraphProto &graph = model.proto.graph();
+LogicalResult OnnxGraphImporter::orderNodes(const onnx::GraphProto &graph,
+                                            SmallVectorImpl<int> &order) {
   bool ok = true;
   llvm::StringMap<int> producer; // value -> node index, -1 for graph values
   auto define = [&](const std::string &name, int node) {
@@ -276,11 +287,19 @@ LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
   std::vector<SmallVector<int>> readers(graph.node_size());
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto &node = graph.node(i);
-    for (const std::string &input : node.input()) {
+    // A control-flow node also reads what its subgraphs capture.
+    SmallVector<std::string> reads(node.input().begin(), node.input().end());
+    llvm::StringSet<> captured;
+    collectCapturedNames(node, captured);
+    for (const auto &name : captured)
+      reads.push_back(name.getKey().str());
+    for (const std::string &input : reads) {
       if (input.empty())
         continue;
       usedNames.insert(input);
       auto it = producer.find(input);
+      if (it == producer.end() && outerNames.contains(input))
+        continue;
       if (it == producer.end()) {
         emitError(nodeLocation(node, i))
             << "reads '" << input
@@ -296,7 +315,7 @@ LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
   }
   for (const onnx::ValueInfoProto &output : graph.output()) {
     usedNames.insert(output.name());
-    if (!producer.count(output.name())) {
+    if (!producer.count(output.name()) && !outerNames.contains(output.name())) {
       emitError(modelLocation()) << "graph output '" << output.name()
                                  << "' is not computed by any node";
       ok = false;
@@ -345,11 +364,13 @@ LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
 }
 
 /// Reports every node the importer cannot convert, all at once.
-LogicalResult OnnxGraphImporter::checkSupport(ArrayRef<int> order) {
-  const onnx::GraphProto &graph = model.proto.graph();
+LogicalResult OnnxGraphImporter::checkSupport(const onnx::GraphProto &graph) {
   bool ok = true;
-  for (int index : order) {
+  for (int index = 0; index < graph.node_size(); ++index) {
     const onnx::NodeProto &node = graph.node(index);
+    for (const onnx::AttributeProto &attr : node.attribute())
+      if (attr.has_g() && failed(checkSupport(attr.g())))
+        ok = false;
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto opset = opsets.find(domain);
     int64_t version = opset == opsets.end() ? 0 : opset->second;
@@ -537,14 +558,15 @@ FailureOr<func::FuncOp> OnnxGraphImporter::createFunction(ModuleOp module) {
     func->setAttr("sinter.dim_bounds", builder.getDictionaryAttr(bounds));
   }
   Block *body = func.addEntryBlock();
+  entryBlock = body;
   for (auto [name, arg] : llvm::zip_equal(argNames, body->getArguments()))
     values[name] = arg;
   builder.setInsertionPointToEnd(body);
   return func;
 }
 
-LogicalResult OnnxGraphImporter::convertNodes(ArrayRef<int> order) {
-  const onnx::GraphProto &graph = model.proto.graph();
+LogicalResult OnnxGraphImporter::convertNodes(const onnx::GraphProto &graph,
+                                              ArrayRef<int> order) {
   bool ok = true;
   for (int index : order) {
     const onnx::NodeProto &node = graph.node(index);
@@ -626,19 +648,61 @@ LogicalResult OnnxGraphImporter::finishFunction(func::FuncOp func) {
 
 FailureOr<OwningOpRef<ModuleOp>> OnnxGraphImporter::run() {
   context.loadDialect<SinterDialect, func::FuncDialect, arith::ArithDialect,
-                      tensor::TensorDialect>();
+                      tensor::TensorDialect, scf::SCFDialect>();
   SmallVector<int> order;
-  if (failed(readOpsets()) || failed(orderNodes(order)) ||
-      failed(checkSupport(order)))
+  const onnx::GraphProto &graph = model.proto.graph();
+  if (failed(readOpsets()) || failed(orderNodes(graph, order)) ||
+      failed(checkSupport(graph)))
     return failure();
   OwningOpRef<ModuleOp> module = ModuleOp::create(modelLocation());
   FailureOr<func::FuncOp> func = createFunction(*module);
-  if (failed(func) || failed(convertNodes(order)) ||
+  if (failed(func) || failed(convertNodes(graph, order)) ||
       failed(finishFunction(*func)))
     return failure();
   if (failed(verify(*module)))
     return failure();
   return module;
+}
+
+FailureOr<SmallVector<Value>>
+OnnxGraphImporter::importSubgraph(const onnx::GraphProto &graph,
+                                  ValueRange inputs) {
+  // The subgraph sees every name of the enclosing scopes (ONNX's lexical
+  // scoping); what it defines is forgotten when it ends.
+  llvm::StringMap<Value> savedValues = values;
+  llvm::StringMap<onnx::TensorProto *> savedInitializers = initializers;
+  DenseMap<std::pair<Value, int64_t>, Value> savedDims = std::move(dimSizes);
+  llvm::StringSet<> savedOuter = outerNames;
+  dimSizes.clear();
+  for (const auto &entry : values)
+    outerNames.insert(entry.getKey());
+  for (const auto &entry : initializers)
+    outerNames.insert(entry.getKey());
+  for (const onnx::TensorProto &init : graph.initializer())
+    initializers[init.name()] = const_cast<onnx::TensorProto *>(&init);
+  for (auto [input, value] : llvm::zip(graph.input(), inputs))
+    values[input.name()] = value;
+  SmallVector<int> order;
+  FailureOr<SmallVector<Value>> results = failure();
+  if (succeeded(orderNodes(graph, order)) &&
+      succeeded(convertNodes(graph, order))) {
+    SmallVector<Value> outputs;
+    for (const onnx::ValueInfoProto &output : graph.output())
+      if (Value value = lookup(output.name()))
+        outputs.push_back(value);
+    if (outputs.size() == static_cast<size_t>(graph.output_size()))
+      results = std::move(outputs);
+  }
+  values = std::move(savedValues);
+  initializers = std::move(savedInitializers);
+  dimSizes = std::move(savedDims);
+  outerNames = std::move(savedOuter);
+  return results;
+}
+
+FailureOr<SmallVector<Value>>
+OnnxNode::importSubgraph(const onnx::GraphProto &body, ValueRange inputs) {
+  return graph.importSubgraph(body, inputs);
 }
 
 FailureOr<OwningOpRef<ModuleOp>> importOnnxModel(MLIRContext &context,
