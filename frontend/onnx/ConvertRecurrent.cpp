@@ -316,6 +316,10 @@ LogicalResult Recurrent::convert() {
       return node.error() << "B must be a static [" << directions << ", "
                           << 2 * gates * hidden << "] tensor, not " << type;
   }
+  if (RankedTensorType type = node.inputType(4);
+      type && (!type.getElementType().isInteger(32) || type.getRank() != 1))
+    return node.error() << "sequence_lens must be a 1-D int32 tensor, not "
+                        << type;
   Value peepholes = cell == Cell::Lstm ? node.input(7) : Value();
   if (peepholes) {
     RankedTensorType type = node.inputType(7);
