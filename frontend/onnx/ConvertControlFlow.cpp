@@ -361,6 +361,168 @@ LogicalResult convertLoop(OnnxNode &node) {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Scan
+//===----------------------------------------------------------------------===//
+
+/// Offsets, sizes and strides of step `t` of `type` along `axis` (a slice
+/// of size 1 there, whole elsewhere).
+void stepSlice(OnnxNode &node, Value tensor, int64_t axis, Value t,
+               SmallVectorImpl<OpFoldResult> &offsets,
+               SmallVectorImpl<OpFoldResult> &sizes,
+               SmallVectorImpl<OpFoldResult> &strides) {
+  OpBuilder &b = node.builder();
+  auto type = cast<RankedTensorType>(tensor.getType());
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    offsets.push_back(i == axis ? OpFoldResult(t) : b.getIndexAttr(0));
+    sizes.push_back(i == axis ? b.getIndexAttr(1) : node.dimSize(tensor, i));
+    strides.push_back(b.getIndexAttr(1));
+  }
+}
+
+LogicalResult convertScan(OnnxNode &node) {
+  const onnx::GraphProto *graph = node.graphAttr("body");
+  if (!graph)
+    return node.error() << "Scan needs the graph attribute body";
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  int64_t numScanIn = node.intAttr("num_scan_inputs", 0);
+  int64_t numState = static_cast<int64_t>(node.numInputs()) - numScanIn;
+  int64_t numScanOut = graph->output_size() - numState;
+  if (numScanIn < 1 || numState < 0 || numScanOut < 0 ||
+      graph->input_size() != numState + numScanIn)
+    return node.error() << "the body of Scan must take the " << numState
+                        << " state values and " << numScanIn
+                        << " scan elements, and give the states first";
+  auto list = [&](StringRef name, int64_t count,
+                  ArrayRef<Value> values) -> FailureOr<SmallVector<int64_t>> {
+    SmallVector<int64_t> result(count, 0);
+    if (std::optional<SmallVector<int64_t>> given = node.intsAttr(name)) {
+      if (static_cast<int64_t>(given->size()) != count)
+        return node.error() << name << " has " << given->size() << " entries, "
+                            << count << " expected";
+      result = *given;
+    }
+    for (auto [i, value] : llvm::enumerate(result)) {
+      if (name.ends_with("directions")) {
+        if (value != 0 && value != 1)
+          return node.error() << name << " must hold 0 or 1, not " << value;
+        continue;
+      }
+      int64_t rank = cast<RankedTensorType>(values[i].getType()).getRank();
+      FailureOr<int64_t> axis = node.normalizeAxis(value, rank, name);
+      if (failed(axis))
+        return failure();
+      value = *axis;
+    }
+    return result;
+  };
+  SmallVector<Value> states, scans;
+  for (int64_t i = 0; i < numState; ++i)
+    states.push_back(node.input(i));
+  for (int64_t i = 0; i < numScanIn; ++i)
+    scans.push_back(node.input(numState + i));
+  FailureOr<SmallVector<int64_t>> inAxes =
+      list("scan_input_axes", numScanIn, scans);
+  FailureOr<SmallVector<int64_t>> inDirs =
+      list("scan_input_directions", numScanIn, {});
+  FailureOr<SmallVector<int64_t>> outDirs =
+      list("scan_output_directions", numScanOut, {});
+  if (failed(inAxes) || failed(inDirs) || failed(outDirs))
+    return failure();
+  SmallVector<int64_t> outAxes(numScanOut, 0);
+  if (std::optional<SmallVector<int64_t>> given =
+          node.intsAttr("scan_output_axes")) {
+    if (static_cast<int64_t>(given->size()) != numScanOut)
+      return node.error() << "scan_output_axes has " << given->size()
+                          << " entries, " << numScanOut << " expected";
+    outAxes = *given;
+  }
+  OpFoldResult trips = node.dimSize(scans[0], (*inAxes)[0]);
+  Value tripCount = node.indexValue(trips);
+  Value last = arith::SubIOp::create(b, loc, tripCount,
+                                     arith::ConstantIndexOp::create(b, loc, 1));
+
+  SmallVector<Type> argTypes = {b.getIndexType()};
+  for (Value state : states)
+    argTypes.push_back(state.getType());
+  FailureOr<DetachedBody> body =
+      importDetached(node, *graph, argTypes, [&](OpBuilder &bb, Block &block) {
+        SmallVector<Value> inputs(block.getArguments().drop_front());
+        Value t = block.getArgument(0);
+        Value reversed = arith::SubIOp::create(bb, loc, last, t);
+        for (auto [i, scan] : llvm::enumerate(scans)) {
+          SmallVector<OpFoldResult> offsets, sizes, strides;
+          stepSlice(node, scan, (*inAxes)[i], (*inDirs)[i] ? reversed : t,
+                    offsets, sizes, strides);
+          auto type = cast<RankedTensorType>(scan.getType());
+          SmallVector<int64_t> shape(type.getShape());
+          shape.erase(shape.begin() + (*inAxes)[i]);
+          inputs.push_back(tensor::ExtractSliceOp::create(
+              bb, loc, RankedTensorType::get(shape, type.getElementType()),
+              scan, offsets, sizes, strides));
+        }
+        return inputs;
+      });
+  if (failed(body))
+    return failure();
+  Block *block = body->block.get();
+  SmallVector<Value> inits(states);
+  for (int64_t k = 0; k < numScanOut; ++k) {
+    auto element =
+        cast<RankedTensorType>(body->outputs[numState + k].getType());
+    FailureOr<int64_t> axis = node.normalizeAxis(
+        outAxes[k], element.getRank() + 1, "scan_output_axes");
+    if (failed(axis))
+      return failure();
+    outAxes[k] = *axis;
+    if (!element.hasStaticShape())
+      return node.error() << "unsupported Scan: scan output " << k
+                          << " has dynamic sizes in the body (" << element
+                          << ")";
+    SmallVector<int64_t> shape(element.getShape());
+    std::optional<int64_t> staticTrips = getConstantIntValue(trips);
+    shape.insert(shape.begin() + *axis,
+                 staticTrips ? *staticTrips : ShapedType::kDynamic);
+    auto type = RankedTensorType::get(shape, element.getElementType());
+    SmallVector<Value> dynamic;
+    if (!staticTrips)
+      dynamic.push_back(tripCount);
+    inits.push_back(tensor::EmptyOp::create(b, loc, type, dynamic));
+    block->addArgument(type, loc);
+  }
+  for (int64_t i = 0; i < numState; ++i)
+    if (body->outputs[i].getType() != states[i].getType())
+      return node.error() << "unsupported Scan: state " << i << " enters as "
+                          << states[i].getType() << " and leaves the body as "
+                          << body->outputs[i].getType();
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(block);
+    Value t = block->getArgument(0);
+    Value reversed = arith::SubIOp::create(b, loc, last, t);
+    SmallVector<Value> yielded(body->outputs.begin(),
+                               body->outputs.begin() + numState);
+    for (int64_t k = 0; k < numScanOut; ++k) {
+      Value acc = block->getArgument(1 + numState + k);
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      stepSlice(node, acc, outAxes[k], (*outDirs)[k] ? reversed : t, offsets,
+                sizes, strides);
+      yielded.push_back(tensor::InsertSliceOp::create(
+          b, loc, body->outputs[numState + k], acc, offsets, sizes, strides));
+    }
+    scf::YieldOp::create(b, loc, yielded);
+  }
+  auto forOp = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0), tripCount,
+      arith::ConstantIndexOp::create(b, loc, 1), inits);
+  forOp.getRegion().front().erase();
+  forOp.getRegion().push_back(body->block.release());
+  for (auto [i, result] : llvm::enumerate(forOp.getResults()))
+    node.setOutput(i, result);
+  return success();
+}
+
 } // namespace
 
 ArrayRef<OnnxConverterEntry> controlFlowConverters() {
@@ -368,6 +530,8 @@ ArrayRef<OnnxConverterEntry> controlFlowConverters() {
   static const OnnxConverterEntry entries[] = {
       SINTER_ONNX_OP_SINCE("If", 11, convertIf),
       SINTER_ONNX_OP_SINCE("Loop", 11, convertLoop),
+      // Scan-8 has a batch axis and sequence_lens; 9 and later do not.
+      SINTER_ONNX_OP_SINCE("Scan", 9, convertScan),
   };
   return entries;
 }
