@@ -719,18 +719,25 @@ OnnxModelReport checkOnnxModel(const OnnxModelFile &model) {
         opset.version();
   std::map<std::pair<std::string, std::string>, OnnxModelReport::OpCount> ops;
   OnnxModelReport report;
-  for (const onnx::NodeProto &node : model.proto.graph().node()) {
-    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
-    OnnxModelReport::OpCount &count = ops[{domain, node.op_type()}];
-    count.domain = domain;
-    count.name = node.op_type();
-    count.opset = opsets.lookup(domain);
-    count.supported =
-        findOnnxConverter(domain, node.op_type(), count.opset) != nullptr;
-    ++count.count;
-    ++report.nodes;
-    report.unsupportedNodes += !count.supported;
-  }
+  // The nodes of If's branches and Loop's and Scan's bodies count too.
+  auto countNodes = [&](const onnx::GraphProto &graph, auto &self) -> void {
+    for (const onnx::NodeProto &node : graph.node()) {
+      std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+      OnnxModelReport::OpCount &count = ops[{domain, node.op_type()}];
+      count.domain = domain;
+      count.name = node.op_type();
+      count.opset = opsets.lookup(domain);
+      count.supported =
+          findOnnxConverter(domain, node.op_type(), count.opset) != nullptr;
+      ++count.count;
+      ++report.nodes;
+      report.unsupportedNodes += !count.supported;
+      for (const onnx::AttributeProto &attr : node.attribute())
+        if (attr.has_g())
+          self(attr.g(), self);
+    }
+  };
+  countNodes(model.proto.graph(), countNodes);
   for (auto &entry : ops)
     report.ops.push_back(entry.second);
   return report;
