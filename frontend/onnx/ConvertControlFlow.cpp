@@ -229,10 +229,11 @@ LogicalResult convertLoop(OnnxNode &node) {
     llvm::append_range(argTypes, carriedTypes);
     body = importDetached(
         node, *graph, argTypes, [&](OpBuilder &bb, Block &block) {
-          Value iter = arith::IndexCastOp::create(bb, loc, bb.getI64Type(),
-                                                  block.getArgument(0));
+          // The iteration number as a known value (OnnxNode::knownInts),
+          // for the shape arithmetic of the body.
           SmallVector<Value> inputs = {
-              scalarTensor(bb, loc, iter),
+              node.materializeInts({OpFoldResult(block.getArgument(0))},
+                                   /*scalar=*/true),
               scalarTensor(bb, loc, block.getArgument(1))};
           condIn = inputs[1];
           llvm::append_range(inputs, block.getArguments().drop_front(2));
