@@ -9,7 +9,11 @@ references computed independently of sinter:
   conditions computed from the input, the branches reading values of the
   enclosing graphs, against numpy, with inputs that take each path;
 - a Loop with a trip count known at import and a scan output, against
-  numpy.
+  numpy;
+- LSTM, GRU and RNN nodes with every activation, clip, input_forget,
+  peepholes, linear_before_reset, sequence_lens, initial states, reverse,
+  bidirectional and layout 1, against the spec's equations in numpy (one
+  batch entry and one time step at a time, float64).
 
 Each model is compiled with sinterc and run with sinter-run (atol 1e-5,
 rtol 1e-4).
@@ -135,6 +139,165 @@ def loop_model(path):
     return inputs, [acc, np.stack(rows)]
 
 
+def activation(name, x, alpha, beta):
+    """The ONNX recurrent activations, from their definitions."""
+    if name == "Relu":
+        return np.maximum(x, 0)
+    if name == "Tanh":
+        return np.tanh(x)
+    if name == "Sigmoid":
+        return 1 / (1 + np.exp(-x))
+    if name == "Affine":
+        return alpha * x + beta
+    if name == "LeakyRelu":
+        return np.where(x >= 0, x, alpha * x)
+    if name == "ThresholdedRelu":
+        return np.where(x > alpha, x, 0)
+    if name == "ScaledTanh":
+        return alpha * np.tanh(beta * x)
+    if name == "HardSigmoid":
+        return np.clip(alpha * x + beta, 0, 1)
+    if name == "Elu":
+        return np.where(x < 0, alpha * (np.exp(x) - 1), x)
+    if name == "Softsign":
+        return x / (1 + np.abs(x))
+    assert name == "Softplus"
+    return np.log(1 + np.exp(x))
+
+
+def recurrent_reference(kind, x, w, r, b, lens, h0, c0, p, acts, clip,
+                        input_forget, lbr, direction, layout):
+    """One batch entry and one time step at a time, in float64: the ONNX
+    operator's equations as the spec writes them."""
+    if layout:
+        x, h0, c0 = x.transpose(1, 0, 2), h0.transpose(1, 0, 2), c0.transpose(1, 0, 2)
+    seq, batch, _ = x.shape
+    dirs, hidden = w.shape[0], r.shape[2]
+    per_dir = len(acts) // dirs
+    y = np.zeros((seq, dirs, batch, hidden))
+    yh, yc = np.zeros((dirs, batch, hidden)), np.zeros((dirs, batch, hidden))
+    for d in range(dirs):
+        f = [lambda v, a=a: activation(a[0], np.clip(v, -clip, clip) if clip else v,
+                                       a[1], a[2]) for a in acts[d * per_dir:(d + 1) * per_dir]]
+        gates = w.shape[1] // hidden
+        wb, rb = b[d][:gates * hidden], b[d][gates * hidden:]
+        split = lambda v: [v[k * hidden:(k + 1) * hidden] for k in range(gates)]
+        for n in range(batch):
+            h, c = h0[d, n].astype(np.float64), c0[d, n].astype(np.float64)
+            steps = range(lens[n])
+            if direction == "reverse" or d == 1:
+                steps = reversed(steps)
+            for t in steps:
+                xw = split(w[d] @ x[t, n] + wb)
+                if kind == "LSTM":
+                    hr = split(r[d] @ h + rb)
+                    pi, po, pf = (p[d][k * hidden:(k + 1) * hidden] for k in range(3))
+                    i = f[0](xw[0] + hr[0] + pi * c)
+                    fg = 1 - i if input_forget else f[0](xw[2] + hr[2] + pf * c)
+                    c = fg * c + i * f[1](xw[3] + hr[3])
+                    o = f[0](xw[1] + hr[1] + po * c)
+                    h = o * f[2](c)
+                elif kind == "GRU":
+                    rmat = [r[d][k * hidden:(k + 1) * hidden] for k in range(3)]
+                    rbs = split(rb)
+                    z = f[0](xw[0] + rmat[0] @ h + rbs[0])
+                    rg = f[0](xw[1] + rmat[1] @ h + rbs[1])
+                    if lbr:
+                        cand = f[1](xw[2] + rg * (rmat[2] @ h + rbs[2]))
+                    else:
+                        cand = f[1](xw[2] + rmat[2] @ (rg * h) + rbs[2])
+                    h = (1 - z) * cand + z * h
+                else:
+                    h = f[0](xw[0] + r[d] @ h + rb)
+                y[t, d, n] = h
+            yh[d, n], yc[d, n] = h, c
+    if layout:
+        y, yh, yc = y.transpose(2, 0, 1, 3), yh.transpose(1, 0, 2), yc.transpose(1, 0, 2)
+    return [a.astype(np.float32) for a in (y, yh, yc)]
+
+
+def recurrent_model(path, kind, direction, acts, clip=0.0, input_forget=0,
+                    lbr=0, layout=0, peepholes=False):
+    """A recurrent node with every optional input, the weights as
+    initializers (as exporters write them), X, sequence_lens and the
+    initial states as graph inputs."""
+    seq, batch, size, hidden = 5, 3, 4, 3
+    dirs = 2 if direction == "bidirectional" else 1
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[kind]
+    f = TensorProto.FLOAT
+    x = RNG.normal(size=(batch, seq, size) if layout else (seq, batch, size)).astype(np.float32)
+    w = (RNG.normal(size=(dirs, gates * hidden, size)) * 0.5).astype(np.float32)
+    r = (RNG.normal(size=(dirs, gates * hidden, hidden)) * 0.5).astype(np.float32)
+    b = (RNG.normal(size=(dirs, 2 * gates * hidden)) * 0.3).astype(np.float32)
+    p = (RNG.normal(size=(dirs, 3 * hidden)) * 0.3).astype(np.float32)
+    lens = np.array([5, 2, 4], np.int32)
+    state_shape = (batch, dirs, hidden) if layout else (dirs, batch, hidden)
+    h0 = RNG.normal(size=state_shape).astype(np.float32)
+    c0 = RNG.normal(size=state_shape).astype(np.float32)
+    inputs = ["x", "w", "r", "b", "lens", "h0"]
+    values = [x, lens, h0]
+    graph_inputs = [helper.make_tensor_value_info("x", f, x.shape),
+                    helper.make_tensor_value_info("lens", TensorProto.INT32, [batch]),
+                    helper.make_tensor_value_info("h0", f, state_shape)]
+    inits = [numpy_helper.from_array(a, n) for a, n in ((w, "w"), (r, "r"), (b, "b"))]
+    if kind == "LSTM":
+        inputs += ["c0", "p" if peepholes else ""]
+        values.append(c0)
+        graph_inputs.append(helper.make_tensor_value_info("c0", f, state_shape))
+        if peepholes:
+            inits.append(numpy_helper.from_array(p, "p"))
+    outputs = ["y", "yh"] + (["yc"] if kind == "LSTM" else [])
+    alphas = [a[1] for a in acts if a[0] in ("Affine", "LeakyRelu", "ThresholdedRelu",
+                                               "ScaledTanh", "HardSigmoid", "Elu")]
+    betas = [a[2] for a in acts if a[0] in ("Affine", "ScaledTanh", "HardSigmoid")]
+    attrs = dict(hidden_size=hidden, direction=direction, layout=layout,
+                 activations=[a[0] for a in acts])
+    if alphas:
+        attrs["activation_alpha"] = alphas
+    if betas:
+        attrs["activation_beta"] = betas
+    if clip:
+        attrs["clip"] = clip
+    if kind == "LSTM":
+        attrs["input_forget"] = input_forget
+    if kind == "GRU":
+        attrs["linear_before_reset"] = lbr
+    node = helper.make_node(kind, inputs, outputs, **attrs)
+    y, yh, yc = recurrent_reference(
+        kind, x, w, r, b, lens, h0, c0, p if peepholes else np.zeros_like(p), acts,
+        clip, input_forget, lbr, direction, layout)
+    refs = [y, yh] + ([yc] if kind == "LSTM" else [])
+    graph = helper.make_graph([node], kind.lower(), graph_inputs,
+                              [helper.make_tensor_value_info(n, f, a.shape)
+                               for n, a in zip(outputs, refs)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return values, refs
+
+
+RECURRENT_CASES = {
+    "lstm-bidirectional-all": dict(
+        kind="LSTM", direction="bidirectional", clip=2.5, input_forget=1,
+        layout=1, peepholes=True,
+        acts=[("HardSigmoid", 0.3, 0.4), ("Elu", 0.9, 0), ("Softsign", 0, 0),
+              ("Sigmoid", 0, 0), ("ScaledTanh", 0.8, 1.2), ("Softplus", 0, 0)]),
+    "lstm-reverse-peepholes": dict(
+        kind="LSTM", direction="reverse", peepholes=True,
+        acts=[("Sigmoid", 0, 0), ("Tanh", 0, 0), ("Tanh", 0, 0)]),
+    "gru-reverse": dict(
+        kind="GRU", direction="reverse",
+        acts=[("Sigmoid", 0, 0), ("ThresholdedRelu", 0.2, 0)]),
+    "gru-bidirectional-lbr": dict(
+        kind="GRU", direction="bidirectional", lbr=1, layout=1, clip=1.5,
+        acts=[("LeakyRelu", 0.1, 0), ("Tanh", 0, 0), ("Sigmoid", 0, 0),
+              ("Affine", 0.7, 0.2)]),
+    "rnn-bidirectional": dict(
+        kind="RNN", direction="bidirectional",
+        acts=[("Relu", 0, 0), ("Affine", 0.5, 0.1)]),
+}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -147,6 +310,8 @@ def main():
                            np.array([[-1, 2, -3], [0.5, -1, 0]], np.float32)]):
         cases.append((f"nested-if-{k}", lambda p, x=x: nested_if_model(p, x), False))
     cases.append(("loop", loop_model, False))
+    for name, params in RECURRENT_CASES.items():
+        cases.append((name, lambda p, params=params: recurrent_model(p, **params), False))
     failures = 0
     for name, build, gemm in cases:
         stem = os.path.join(args.work, name)
