@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontend/onnx/OnnxImporterImpl.h"
+#include "frontend/onnx/OnnxGraphImporter.h"
 #include "ir/SinterOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -95,60 +95,6 @@ FailureOr<std::shared_ptr<OnnxModelFile>> readOnnxModel(MLIRContext &context,
 //===----------------------------------------------------------------------===//
 // The graph importer
 //===----------------------------------------------------------------------===//
-
-class OnnxGraphImporter {
-public:
-  OnnxGraphImporter(MLIRContext &context, OnnxModelFile &model,
-                    const ImportOptions &options)
-      : context(context), model(model), options(options), builder(&context) {}
-
-  FailureOr<OwningOpRef<ModuleOp>> run();
-
-  Value lookup(StringRef name);
-  Location nodeLocation(const onnx::NodeProto &node, int index);
-
-  MLIRContext &context;
-  OnnxModelFile &model;
-  const ImportOptions &options;
-  OpBuilder builder;
-  /// ONNX value name -> the MLIR value computing it.
-  llvm::StringMap<Value> values;
-  /// Initializers, imported when first read.
-  llvm::StringMap<onnx::TensorProto *> initializers;
-  /// Integer shape values known at import time (see OnnxNode::knownInts).
-  DenseMap<Value, SmallVector<OpFoldResult>> known;
-  /// tensor.dim of each dynamic dimension read so far (OnnxNode::dimSize).
-  DenseMap<std::pair<Value, int64_t>, Value> dimSizes;
-  /// Names read by some node or by the graph's outputs.
-  llvm::StringSet<> usedNames;
-  /// Opset version per domain ("" is the default domain).
-  llvm::StringMap<int64_t> opsets;
-  /// Names of values whose producer failed: their readers are skipped
-  /// instead of reporting follow-on errors.
-  llvm::StringSet<> poisoned;
-  /// Imports a control-flow node's subgraph at the builder's insertion
-  /// point (OnnxSubgraphs.cpp holds what does not need the importer).
-  FailureOr<SmallVector<Value>> importSubgraph(const onnx::GraphProto &graph,
-                                               ValueRange inputs);
-  /// The function's entry block: where initializers become constants.
-  Block *entryBlock = nullptr;
-  /// Names that enclosing graphs define, while a subgraph is imported.
-  llvm::StringSet<> outerNames;
-
-private:
-  Location modelLocation() {
-    return NameLoc::get(StringAttr::get(&context, model.path));
-  }
-  LogicalResult readOpsets();
-  LogicalResult orderNodes(const onnx::GraphProto &graph,
-                           SmallVectorImpl<int> &order);
-  LogicalResult checkSupport(const onnx::GraphProto &graph);
-  FailureOr<func::FuncOp> createFunction(ModuleOp module);
-  LogicalResult freezeInputs();
-  LogicalResult convertNodes(const onnx::GraphProto &graph,
-                             ArrayRef<int> order);
-  LogicalResult finishFunction(func::FuncOp func);
-};
 
 /// How messages name a node: its name, or "OpType#index" if it has none.
 static std::string displayName(const onnx::NodeProto &node, int index) {
@@ -662,47 +608,6 @@ FailureOr<OwningOpRef<ModuleOp>> OnnxGraphImporter::run() {
   if (failed(verify(*module)))
     return failure();
   return module;
-}
-
-FailureOr<SmallVector<Value>>
-OnnxGraphImporter::importSubgraph(const onnx::GraphProto &graph,
-                                  ValueRange inputs) {
-  // The subgraph sees every name of the enclosing scopes (ONNX's lexical
-  // scoping); what it defines is forgotten when it ends.
-  llvm::StringMap<Value> savedValues = values;
-  llvm::StringMap<onnx::TensorProto *> savedInitializers = initializers;
-  DenseMap<std::pair<Value, int64_t>, Value> savedDims = std::move(dimSizes);
-  llvm::StringSet<> savedOuter = outerNames;
-  dimSizes.clear();
-  for (const auto &entry : values)
-    outerNames.insert(entry.getKey());
-  for (const auto &entry : initializers)
-    outerNames.insert(entry.getKey());
-  for (const onnx::TensorProto &init : graph.initializer())
-    initializers[init.name()] = const_cast<onnx::TensorProto *>(&init);
-  for (auto [input, value] : llvm::zip(graph.input(), inputs))
-    values[input.name()] = value;
-  SmallVector<int> order;
-  FailureOr<SmallVector<Value>> results = failure();
-  if (succeeded(orderNodes(graph, order)) &&
-      succeeded(convertNodes(graph, order))) {
-    SmallVector<Value> outputs;
-    for (const onnx::ValueInfoProto &output : graph.output())
-      if (Value value = lookup(output.name()))
-        outputs.push_back(value);
-    if (outputs.size() == static_cast<size_t>(graph.output_size()))
-      results = std::move(outputs);
-  }
-  values = std::move(savedValues);
-  initializers = std::move(savedInitializers);
-  dimSizes = std::move(savedDims);
-  outerNames = std::move(savedOuter);
-  return results;
-}
-
-FailureOr<SmallVector<Value>>
-OnnxNode::importSubgraph(const onnx::GraphProto &body, ValueRange inputs) {
-  return graph.importSubgraph(body, inputs);
 }
 
 FailureOr<OwningOpRef<ModuleOp>> importOnnxModel(MLIRContext &context,
