@@ -527,9 +527,11 @@ LogicalResult convertScan(OnnxNode &node) {
 } // namespace
 
 ArrayRef<OnnxConverterEntry> controlFlowConverters() {
-  // If-11 and Loop-11 differ from 13 and 16 only in the types they accept.
+  // If-1 and If-11 differ from 13 and 16 only in what they accept (11 lets
+  // the branches' shapes differ, which the importer joins in any case);
+  // Loop-11 likewise from 13 and 16.
   static const OnnxConverterEntry entries[] = {
-      SINTER_ONNX_OP_SINCE("If", 11, convertIf),
+      SINTER_ONNX_OP_SINCE("If", 1, convertIf),
       SINTER_ONNX_OP_SINCE("Loop", 11, convertLoop),
       // Scan-8 has a batch axis and sequence_lens; 9 and later do not.
       SINTER_ONNX_OP_SINCE("Scan", 9, convertScan),

@@ -1,4 +1,4 @@
-//===- OnnxSubgraphs.cpp - What control-flow subgraphs read from outside --===//
+//===- OnnxSubgraphs.cpp - Control-flow subgraphs -------------------------===//
 //
 // ONNX subgraphs (If's branches, Loop's and Scan's bodies) may read any
 // value of the graphs that enclose them by name. The importer orders a
