@@ -47,6 +47,9 @@ void buildBufferizationPhase(OpPassManager &pm, const RuntimeKernels &kernels) {
   pm.addPass(createInterchangeContractions());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
+  // The bodies of scf.while/scf.for imported from ONNX Loop, Scan and the
+  // recurrent ops compute their carried tensors anew each iteration.
+  bufferize.allowReturnAllocsFromLoops = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));

@@ -35,6 +35,8 @@ llvm::ArrayRef<OnnxConverterEntry> dataMovementConverters();
 llvm::ArrayRef<OnnxConverterEntry> constantsConverters();
 llvm::ArrayRef<OnnxConverterEntry> quantizationConverters();
 llvm::ArrayRef<OnnxConverterEntry> comMicrosoftConverters();
+llvm::ArrayRef<OnnxConverterEntry> controlFlowConverters();
+llvm::ArrayRef<OnnxConverterEntry> recurrentConverters();
 
 /// Every family's entries, one list after the other (not sorted).
 std::vector<const OnnxConverterEntry *> allOnnxConverters();

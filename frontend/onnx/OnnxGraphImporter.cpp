@@ -7,11 +7,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontend/onnx/OnnxImporterImpl.h"
+#include "frontend/onnx/OnnxGraphImporter.h"
 #include "ir/SinterOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
@@ -95,50 +96,6 @@ FailureOr<std::shared_ptr<OnnxModelFile>> readOnnxModel(MLIRContext &context,
 // The graph importer
 //===----------------------------------------------------------------------===//
 
-class OnnxGraphImporter {
-public:
-  OnnxGraphImporter(MLIRContext &context, OnnxModelFile &model,
-                    const ImportOptions &options)
-      : context(context), model(model), options(options), builder(&context) {}
-
-  FailureOr<OwningOpRef<ModuleOp>> run();
-
-  Value lookup(StringRef name);
-  Location nodeLocation(const onnx::NodeProto &node, int index);
-
-  MLIRContext &context;
-  OnnxModelFile &model;
-  const ImportOptions &options;
-  OpBuilder builder;
-  /// ONNX value name -> the MLIR value computing it.
-  llvm::StringMap<Value> values;
-  /// Initializers, imported when first read.
-  llvm::StringMap<onnx::TensorProto *> initializers;
-  /// Integer shape values known at import time (see OnnxNode::knownInts).
-  DenseMap<Value, SmallVector<OpFoldResult>> known;
-  /// tensor.dim of each dynamic dimension read so far (OnnxNode::dimSize).
-  DenseMap<std::pair<Value, int64_t>, Value> dimSizes;
-  /// Names read by some node or by the graph's outputs.
-  llvm::StringSet<> usedNames;
-  /// Opset version per domain ("" is the default domain).
-  llvm::StringMap<int64_t> opsets;
-  /// Names of values whose producer failed: their readers are skipped
-  /// instead of reporting follow-on errors.
-  llvm::StringSet<> poisoned;
-
-private:
-  Location modelLocation() {
-    return NameLoc::get(StringAttr::get(&context, model.path));
-  }
-  LogicalResult readOpsets();
-  LogicalResult orderNodes(SmallVectorImpl<int> &order);
-  LogicalResult checkSupport(ArrayRef<int> order);
-  FailureOr<func::FuncOp> createFunction(ModuleOp module);
-  LogicalResult freezeInputs();
-  LogicalResult convertNodes(ArrayRef<int> order);
-  LogicalResult finishFunction(func::FuncOp func);
-};
-
 /// How messages name a node: its name, or "OpType#index" if it has none.
 static std::string displayName(const onnx::NodeProto &node, int index) {
   return node.name().empty() ? node.op_type() + "#" + std::to_string(index)
@@ -190,7 +147,7 @@ Value OnnxGraphImporter::lookup(StringRef name) {
     return Value();
   // Initializers live at the top of the function, in reading order.
   OpBuilder::InsertionGuard guard(builder);
-  Block *body = builder.getInsertionBlock();
+  Block *body = entryBlock ? entryBlock : builder.getInsertionBlock();
   builder.setInsertionPoint(body, body->begin());
   while (builder.getInsertionPoint() != body->end() &&
          isa<ConstantOp>(*builder.getInsertionPoint()))
@@ -230,8 +187,8 @@ LogicalResult OnnxGraphImporter::readOpsets() {
 
 /// Topological order of the nodes (Kahn's algorithm, stable in file order),
 /// with every value defined once and read only after it is defined.
-LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
-  const onnx::GraphProto &graph = model.proto.graph();
+LogicalResult OnnxGraphImporter::orderNodes(const onnx::GraphProto &graph,
+                                            SmallVectorImpl<int> &order) {
   bool ok = true;
   llvm::StringMap<int> producer; // value -> node index, -1 for graph values
   auto define = [&](const std::string &name, int node) {
@@ -276,11 +233,19 @@ LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
   std::vector<SmallVector<int>> readers(graph.node_size());
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto &node = graph.node(i);
-    for (const std::string &input : node.input()) {
+    // A control-flow node also reads what its subgraphs capture.
+    SmallVector<std::string> reads(node.input().begin(), node.input().end());
+    llvm::StringSet<> captured;
+    collectCapturedNames(node, captured);
+    for (const auto &name : captured)
+      reads.push_back(name.getKey().str());
+    for (const std::string &input : reads) {
       if (input.empty())
         continue;
       usedNames.insert(input);
       auto it = producer.find(input);
+      if (it == producer.end() && outerNames.contains(input))
+        continue;
       if (it == producer.end()) {
         emitError(nodeLocation(node, i))
             << "reads '" << input
@@ -296,7 +261,7 @@ LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
   }
   for (const onnx::ValueInfoProto &output : graph.output()) {
     usedNames.insert(output.name());
-    if (!producer.count(output.name())) {
+    if (!producer.count(output.name()) && !outerNames.contains(output.name())) {
       emitError(modelLocation()) << "graph output '" << output.name()
                                  << "' is not computed by any node";
       ok = false;
@@ -345,11 +310,13 @@ LogicalResult OnnxGraphImporter::orderNodes(SmallVectorImpl<int> &order) {
 }
 
 /// Reports every node the importer cannot convert, all at once.
-LogicalResult OnnxGraphImporter::checkSupport(ArrayRef<int> order) {
-  const onnx::GraphProto &graph = model.proto.graph();
+LogicalResult OnnxGraphImporter::checkSupport(const onnx::GraphProto &graph) {
   bool ok = true;
-  for (int index : order) {
+  for (int index = 0; index < graph.node_size(); ++index) {
     const onnx::NodeProto &node = graph.node(index);
+    for (const onnx::AttributeProto &attr : node.attribute())
+      if (attr.has_g() && failed(checkSupport(attr.g())))
+        ok = false;
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto opset = opsets.find(domain);
     int64_t version = opset == opsets.end() ? 0 : opset->second;
@@ -537,14 +504,15 @@ FailureOr<func::FuncOp> OnnxGraphImporter::createFunction(ModuleOp module) {
     func->setAttr("sinter.dim_bounds", builder.getDictionaryAttr(bounds));
   }
   Block *body = func.addEntryBlock();
+  entryBlock = body;
   for (auto [name, arg] : llvm::zip_equal(argNames, body->getArguments()))
     values[name] = arg;
   builder.setInsertionPointToEnd(body);
   return func;
 }
 
-LogicalResult OnnxGraphImporter::convertNodes(ArrayRef<int> order) {
-  const onnx::GraphProto &graph = model.proto.graph();
+LogicalResult OnnxGraphImporter::convertNodes(const onnx::GraphProto &graph,
+                                              ArrayRef<int> order) {
   bool ok = true;
   for (int index : order) {
     const onnx::NodeProto &node = graph.node(index);
@@ -626,14 +594,15 @@ LogicalResult OnnxGraphImporter::finishFunction(func::FuncOp func) {
 
 FailureOr<OwningOpRef<ModuleOp>> OnnxGraphImporter::run() {
   context.loadDialect<SinterDialect, func::FuncDialect, arith::ArithDialect,
-                      tensor::TensorDialect>();
+                      tensor::TensorDialect, scf::SCFDialect>();
   SmallVector<int> order;
-  if (failed(readOpsets()) || failed(orderNodes(order)) ||
-      failed(checkSupport(order)))
+  const onnx::GraphProto &graph = model.proto.graph();
+  if (failed(readOpsets()) || failed(orderNodes(graph, order)) ||
+      failed(checkSupport(graph)))
     return failure();
   OwningOpRef<ModuleOp> module = ModuleOp::create(modelLocation());
   FailureOr<func::FuncOp> func = createFunction(*module);
-  if (failed(func) || failed(convertNodes(order)) ||
+  if (failed(func) || failed(convertNodes(graph, order)) ||
       failed(finishFunction(*func)))
     return failure();
   if (failed(verify(*module)))
@@ -655,18 +624,25 @@ OnnxModelReport checkOnnxModel(const OnnxModelFile &model) {
         opset.version();
   std::map<std::pair<std::string, std::string>, OnnxModelReport::OpCount> ops;
   OnnxModelReport report;
-  for (const onnx::NodeProto &node : model.proto.graph().node()) {
-    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
-    OnnxModelReport::OpCount &count = ops[{domain, node.op_type()}];
-    count.domain = domain;
-    count.name = node.op_type();
-    count.opset = opsets.lookup(domain);
-    count.supported =
-        findOnnxConverter(domain, node.op_type(), count.opset) != nullptr;
-    ++count.count;
-    ++report.nodes;
-    report.unsupportedNodes += !count.supported;
-  }
+  // The nodes of If's branches and Loop's and Scan's bodies count too.
+  auto countNodes = [&](const onnx::GraphProto &graph, auto &self) -> void {
+    for (const onnx::NodeProto &node : graph.node()) {
+      std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+      OnnxModelReport::OpCount &count = ops[{domain, node.op_type()}];
+      count.domain = domain;
+      count.name = node.op_type();
+      count.opset = opsets.lookup(domain);
+      count.supported =
+          findOnnxConverter(domain, node.op_type(), count.opset) != nullptr;
+      ++count.count;
+      ++report.nodes;
+      report.unsupportedNodes += !count.supported;
+      for (const onnx::AttributeProto &attr : node.attribute())
+        if (attr.has_g())
+          self(attr.g(), self);
+    }
+  };
+  countNodes(model.proto.graph(), countNodes);
   for (auto &entry : ops)
     report.ops.push_back(entry.second);
   return report;

@@ -19,6 +19,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 
 #include <deque>
@@ -58,6 +59,11 @@ importOnnxTensor(OnnxModelFile &model, onnx::TensorProto &tensor,
                  mlir::Location loc, llvm::StringRef what);
 
 class OnnxGraphImporter;
+
+/// Adds to `names` every name that the subgraphs of `node` (If's branches,
+/// Loop's and Scan's bodies, recursively) read from enclosing scopes.
+void collectCapturedNames(const onnx::NodeProto &node,
+                          llvm::StringSet<> &names);
 
 /// The view of one ONNX node that an operator converter works with: its
 /// inputs as MLIR values, its attributes, and ways to create ops whose shape
@@ -115,6 +121,14 @@ public:
   /// Normalizes an ONNX axis (negative counts from the end) for `rank`.
   mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank,
                                          llvm::StringRef what = "axis");
+
+  /// A graph attribute (If's branches, Loop's body), or null.
+  const onnx::GraphProto *graphAttr(llvm::StringRef name) const;
+  /// Imports `body` at the builder's insertion point with its graph inputs
+  /// bound to `inputs`; names of the enclosing graphs stay visible. Gives
+  /// the values of its graph outputs.
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  importSubgraph(const onnx::GraphProto &body, mlir::ValueRange inputs);
 
   /// Creates an op that infers its result types; inference or verifier
   /// errors are reported at the node and give failure (never an abort).
