@@ -45,7 +45,7 @@ std::vector<const OnnxConverterEntry *> allOnnxConverters() {
        {elementwiseConverters(), contractionsConverters(),
         reductionsConverters(), shapesConverters(), dataMovementConverters(),
         constantsConverters(), quantizationConverters(),
-        comMicrosoftConverters()})
+        comMicrosoftConverters(), resizePadConverters()})
     for (const OnnxConverterEntry &entry : family)
       all.push_back(&entry);
   return all;
