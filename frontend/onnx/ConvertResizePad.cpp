@@ -54,8 +54,8 @@ spreadOverAxes(OnnxNode &node, ArrayRef<T> values,
                StringRef what) {
   int64_t count = axes ? axes->size() : rank;
   if (static_cast<int64_t>(values.size()) != count)
-    return node.error() << what << " has " << values.size()
-                        << " entries; expected " << count;
+    return node.error() << "expected " << count << " " << what << ", not "
+                        << values.size();
   if (!axes)
     return SmallVector<T>(values);
   FailureOr<SmallVector<int64_t>> normalized = normalizeAxes(node, *axes, rank);
@@ -269,10 +269,10 @@ LogicalResult convertResize(OnnxNode &node) {
     size_t half = roi->size() / 2;
     FailureOr<SmallVector<double>> starts =
         spreadOverAxes<double>(node, ArrayRef<double>(*roi).take_front(half),
-                               axes, rank, 0.0, "the roi starts");
+                               axes, rank, 0.0, "roi starts");
     FailureOr<SmallVector<double>> ends =
         spreadOverAxes<double>(node, ArrayRef<double>(*roi).drop_front(half),
-                               axes, rank, 1.0, "the roi ends");
+                               axes, rank, 1.0, "roi ends");
     if (failed(starts) || failed(ends))
       return failure();
     request.roi = *starts;
@@ -284,7 +284,7 @@ LogicalResult convertResize(OnnxNode &node) {
     if (failed(scales))
       return failure();
     FailureOr<SmallVector<double>> spread =
-        spreadOverAxes<double>(node, *scales, axes, rank, 1.0, "the scales");
+        spreadOverAxes<double>(node, *scales, axes, rank, 1.0, "scales");
     if (failed(spread))
       return failure();
     request.scales = *spread;
@@ -296,7 +296,7 @@ LogicalResult convertResize(OnnxNode &node) {
     RankedTensorType type = node.inputType(0);
     SmallVector<int64_t> kept(type.getShape());
     FailureOr<SmallVector<int64_t>> spread =
-        spreadOverAxes<int64_t>(node, *sizes, axes, rank, 0, "the sizes");
+        spreadOverAxes<int64_t>(node, *sizes, axes, rank, 0, "sizes");
     if (failed(spread))
       return failure();
     if (axes) {
@@ -382,10 +382,10 @@ LogicalResult convertPad(OnnxNode &node) {
                << "Pad has " << pads.size() << " pads for " << count << " axes";
       FailureOr<SmallVector<int64_t>> begins = spreadOverAxes<int64_t>(
           node, ArrayRef<int64_t>(pads).take_front(count), *axes, rank, 0,
-          "the pads");
+          "pads");
       FailureOr<SmallVector<int64_t>> ends = spreadOverAxes<int64_t>(
           node, ArrayRef<int64_t>(pads).drop_front(count), *axes, rank, 0,
-          "the pads");
+          "pads");
       if (failed(begins) || failed(ends))
         return failure();
       pads = *begins;
