@@ -1,9 +1,10 @@
 //===- ConvertResizePad.cpp - Resampling, padding, block moves ------------===//
 //
 // Resize and Upsample (sinter.resize), Pad (sinter.pad), DepthToSpace and
-// SpaceToDepth (reshape, transpose, reshape). Scales, sizes, roi and pads
-// must be known at import: they fix the output shape and the resampling
-// tables. The constant of a constant Pad is read at run time.
+// SpaceToDepth (reshape, transpose, reshape), GatherND (one Gather of a
+// flattened table). Scales, sizes, roi and pads must be known at import:
+// they fix the output shape and the resampling tables. The constant of a
+// constant Pad is read at run time.
 // Tested by test/lit/frontend/onnx/resize-pad.onnxtext.
 //
 //===----------------------------------------------------------------------===//
@@ -482,11 +483,109 @@ LogicalResult convertSpaceToDepth(OnnxNode &node) {
                                  {n, c * b * b, h / b, w / b});
 }
 
+//===----------------------------------------------------------------------===//
+// GatherND
+//===----------------------------------------------------------------------===//
+
+/// GatherND as one Gather of a flattened table: the batch dimensions and
+/// the indexed ones of data become one, each index tuple (and its batch
+/// position) a linear index into it. Shapes must be static.
+LogicalResult convertGatherND(OnnxNode &node) {
+  RankedTensorType data = node.inputType(0), indices = node.inputType(1);
+  int64_t batch = node.intAttr("batch_dims", 0);
+  int64_t q = indices.getRank(), r = data.getRank();
+  if (!data.hasStaticShape() || !indices.hasStaticShape())
+    return node.error() << "unsupported GatherND on dynamic shapes " << data
+                        << " and " << indices;
+  if (q < 1 || batch < 0 || batch >= std::min(q, r))
+    return node.error() << "batch_dims " << batch << " is out of range for "
+                        << data << " and " << indices;
+  int64_t m = indices.getDimSize(q - 1);
+  if (m < 1 || batch + m > r)
+    return node.error() << "index tuples of " << m << " entries do not fit "
+                        << data << " after " << batch << " batch dimensions";
+  for (int64_t d = 0; d < batch; ++d)
+    if (data.getDimSize(d) != indices.getDimSize(d))
+      return node.error() << "batch dimension " << d << " differs: " << data
+                          << " and " << indices;
+  Type indexType = indices.getElementType();
+  auto scalar = [&](int64_t v) { return scalarConstant(node, indexType, v); };
+  // linear = sum_k wrap(idx[..., k]) * stride_k over the indexed dims.
+  SmallVector<int64_t> tupleShape(indices.getShape().drop_back());
+  Value linear;
+  int64_t stride = 1;
+  for (int64_t k = m - 1; k >= 0; --k) {
+    SmallVector<int64_t> starts(q, 0), ends(indices.getShape()), steps(q, 1);
+    starts[q - 1] = k;
+    ends[q - 1] = k + 1;
+    FailureOr<SliceOp> slice =
+        node.create<SliceOp>(node.input(1), starts, ends, steps);
+    if (failed(slice))
+      return failure();
+    FailureOr<ReshapeOp> component =
+        node.create<ReshapeOp>(slice->getResult(), ValueRange(), tupleShape);
+    if (failed(component))
+      return failure();
+    int64_t size = data.getDimSize(batch + k);
+    Value value = component->getResult();
+    FailureOr<LessOp> negative = node.create<LessOp>(value, scalar(0));
+    FailureOr<AddOp> wrapped = node.create<AddOp>(value, scalar(size));
+    if (failed(negative) || failed(wrapped))
+      return failure();
+    FailureOr<WhereOp> index = node.create<WhereOp>(
+        negative->getResult(), wrapped->getResult(), value);
+    if (failed(index))
+      return failure();
+    FailureOr<MulOp> scaled =
+        node.create<MulOp>(index->getResult(), scalar(stride));
+    if (failed(scaled))
+      return failure();
+    if (linear) {
+      FailureOr<AddOp> sum = node.create<AddOp>(linear, scaled->getResult());
+      if (failed(sum))
+        return failure();
+      linear = sum->getResult();
+    } else {
+      linear = scaled->getResult();
+    }
+    stride *= size;
+  }
+  // The batch position of each tuple, times the size of one batch's table.
+  int64_t batches = 1;
+  for (int64_t d = 0; d < batch; ++d)
+    batches *= data.getDimSize(d);
+  if (batch > 0) {
+    SmallVector<int64_t> offsetShape(tupleShape.size(), 1);
+    for (int64_t d = 0; d < batch; ++d)
+      offsetShape[d] = data.getDimSize(d);
+    SmallVector<APInt> offsets;
+    unsigned width = indexType.getIntOrFloatBitWidth();
+    for (int64_t i = 0; i < batches; ++i)
+      offsets.push_back(APInt(width, i * stride, /*isSigned=*/true));
+    Value offset = node.constant(DenseElementsAttr::get(
+        RankedTensorType::get(offsetShape, indexType), offsets));
+    FailureOr<AddOp> sum = node.create<AddOp>(linear, offset);
+    if (failed(sum))
+      return failure();
+    linear = sum->getResult();
+  }
+  SmallVector<int64_t> table = {batches * stride};
+  table.append(data.getShape().begin() + batch + m, data.getShape().end());
+  FailureOr<ReshapeOp> flat =
+      node.create<ReshapeOp>(node.input(0), ValueRange(), table);
+  if (failed(flat))
+    return failure();
+  FailureOr<GatherOp> gather =
+      node.create<GatherOp>(flat->getResult(), linear, int64_t{0});
+  return failed(gather) ? failure() : finish(node, gather->getResult());
+}
+
 } // namespace
 
 ArrayRef<OnnxConverterEntry> resizePadConverters() {
   static const OnnxConverterEntry entries[] = {
       SINTER_ONNX_OP("DepthToSpace", convertDepthToSpace),
+      SINTER_ONNX_OP("GatherND", convertGatherND),
       SINTER_ONNX_OP("Pad", convertPad),
       SINTER_ONNX_OP("Resize", convertResize),
       SINTER_ONNX_OP("SpaceToDepth", convertSpaceToDepth),
