@@ -1,10 +1,10 @@
 //===- ConvertResizePad.cpp - Resampling, padding, block moves ------------===//
 //
 // Resize and Upsample (sinter.resize), Pad (sinter.pad), DepthToSpace and
-// SpaceToDepth (reshape, transpose, reshape), GatherND (one Gather of a
-// flattened table). Scales, sizes, roi and pads must be known at import:
-// they fix the output shape and the resampling tables. The constant of a
-// constant Pad is read at run time.
+// SpaceToDepth (reshape, transpose, reshape), GatherND and ScatterND (one
+// Gather / ScatterElements of a flattened table). Scales, sizes, roi and
+// pads must be known at import: they fix the output shape and the
+// resampling tables. The constant of a constant Pad is read at run time.
 // Tested by test/lit/frontend/onnx/resize-pad.onnxtext.
 //
 //===----------------------------------------------------------------------===//
@@ -487,27 +487,13 @@ LogicalResult convertSpaceToDepth(OnnxNode &node) {
 // GatherND
 //===----------------------------------------------------------------------===//
 
-/// GatherND as one Gather of a flattened table: the batch dimensions and
-/// the indexed ones of data become one, each index tuple (and its batch
-/// position) a linear index into it. Shapes must be static.
-LogicalResult convertGatherND(OnnxNode &node) {
-  RankedTensorType data = node.inputType(0), indices = node.inputType(1);
-  int64_t batch = node.intAttr("batch_dims", 0);
-  int64_t q = indices.getRank(), r = data.getRank();
-  if (!data.hasStaticShape() || !indices.hasStaticShape())
-    return node.error() << "unsupported GatherND on dynamic shapes " << data
-                        << " and " << indices;
-  if (q < 1 || batch < 0 || batch >= std::min(q, r))
-    return node.error() << "batch_dims " << batch << " is out of range for "
-                        << data << " and " << indices;
-  int64_t m = indices.getDimSize(q - 1);
-  if (m < 1 || batch + m > r)
-    return node.error() << "index tuples of " << m << " entries do not fit "
-                        << data << " after " << batch << " batch dimensions";
-  for (int64_t d = 0; d < batch; ++d)
-    if (data.getDimSize(d) != indices.getDimSize(d))
-      return node.error() << "batch dimension " << d << " differs: " << data
-                          << " and " << indices;
+/// The index tuples of `indices` (the last dimension) as linear indices
+/// into `data` flattened over its first `batch + m` dimensions, counting
+/// the batch position of each tuple; negative entries wrap.
+FailureOr<Value> linearIndices(OnnxNode &node, RankedTensorType data,
+                               Value indicesValue, int64_t batch) {
+  auto indices = cast<RankedTensorType>(indicesValue.getType());
+  int64_t q = indices.getRank(), m = indices.getDimSize(q - 1);
   Type indexType = indices.getElementType();
   auto scalar = [&](int64_t v) { return scalarConstant(node, indexType, v); };
   // linear = sum_k wrap(idx[..., k]) * stride_k over the indexed dims.
@@ -519,7 +505,7 @@ LogicalResult convertGatherND(OnnxNode &node) {
     starts[q - 1] = k;
     ends[q - 1] = k + 1;
     FailureOr<SliceOp> slice =
-        node.create<SliceOp>(node.input(1), starts, ends, steps);
+        node.create<SliceOp>(indicesValue, starts, ends, steps);
     if (failed(slice))
       return failure();
     FailureOr<ReshapeOp> component =
@@ -569,15 +555,109 @@ LogicalResult convertGatherND(OnnxNode &node) {
       return failure();
     linear = sum->getResult();
   }
-  SmallVector<int64_t> table = {batches * stride};
+  return linear;
+}
+
+/// GatherND as one Gather of a flattened table: the batch dimensions and
+/// the indexed ones of data become one, each index tuple (and its batch
+/// position) a linear index into it. Shapes must be static.
+/// The length of the index tuples of GatherND and ScatterND, checked
+/// against `data` after `batch` batch dimensions; shapes must be static.
+FailureOr<int64_t> tupleLength(OnnxNode &node, RankedTensorType data,
+                               RankedTensorType indices, int64_t batch) {
+  int64_t q = indices.getRank(), r = data.getRank();
+  if (!data.hasStaticShape() || !indices.hasStaticShape())
+    return node.error() << "unsupported " << node.proto().op_type()
+                        << " on dynamic shapes " << data << " and " << indices;
+  if (q < 1 || batch < 0 || batch >= std::min(q, r))
+    return node.error() << "batch_dims " << batch << " is out of range for "
+                        << data << " and " << indices;
+  int64_t m = indices.getDimSize(q - 1);
+  if (m < 1 || batch + m > r)
+    return node.error() << "index tuples of " << m << " entries do not fit "
+                        << data << " after " << batch << " batch dimensions";
+  for (int64_t d = 0; d < batch; ++d)
+    if (data.getDimSize(d) != indices.getDimSize(d))
+      return node.error() << "batch dimension " << d << " differs: " << data
+                          << " and " << indices;
+  return m;
+}
+
+LogicalResult convertGatherND(OnnxNode &node) {
+  RankedTensorType data = node.inputType(0), indices = node.inputType(1);
+  int64_t batch = node.intAttr("batch_dims", 0);
+  FailureOr<int64_t> length = tupleLength(node, data, indices, batch);
+  if (failed(length))
+    return failure();
+  int64_t m = *length;
+  FailureOr<Value> linear = linearIndices(node, data, node.input(1), batch);
+  if (failed(linear))
+    return failure();
+  int64_t rows = 1;
+  for (int64_t d = 0; d < batch + m; ++d)
+    rows *= data.getDimSize(d);
+  SmallVector<int64_t> table = {rows};
   table.append(data.getShape().begin() + batch + m, data.getShape().end());
   FailureOr<ReshapeOp> flat =
       node.create<ReshapeOp>(node.input(0), ValueRange(), table);
   if (failed(flat))
     return failure();
   FailureOr<GatherOp> gather =
-      node.create<GatherOp>(flat->getResult(), linear, int64_t{0});
+      node.create<GatherOp>(flat->getResult(), *linear, int64_t{0});
   return failed(gather) ? failure() : finish(node, gather->getResult());
+}
+
+/// ScatterND as one ScatterElements on a flattened table: each index tuple
+/// names a row, and the update's row is written there (later ones win).
+LogicalResult convertScatterND(OnnxNode &node) {
+  std::string reduction = node.stringAttr("reduction", "none");
+  if (reduction != "none")
+    return node.error() << "unsupported ScatterND reduction '" << reduction
+                        << "'";
+  RankedTensorType data = node.inputType(0), indices = node.inputType(1),
+                   updates = node.inputType(2);
+  FailureOr<int64_t> length = tupleLength(node, data, indices, 0);
+  if (failed(length))
+    return failure();
+  ArrayRef<int64_t> rest = data.getShape().drop_front(*length);
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  expected.append(rest.begin(), rest.end());
+  if (updates.getShape() != ArrayRef<int64_t>(expected))
+    return node.error() << "updates " << updates << " do not have the shape "
+                        << RankedTensorType::get(expected,
+                                                 updates.getElementType());
+  FailureOr<Value> linear = linearIndices(node, data, node.input(1), 0);
+  if (failed(linear))
+    return failure();
+  int64_t rows = 1, count = 1;
+  for (int64_t size : data.getShape().take_front(*length))
+    rows *= size;
+  for (int64_t size : indices.getShape().drop_back())
+    count *= size;
+  SmallVector<int64_t> tableShape = {rows}, updateShape = {count},
+                       spread = {count};
+  tableShape.append(rest.begin(), rest.end());
+  updateShape.append(rest.begin(), rest.end());
+  spread.append(rest.size(), 1);
+  auto reshape = [&](Value value, ArrayRef<int64_t> shape) {
+    return node.create<ReshapeOp>(value, ValueRange(), shape);
+  };
+  FailureOr<ReshapeOp> table = reshape(node.input(0), tableShape);
+  FailureOr<ReshapeOp> flatUpdates = reshape(node.input(2), updateShape);
+  FailureOr<ReshapeOp> rowIndices = reshape(*linear, spread);
+  if (failed(table) || failed(flatUpdates) || failed(rowIndices))
+    return failure();
+  FailureOr<ExpandOp> elementIndices =
+      node.create<ExpandOp>(rowIndices->getResult(), ValueRange(), updateShape);
+  if (failed(elementIndices))
+    return failure();
+  FailureOr<ScatterElementsOp> scatter = node.create<ScatterElementsOp>(
+      table->getResult(), elementIndices->getResult(), flatUpdates->getResult(),
+      int64_t{0});
+  if (failed(scatter))
+    return failure();
+  FailureOr<ReshapeOp> result = reshape(scatter->getResult(), data.getShape());
+  return failed(result) ? failure() : finish(node, result->getResult());
 }
 
 } // namespace
@@ -588,6 +668,7 @@ ArrayRef<OnnxConverterEntry> resizePadConverters() {
       SINTER_ONNX_OP("GatherND", convertGatherND),
       SINTER_ONNX_OP("Pad", convertPad),
       SINTER_ONNX_OP("Resize", convertResize),
+      SINTER_ONNX_OP("ScatterND", convertScatterND),
       SINTER_ONNX_OP("SpaceToDepth", convertSpaceToDepth),
   };
   return entries;
