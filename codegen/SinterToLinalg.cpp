@@ -47,6 +47,7 @@ struct ConvertSinterToLinalgPass
     populateContractionPatterns(patterns);
     populateReductionPatterns(patterns);
     populateDataMovementPatterns(patterns);
+    populateResamplingPatterns(patterns);
     populateQuantizationPatterns(patterns);
     populateCompositePatterns(patterns);
     populateProbePatterns(patterns);

@@ -36,6 +36,9 @@ void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
 /// their own before the other patterns.
 void populateGatherOfDequantizedPatterns(mlir::RewritePatternSet &patterns);
 
+/// Resampling.cpp: pad, resize.
+void populateResamplingPatterns(mlir::RewritePatternSet &patterns);
+
 /// Quantization.cpp: quantize, dynamic_quantize, dequantize.
 void populateQuantizationPatterns(mlir::RewritePatternSet &patterns);
 

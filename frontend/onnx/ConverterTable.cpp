@@ -46,7 +46,7 @@ std::vector<const OnnxConverterEntry *> allOnnxConverters() {
         reductionsConverters(), shapesConverters(), dataMovementConverters(),
         constantsConverters(), quantizationConverters(),
         comMicrosoftConverters(), controlFlowConverters(),
-        recurrentConverters()})
+        recurrentConverters(), resizePadConverters()})
     for (const OnnxConverterEntry &entry : family)
       all.push_back(&entry);
   return all;

@@ -37,6 +37,9 @@ llvm::ArrayRef<OnnxConverterEntry> quantizationConverters();
 llvm::ArrayRef<OnnxConverterEntry> comMicrosoftConverters();
 llvm::ArrayRef<OnnxConverterEntry> controlFlowConverters();
 llvm::ArrayRef<OnnxConverterEntry> recurrentConverters();
+llvm::ArrayRef<OnnxConverterEntry> resizePadConverters();
+/// Upsample (opsets 7-9) as a Resize; for the table of the older opsets.
+mlir::LogicalResult convertUpsample(OnnxNode &node);
 
 /// Every family's entries, one list after the other (not sorted).
 std::vector<const OnnxConverterEntry *> allOnnxConverters();

@@ -27,7 +27,9 @@ OP_TYPES = ["Add", "MatMul", "Reshape", "Transpose", "Gather", "Slice", "Concat"
             "Softmax", "LayerNormalization", "Split", "Expand", "Where", "Conv",
             "TopK", "ReduceMean", "Unsqueeze", "Squeeze", "Cast", "Einsum",
             "ScatterElements", "Tile", "Range", "Trilu", "CumSum", "Gemm",
-            "If", "Loop", "Scan", "LSTM", "GRU", "RNN"]
+            "If", "Loop", "Scan", "LSTM", "GRU", "RNN",
+            "Resize", "Pad", "DepthToSpace", "SpaceToDepth", "GatherND",
+            "ScatterND"]
 EXTREMES = [0, 1, -1, 2, 3, -2**31, 2**31, -2**63, 2**63 - 1, 2**40, 7, -7]
 
 
