@@ -376,15 +376,18 @@ LogicalResult OnnxGraphImporter::checkSupport(ArrayRef<int> order) {
                               << " (domain "
                               << (domain.empty() ? "ai.onnx" : domain)
                               << ", opset ";
+    auto upgrade = model.nodeOpsets.find(&node);
     if (opset == opsets.end())
       diag << "not imported by the model)";
+    else if (upgrade != model.nodeOpsets.end() &&
+             upgrade->second.declared != version)
+      diag << version << ", upgraded from " << upgrade->second.declared << ")";
     else
       diag << version << ")";
     for (const OnnxOpSupport &op : supportedOnnxOps())
       if (op.name == node.op_type() && op.domain == domain)
         diag << "; sinter supports it in opsets " << op.minOpset << " to "
              << op.maxOpset;
-    auto upgrade = model.nodeOpsets.find(&node);
     if (upgrade != model.nodeOpsets.end() &&
         !upgrade->second.upgradeError.empty())
       diag << "; ONNX's version converter cannot upgrade it to opset "

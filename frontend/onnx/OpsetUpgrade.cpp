@@ -199,11 +199,13 @@ std::string Upgrader::convert(const onnx::NodeProto &node,
   try {
     converted = onnx::version_conversion::ConvertVersion(mini, kMinOpset);
   } catch (const std::exception &e) {
+    // ONNX's messages start with the asserting file and line; keep what
+    // follows "failed: " up to the end of the line.
     std::string message = e.what();
-    // ONNX's messages carry a file:line prefix and a trailing newline.
-    size_t newline = message.find('\n');
-    return message.substr(0, newline).empty() ? "the adapter failed"
-                                              : message.substr(0, newline);
+    size_t start = message.find("failed: ");
+    start = start == std::string::npos ? 0 : start + 8;
+    message = message.substr(start, message.find('\n', start) - start);
+    return message.empty() ? "the adapter failed" : message;
   }
   // Values the adapters created get names no model value has; the node's
   // own outputs keep theirs.
