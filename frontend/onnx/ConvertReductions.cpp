@@ -15,6 +15,9 @@ namespace {
 
 template <typename OpTy> LogicalResult convertReduce(OnnxNode &node) {
   int64_t rank = node.inputType(0).getRank();
+  if (node.inputType(0).getElementType().isInteger(1))
+    return node.error() << "unsupported " << node.proto().op_type()
+                        << " of booleans (opset 20)";
   // ReduceSum reads its axes from input 1 from opset 13 on; the others from
   // the attribute until opset 18.
   SmallVector<int64_t> axes;
