@@ -170,8 +170,39 @@ std::string Upgrader::freshName(const std::string &base) {
   }
 }
 
+/// Why ONNX's adapters must not see `node`, or "": they index inputs and
+/// read shapes without checking (the broadcast adapters of opset 6 to 7
+/// crash on a missing input or an unknown rank), so the node must fit its
+/// schema and, below opset 7, every input must have a known rank.
+std::string unsafeForAdapters(const onnx::NodeProto &node, int64_t opset,
+                              const TypeMap &types) {
+  const onnx::OpSchema *schema =
+      onnx::OpSchemaRegistry::Schema(node.op_type(), static_cast<int>(opset));
+  if (!schema)
+    return "ONNX has no " + node.op_type() + " at opset " +
+           std::to_string(opset);
+  if (node.input_size() < schema->min_input() ||
+      node.input_size() > schema->max_input() ||
+      node.output_size() < schema->min_output() ||
+      node.output_size() > schema->max_output())
+    return "its inputs or outputs do not fit its schema at opset " +
+           std::to_string(opset);
+  for (const std::string &input : node.input()) {
+    if (input.empty() || opset >= 7)
+      continue;
+    auto it = types.find(input);
+    if (it == types.end() || !it->second.has_tensor_type() ||
+        !it->second.tensor_type().has_shape())
+      return "the rank of input '" + input + "' is not known";
+  }
+  return "";
+}
+
 std::string Upgrader::convert(const onnx::NodeProto &node,
                               std::vector<onnx::NodeProto> &out) {
+  std::string unsafe = unsafeForAdapters(node, declared, types);
+  if (!unsafe.empty())
+    return unsafe;
   onnx::ModelProto mini;
   mini.set_ir_version(7); // The IR version of opset 13.
   onnx::OperatorSetIdProto *opset = mini.add_opset_import();
