@@ -187,13 +187,17 @@ std::string unsafeForAdapters(const onnx::NodeProto &node, int64_t opset,
       node.output_size() > schema->max_output())
     return "its inputs or outputs do not fit its schema at opset " +
            std::to_string(opset);
-  for (const std::string &input : node.input()) {
+  for (auto [i, input] : llvm::enumerate(node.input())) {
     if (input.empty() || opset >= 7)
       continue;
     auto it = types.find(input);
     if (it == types.end() || !it->second.has_tensor_type() ||
         !it->second.tensor_type().has_shape())
       return "the rank of input '" + input + "' is not known";
+    // Gemm's 6-to-7 adapter reads two dimensions of A and B.
+    if (node.op_type() == "Gemm" && i < 2 &&
+        it->second.tensor_type().shape().dim_size() != 2)
+      return "input '" + input + "' of Gemm is not a matrix";
   }
   return "";
 }
