@@ -126,10 +126,24 @@ LogicalResult convertSplit(OnnxNode &node) {
       return node.error() << "unsupported Split into equal parts of the "
                              "dynamic dimension "
                           << *axis;
-    if (size % parts != 0)
+    // From opset 18 on, num_outputs parts of ceil(size / parts) each, the
+    // last one smaller where the size does not divide.
+    if (const auto *numOutputs = node.attribute("num_outputs")) {
+      if (numOutputs->i() != parts)
+        return node.error() << "num_outputs is " << numOutputs->i()
+                            << " but the node has " << parts << " outputs";
+      int64_t chunk = llvm::divideCeil(size, parts);
+      if (chunk * (parts - 1) >= size && parts > 1)
+        return node.error() << "dimension " << *axis << " of size " << size
+                            << " does not split into " << parts << " parts";
+      sizes.assign(parts - 1, chunk);
+      sizes.push_back(size - chunk * (parts - 1));
+    } else if (size % parts != 0) {
       return node.error() << "dimension " << *axis << " of size " << size
                           << " does not split into " << parts << " equal parts";
-    sizes.assign(parts, size / parts);
+    } else {
+      sizes.assign(parts, size / parts);
+    }
   }
   OpBuilder &b = node.builder();
   FailureOr<SplitOp> op = node.createWithResults<SplitOp>(

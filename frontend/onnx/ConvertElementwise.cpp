@@ -282,11 +282,9 @@ LogicalResult convertClip(OnnxNode &node) {
   return failed(op) ? failure() : finish(node, op->getResult());
 }
 
-LogicalResult convertCast(OnnxNode &node) {
-  int32_t to = node.intAttr("to", 0);
-  Type elementType = onnxElementType(node.context(), to);
-  if (!elementType)
-    return node.error() << "unsupported Cast to " << onnxDataTypeName(to);
+/// Cast to `elementType` (saturate, opset 19, concerns float8 types only,
+/// which sinter refuses).
+LogicalResult castTo(OnnxNode &node, Type elementType) {
   Value input = node.input(0);
   auto type = cast<RankedTensorType>(input.getType());
   std::optional<Known> known;
@@ -300,6 +298,18 @@ LogicalResult convertCast(OnnxNode &node) {
   return failed(op) ? failure() : finish(node, op->getResult(), known);
 }
 
+LogicalResult convertCast(OnnxNode &node) {
+  int32_t to = node.intAttr("to", 0);
+  Type elementType = onnxElementType(node.context(), to);
+  if (!elementType)
+    return node.error() << "unsupported Cast to " << onnxDataTypeName(to);
+  return castTo(node, elementType);
+}
+
+LogicalResult convertCastLike(OnnxNode &node) {
+  return castTo(node, node.inputType(1).getElementType());
+}
+
 } // namespace
 
 ArrayRef<OnnxConverterEntry> elementwiseConverters() {
@@ -308,6 +318,7 @@ ArrayRef<OnnxConverterEntry> elementwiseConverters() {
       SINTER_ONNX_OP("Add", (convertBinary<AddOp, arith::AddIOp>)),
       SINTER_ONNX_OP("And", convertBinary<AndOp>),
       SINTER_ONNX_OP("Cast", convertCast),
+      SINTER_ONNX_OP_SINCE("CastLike", 15, convertCastLike),
       SINTER_ONNX_OP("Ceil", convertUnary<CeilOp>),
       SINTER_ONNX_OP("Clip", convertClip),
       SINTER_ONNX_OP("Cos", convertUnary<CosOp>),

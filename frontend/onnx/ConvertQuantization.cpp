@@ -16,6 +16,9 @@ namespace {
 /// than one element (per axis), normalized; 0 otherwise (per tensor).
 FailureOr<int64_t> quantizationAxis(OnnxNode &node, int64_t rank) {
   RankedTensorType scale = node.inputType(1);
+  if (int64_t block = node.intAttr("block_size", 0))
+    return node.error() << "unsupported blocked quantization (block_size "
+                        << block << ", opset 21)";
   if (scale.getRank() > 1)
     return node.error() << "the scale must be a scalar or 1-D (opset "
                         << node.opset() << " has no blocked quantization), got "
@@ -41,11 +44,22 @@ LogicalResult convertQuantizeLinear(OnnxNode &node) {
   FailureOr<int64_t> axis = quantizationAxis(node, input.getRank());
   if (failed(axis))
     return failure();
-  // The zero point's type is the result's; uint8 without one.
+  // The zero point's type is the result's; without one, output_dtype's
+  // (opset 21), else uint8.
   Type resultElement =
       node.hasInput(2)
           ? node.inputType(2).getElementType()
           : Type(IntegerType::get(node.context(), 8, IntegerType::Unsigned));
+  if (int32_t dtype = node.intAttr("output_dtype", 0)) {
+    Type requested = onnxElementType(node.context(), dtype);
+    if (!requested)
+      return node.error() << "unsupported output_dtype "
+                          << onnxDataTypeName(dtype) << " of QuantizeLinear";
+    if (node.hasInput(2) && requested != resultElement)
+      return node.error() << "output_dtype " << onnxDataTypeName(dtype)
+                          << " differs from the zero point's type";
+    resultElement = requested;
+  }
   FailureOr<QuantizeOp> op = node.createTyped<QuantizeOp>(
       input.clone(resultElement), node.input(0), node.input(1), node.input(2),
       *axis, int64_t(0));

@@ -15,10 +15,13 @@ namespace {
 
 template <typename OpTy> LogicalResult convertReduce(OnnxNode &node) {
   int64_t rank = node.inputType(0).getRank();
+  if (node.inputType(0).getElementType().isInteger(1))
+    return node.error() << "unsupported " << node.proto().op_type()
+                        << " of booleans (opset 20)";
   // ReduceSum reads its axes from input 1 from opset 13 on; the others from
   // the attribute until opset 18.
   SmallVector<int64_t> axes;
-  bool axesFromInput = std::is_same_v<OpTy, ReduceSumOp>;
+  bool axesFromInput = std::is_same_v<OpTy, ReduceSumOp> || node.opset() >= 18;
   if (axesFromInput && node.hasInput(1)) {
     FailureOr<SmallVector<int64_t>> constant =
         node.constantInts(1, "the axes of " + node.proto().op_type());
@@ -132,11 +135,50 @@ LogicalResult convertCumSum(OnnxNode &node) {
   return failed(op) ? failure() : finish(node, op->getResult());
 }
 
+/// Softmax and LogSoftmax before opset 13 normalize over all dimensions
+/// from `axis` on (the input coerced to 2-D): with the maximum and the sum
+/// taken over those dimensions, no reshape is needed, whatever is dynamic.
+template <typename OpTy>
+LogicalResult convertCoercedSoftmax(OnnxNode &node, int64_t axis) {
+  Value x = node.input(0);
+  auto axes =
+      llvm::to_vector(llvm::seq<int64_t>(axis, node.inputType(0).getRank()));
+  FailureOr<ReduceMaxOp> max = node.create<ReduceMaxOp>(x, axes, true);
+  if (failed(max))
+    return failure();
+  FailureOr<SubOp> shifted = node.create<SubOp>(x, max->getResult());
+  if (failed(shifted))
+    return failure();
+  FailureOr<ExpOp> exp = node.create<ExpOp>(shifted->getResult());
+  if (failed(exp))
+    return failure();
+  FailureOr<ReduceSumOp> sum =
+      node.create<ReduceSumOp>(exp->getResult(), axes, true);
+  if (failed(sum))
+    return failure();
+  if constexpr (std::is_same_v<OpTy, SoftmaxOp>) {
+    FailureOr<DivOp> op =
+        node.create<DivOp>(exp->getResult(), sum->getResult());
+    return failed(op) ? failure() : finish(node, op->getResult());
+  } else {
+    FailureOr<LogOp> log = node.create<LogOp>(sum->getResult());
+    if (failed(log))
+      return failure();
+    FailureOr<SubOp> op =
+        node.create<SubOp>(shifted->getResult(), log->getResult());
+    return failed(op) ? failure() : finish(node, op->getResult());
+  }
+}
+
 template <typename OpTy> LogicalResult convertSoftmax(OnnxNode &node) {
   int64_t rank = node.inputType(0).getRank();
-  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", -1), rank);
+  bool coerced = node.opset() < 13;
+  FailureOr<int64_t> axis =
+      node.normalizeAxis(node.intAttr("axis", coerced ? 1 : -1), rank);
   if (failed(axis))
     return failure();
+  if (coerced && *axis != rank - 1)
+    return convertCoercedSoftmax<OpTy>(node, *axis);
   FailureOr<OpTy> op = node.create<OpTy>(node.input(0), *axis);
   return failed(op) ? failure() : finish(node, op->getResult());
 }
@@ -147,12 +189,13 @@ ArrayRef<OnnxConverterEntry> reductionsConverters() {
   static const OnnxConverterEntry entries[] = {
       SINTER_ONNX_OP("CumSum", convertCumSum),
       SINTER_ONNX_OP_SINCE("LayerNormalization", 17, convertLayerNorm),
-      SINTER_ONNX_OP("LogSoftmax", convertSoftmax<LogSoftmaxOp>),
+      SINTER_ONNX_OP_SINCE("LogSoftmax", kOldestOpset,
+                           convertSoftmax<LogSoftmaxOp>),
       SINTER_ONNX_OP("ReduceMax", convertReduce<ReduceMaxOp>),
       SINTER_ONNX_OP("ReduceMean", convertReduce<ReduceMeanOp>),
       SINTER_ONNX_OP("ReduceMin", convertReduce<ReduceMinOp>),
       SINTER_ONNX_OP("ReduceSum", convertReduce<ReduceSumOp>),
-      SINTER_ONNX_OP("Softmax", convertSoftmax<SoftmaxOp>),
+      SINTER_ONNX_OP_SINCE("Softmax", kOldestOpset, convertSoftmax<SoftmaxOp>),
       SINTER_ONNX_OP("TopK", convertTopK),
   };
   return entries;

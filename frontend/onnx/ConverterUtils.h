@@ -27,7 +27,13 @@ namespace sinter {
 
 /// The opsets of the default domain that every converter handles; an
 /// operator whose semantics changed inside the range starts later.
-constexpr int64_t kMinOpset = 13, kMaxOpset = 17;
+constexpr int64_t kMinOpset = 13, kMaxOpset = 22;
+/// The oldest opset sinter accepts (ONNX's first): models from kOldestOpset
+/// to kMinOpset - 1 are upgraded to kMinOpset node by node with ONNX's
+/// version converter (OpsetUpgrade.cpp), except the nodes whose converter
+/// reads the old form itself (an entry starting earlier, see
+/// SINTER_ONNX_OP_SINCE).
+constexpr int64_t kOldestOpset = 1;
 
 /// An entry of the default domain, for opsets kMinOpset to kMaxOpset.
 #define SINTER_ONNX_OP(NAME, CONVERTER)                                        \

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "frontend/onnx/ConverterUtils.h"
 #include "frontend/onnx/OnnxGraphImporter.h"
 #include "ir/SinterOps.h"
 
@@ -89,6 +90,7 @@ FailureOr<std::shared_ptr<OnnxModelFile>> readOnnxModel(MLIRContext &context,
   if (!model->proto.has_graph())
     return emitError(loc) << "'" << path
                           << "' holds no graph: it is not an ONNX model";
+  upgradeOnnxOpsets(*model);
   return model;
 }
 
@@ -110,18 +112,27 @@ static LogicalResult checkArity(const onnx::NodeProto &node, StringRef domain,
       node.op_type(), static_cast<int>(opset), domain.str());
   if (!schema)
     return success();
-  auto range = [](int min, int max) {
+  // ONNX 1.12 knows opsets up to 17: a later node is checked against the
+  // last schema it knows, whose minimums still hold (later opsets added
+  // optional inputs, such as the axes of Reduce* and Pad, never required
+  // ones); the converter checks the rest.
+  const auto &known = onnx::OpSchemaRegistry::DomainToVersionRange::Instance();
+  auto range = known.Map().find(domain.str());
+  bool newer = range != known.Map().end() && opset > range->second.second;
+  auto text = [](int min, int max) {
     return min == max ? std::to_string(min)
                       : std::to_string(min) + " to " + std::to_string(max);
   };
   int inputs = node.input_size(), outputs = node.output_size();
-  if (inputs < schema->min_input() || inputs > schema->max_input())
+  int maxInputs = newer ? INT_MAX : schema->max_input();
+  int maxOutputs = newer ? INT_MAX : schema->max_output();
+  if (inputs < schema->min_input() || inputs > maxInputs)
     return emitError(loc) << node.op_type() << " takes "
-                          << range(schema->min_input(), schema->max_input())
+                          << text(schema->min_input(), schema->max_input())
                           << " inputs, the node has " << inputs;
-  if (outputs < schema->min_output() || outputs > schema->max_output())
+  if (outputs < schema->min_output() || outputs > maxOutputs)
     return emitError(loc) << node.op_type() << " has "
-                          << range(schema->min_output(), schema->max_output())
+                          << text(schema->min_output(), schema->max_output())
                           << " outputs, the node has " << outputs;
   for (auto [i, param] : llvm::enumerate(schema->inputs()))
     if (param.GetOption() == onnx::OpSchema::Single &&
@@ -177,11 +188,11 @@ LogicalResult OnnxGraphImporter::readOpsets() {
   if (it == opsets.end())
     return success();
   int64_t version = it->second;
-  if (version < 13 || version > 17)
+  if (version < kOldestOpset || version > kMaxOpset)
     return emitError(modelLocation())
            << "unsupported opset: the model uses opset " << version
-           << " of the default ONNX domain; sinter imports opsets 13 to 17 "
-           << "(convert it with onnx.version_converter)";
+           << " of the default ONNX domain; sinter imports opsets "
+           << kOldestOpset << " to " << kMaxOpset;
   return success();
 }
 
@@ -319,7 +330,8 @@ LogicalResult OnnxGraphImporter::checkSupport(const onnx::GraphProto &graph) {
         ok = false;
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto opset = opsets.find(domain);
-    int64_t version = opset == opsets.end() ? 0 : opset->second;
+    int64_t version =
+        onnxNodeOpset(model, node, opset == opsets.end() ? 0 : opset->second);
     if (findOnnxConverter(domain, node.op_type(), version)) {
       if (failed(checkArity(node, domain, version,
                             nodeLocation(node, index))))
@@ -332,14 +344,22 @@ LogicalResult OnnxGraphImporter::checkSupport(const onnx::GraphProto &graph) {
                               << " (domain "
                               << (domain.empty() ? "ai.onnx" : domain)
                               << ", opset ";
+    auto upgrade = model.nodeOpsets.find(&node);
     if (opset == opsets.end())
       diag << "not imported by the model)";
+    else if (upgrade != model.nodeOpsets.end() &&
+             upgrade->second.declared != version)
+      diag << version << ", upgraded from " << upgrade->second.declared << ")";
     else
       diag << version << ")";
     for (const OnnxOpSupport &op : supportedOnnxOps())
       if (op.name == node.op_type() && op.domain == domain)
         diag << "; sinter supports it in opsets " << op.minOpset << " to "
              << op.maxOpset;
+    if (upgrade != model.nodeOpsets.end() &&
+        !upgrade->second.upgradeError.empty())
+      diag << "; ONNX's version converter cannot upgrade it to opset "
+           << kMinOpset << ": " << upgrade->second.upgradeError;
   }
   return success(ok);
 }
@@ -530,7 +550,7 @@ LogicalResult OnnxGraphImporter::convertNodes(const onnx::GraphProto &graph,
       continue;
     }
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
-    int64_t opset = opsets.lookup(domain);
+    int64_t opset = onnxNodeOpset(model, node, opsets.lookup(domain));
     const OnnxConverterEntry *entry =
         findOnnxConverter(domain, node.op_type(), opset);
     OnnxNode view(*this, node, opset, nodeLocation(node, index));
@@ -631,7 +651,7 @@ OnnxModelReport checkOnnxModel(const OnnxModelFile &model) {
       OnnxModelReport::OpCount &count = ops[{domain, node.op_type()}];
       count.domain = domain;
       count.name = node.op_type();
-      count.opset = opsets.lookup(domain);
+      count.opset = onnxNodeOpset(model, node, opsets.lookup(domain));
       count.supported =
           findOnnxConverter(domain, node.op_type(), count.opset) != nullptr;
       ++count.count;

@@ -32,6 +32,13 @@ namespace sinter {
 /// shapes in a model file are corrupt or hostile, not real.
 constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
 
+/// The opset one node of an upgraded model is read at.
+struct OnnxNodeOpset {
+  int64_t version;  ///< kMinOpset once upgraded, else the declared opset.
+  int64_t declared; ///< The model's opset for the default domain.
+  std::string upgradeError; ///< Why ONNX's version converter failed.
+};
+
 struct OnnxModelFile {
   std::string path;      ///< As given by the user; used in locations.
   std::string directory; ///< Canonical folder of the model (external data).
@@ -42,7 +49,20 @@ struct OnnxModelFile {
       externalFiles;
   /// Values of frozen graph inputs (ImportOptions::frozenInputs).
   std::deque<onnx::TensorProto> frozenInputs;
+  /// Nodes of the default domain of a model upgraded from an old opset
+  /// (upgradeOnnxOpsets): the opset each is read at.
+  llvm::DenseMap<const onnx::NodeProto *, OnnxNodeOpset> nodeOpsets;
 };
+
+/// Upgrades the default-domain nodes of a model declaring opset 7 to 12 to
+/// opset 13 (OpsetUpgrade.cpp); nodes whose upgrade fails keep their opset
+/// and the reason in `nodeOpsets`. Leaves other models alone.
+void upgradeOnnxOpsets(OnnxModelFile &model);
+
+/// The opset `node` is read at: its entry in `nodeOpsets`, else
+/// `domainOpset` (its domain's opset in the model).
+int64_t onnxNodeOpset(const OnnxModelFile &model, const onnx::NodeProto &node,
+                      int64_t domainOpset);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type onnxElementType(mlir::MLIRContext *context, int32_t dataType);

@@ -257,6 +257,13 @@ Type onnxElementType(MLIRContext *context, int32_t dataType) {
 }
 
 StringRef onnxDataTypeName(int32_t dataType) {
+  // Types added after ONNX 1.12 (whose enum ends at BFLOAT16): opsets 19
+  // and 21 use them; named so that their refusal says which.
+  static const char *const later[] = {
+      "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",        "INT4",           "FLOAT4E2M1"};
+  if (dataType >= 17 && dataType < 17 + int32_t(std::size(later)))
+    return later[dataType - 17];
   if (!TensorProto::DataType_IsValid(dataType))
     return "an unknown data type";
   return TensorProto::DataType_Name(

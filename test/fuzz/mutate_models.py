@@ -29,14 +29,16 @@ OP_TYPES = ["Add", "MatMul", "Reshape", "Transpose", "Gather", "Slice", "Concat"
             "ScatterElements", "Tile", "Range", "Trilu", "CumSum", "Gemm",
             "If", "Loop", "Scan", "LSTM", "GRU", "RNN",
             "Resize", "Pad", "DepthToSpace", "SpaceToDepth", "GatherND",
-            "ScatterND"]
+            "ScatterND",
+            "CastLike"]
 EXTREMES = [0, 1, -1, 2, 3, -2**31, 2**31, -2**63, 2**63 - 1, 2**40, 7, -7]
 
 
 def mutate(model, rng):
     graph = model.graph
     kind = rng.choice(["op_type", "drop_input", "swap_input", "attribute",
-                       "initializer_dims", "input_dims", "data_type", "output_name"])
+                       "initializer_dims", "input_dims", "data_type", "output_name",
+                       "opset"])
     node = rng.choice(graph.node)
     if kind == "op_type":
         node.op_type = rng.choice(OP_TYPES)
@@ -74,6 +76,11 @@ def mutate(model, rng):
         rng.choice(graph.initializer).data_type = rng.choice(
             [TensorProto.INT64, TensorProto.FLOAT16, TensorProto.BOOL,
              TensorProto.STRING, TensorProto.INT8, 99])
+    elif kind == "opset":
+        # Old opsets go through ONNX's version converter, node by node.
+        for opset in model.opset_import:
+            if opset.domain in ("", "ai.onnx"):
+                opset.version = rng.choice([1, 6, 7, 9, 11, 12, 18, 21, 22, 23])
     elif kind == "output_name" and node.output:
         node.output[0] = rng.choice(["", "x", graph.output[0].name, node.output[0] + "_"])
     return kind
