@@ -35,6 +35,8 @@ llvm::ArrayRef<OnnxConverterEntry> dataMovementConverters();
 llvm::ArrayRef<OnnxConverterEntry> constantsConverters();
 llvm::ArrayRef<OnnxConverterEntry> quantizationConverters();
 llvm::ArrayRef<OnnxConverterEntry> comMicrosoftConverters();
+llvm::ArrayRef<OnnxConverterEntry> visionConverters();
+llvm::ArrayRef<OnnxConverterEntry> normalizationConverters();
 
 /// Every family's entries, one list after the other (not sorted).
 std::vector<const OnnxConverterEntry *> allOnnxConverters();

@@ -26,7 +26,11 @@ MODELS = [os.path.join(ROOT, "test", "models", name, "model.onnx")
 OP_TYPES = ["Add", "MatMul", "Reshape", "Transpose", "Gather", "Slice", "Concat",
             "Softmax", "LayerNormalization", "Split", "Expand", "Where", "Conv",
             "TopK", "ReduceMean", "Unsqueeze", "Squeeze", "Cast", "Einsum",
-            "ScatterElements", "Tile", "Range", "Trilu", "CumSum", "Gemm"]
+            "ScatterElements", "Tile", "Range", "Trilu", "CumSum", "Gemm",
+            "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
+            "GlobalMaxPool", "GlobalLpPool", "ConvTranspose",
+            "BatchNormalization", "InstanceNormalization",
+            "GroupNormalization", "LpNormalization", "LRN"]
 EXTREMES = [0, 1, -1, 2, 3, -2**31, 2**31, -2**63, 2**63 - 1, 2**40, 7, -7]
 
 
