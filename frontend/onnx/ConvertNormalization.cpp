@@ -15,6 +15,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cmath>
+#include <vector>
 
 using namespace mlir;
 
@@ -310,13 +311,20 @@ LogicalResult convertLrn(OnnxNode &node) {
 } // namespace
 
 ArrayRef<OnnxConverterEntry> normalizationConverters() {
-  static const OnnxConverterEntry entries[] = {
-      SINTER_ONNX_OP("BatchNormalization", convertBatchNorm),
-      SINTER_ONNX_OP_SINCE("GroupNormalization", 18, convertGroupNorm),
-      SINTER_ONNX_OP("InstanceNormalization", convertInstanceNorm),
-      SINTER_ONNX_OP("LRN", convertLrn),
-      SINTER_ONNX_OP("LpNormalization", convertLpNorm),
-  };
+  static const std::vector<OnnxConverterEntry> entries = [] {
+    std::vector<OnnxConverterEntry> list = {
+        SINTER_ONNX_OP("BatchNormalization", convertBatchNorm),
+        SINTER_ONNX_OP("InstanceNormalization", convertInstanceNorm),
+        SINTER_ONNX_OP("LRN", convertLrn),
+        SINTER_ONNX_OP("LpNormalization", convertLpNorm),
+    };
+    // GroupNormalization exists from opset 18 on: listed once the importer
+    // reads opset 18.
+    if (kMaxOpset >= 18)
+      list.push_back(
+          SINTER_ONNX_OP_SINCE("GroupNormalization", 18, convertGroupNorm));
+    return list;
+  }();
   return entries;
 }
 
