@@ -51,6 +51,7 @@ struct ConvertSinterToLinalgPass
     populateQuantizationPatterns(patterns);
     populateCompositePatterns(patterns);
     populateProbePatterns(patterns);
+    populateVisionPatterns(patterns);
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();

@@ -1006,5 +1006,6 @@ def Sinter_ProbeRoutingOp : Sinter_ProbeOp<"probe_routing"> {
 }
 
 include "ir/SinterDataMovementOps.td"
+include "ir/SinterVisionOps.td"
 
 #endif // SINTER_IR_SINTEROPS_TD

@@ -60,6 +60,26 @@ def FuseLinear : Pass<"sinter-fuse-linear"> {
   }];
 }
 
+def FoldConvScale : Pass<"sinter-fold-conv-scale"> {
+  let summary = "Fold per-channel constant scales and shifts into conv";
+  let description = [{
+    What an inference BatchNormalization after a convolution becomes: a
+    `mul` of the conv's result by a constant with one value per output
+    channel (shaped `[M, 1, ...]`) scales the conv's weight and bias, an
+    `add` of such a constant adds to its bias. Only f32 convs whose weight
+    and bias are constants, and only when the conv's result has no other
+    use (otherwise both results would be needed).
+
+    Before:
+    ```mlir
+    %y = sinter.conv %x, %w, %b strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] group 1 : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
+    %s = sinter.mul %y, %a : (tensor<1x4x6x6xf32>, tensor<4x1x1xf32>) -> tensor<1x4x6x6xf32>
+    %t = sinter.add %s, %c : (tensor<1x4x6x6xf32>, tensor<4x1x1xf32>) -> tensor<1x4x6x6xf32>
+    ```
+    After: one `sinter.conv` with weight `w * a` and bias `b * a + c`.
+  }];
+}
+
 def FuseLayerNorm : Pass<"sinter-fuse-layer-norm"> {
   let summary = "Find layer normalization spelled with reductions";
   let description = [{

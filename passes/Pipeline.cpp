@@ -23,6 +23,7 @@ void buildTransformerFusionPipeline(OpPassManager &pm) {
   pm.addPass(createFuseRotaryEmbedding());
   pm.addPass(createFuseAttention());
   pm.addPass(createFuseLinear());
+  pm.addPass(createFoldConvScale());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

@@ -158,7 +158,6 @@ struct LowerConv : OpRewritePattern<ConvOp> {
     int64_t spatial = input.getRank() - 2, group = op.getGroup();
     int64_t groupChannels = weight.getDimSize(1),
             groupOutputs = weight.getDimSize(0) / group;
-    Type elementType = result.getElementType();
     Value padded = paddedConvInput(rewriter, loc, op);
     // Iteration space: n, m, out spatial..., c, kernel spatial...
     int64_t loops = 2 + spatial + 1 + spatial;
@@ -174,21 +173,7 @@ struct LowerConv : OpRewritePattern<ConvOp> {
       wExprs.push_back(d(3 + spatial + i));
       outExprs.push_back(d(2 + i));
     }
-    // The bias, as 1 x M x 1 x ..., broadcast into the accumulator.
-    Value init;
-    if (Value bias = op.getBias()) {
-      SmallVector<int64_t> shape(result.getRank(), 1);
-      shape[1] = result.getDimSize(1);
-      Value reshaped = tensor::ExpandShapeOp::create(
-          rewriter, loc, RankedTensorType::get(shape, elementType), bias,
-          SmallVector<ReassociationIndices>{
-              llvm::to_vector(llvm::seq<int64_t>(0, result.getRank()))});
-      init = elementwise(
-          rewriter, loc, result, reshaped,
-          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-    } else {
-      init = zeroFilled(rewriter, loc, result, {});
-    }
+    Value init = channelBiasOrZeros(rewriter, loc, result, op.getBias());
     rewriter.replaceOp(
         op, contraction(rewriter, loc, padded, op.getWeight(), init,
                         {AffineMap::get(loops, 0, inExprs, context),

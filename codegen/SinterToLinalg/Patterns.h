@@ -46,6 +46,9 @@ void populateQuantizationPatterns(mlir::RewritePatternSet &patterns);
 /// rotary_embedding, decomposed.
 void populateCompositePatterns(mlir::RewritePatternSet &patterns);
 
+/// Vision.cpp: pool, max_pool_indices, conv_transpose, depthwise conv.
+void populateVisionPatterns(mlir::RewritePatternSet &patterns);
+
 /// Probes.cpp: probe_tensor, probe_attention, probe_routing.
 void populateProbePatterns(mlir::RewritePatternSet &patterns);
 

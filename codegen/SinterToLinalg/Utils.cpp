@@ -439,6 +439,25 @@ Value paddedConvInput(OpBuilder &rewriter, Location loc, ConvOp op) {
   return padded;
 }
 
+/// A static N x M x spatial accumulator holding the optional 1-D `bias`
+/// along M (zeros without one).
+Value channelBiasOrZeros(OpBuilder &rewriter, Location loc,
+                         RankedTensorType result, Value bias) {
+  if (!bias)
+    return zeroFilled(rewriter, loc, result, {});
+  // The bias as 1 x M x 1 x ..., broadcast into the accumulator.
+  SmallVector<int64_t> shape(result.getRank(), 1);
+  shape[1] = result.getDimSize(1);
+  Value reshaped = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get(shape, result.getElementType()),
+      bias,
+      SmallVector<ReassociationIndices>{
+          llvm::to_vector(llvm::seq<int64_t>(0, result.getRank()))});
+  return elementwise(
+      rewriter, loc, result, reshaped,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+}
+
 /// f32 conv with one group as a GEMM on the runtime's matmul kernel: the
 /// padded input's windows laid out as rows (im2col: [N, output positions,
 /// C x window]), times the weight read as [M, C x window] transposed, with

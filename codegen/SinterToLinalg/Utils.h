@@ -66,6 +66,11 @@ attentionResultSizes(mlir::OpBuilder &b, mlir::Location loc, AttentionOp op);
 mlir::Value paddedConvInput(mlir::OpBuilder &rewriter, mlir::Location loc,
                             ConvOp op);
 
+/// A static N x M x spatial accumulator holding the optional 1-D `bias`
+/// along M (zeros without one).
+mlir::Value channelBiasOrZeros(mlir::OpBuilder &rewriter, mlir::Location loc,
+                               mlir::RankedTensorType result, mlir::Value bias);
+
 //===----------------------------------------------------------------------===//
 // Structured ops
 //===----------------------------------------------------------------------===//

@@ -1,6 +1,6 @@
-//===- ConvertContractions.cpp - MatMul, Gemm, Einsum, Conv ---------------===//
+//===- ConvertContractions.cpp - MatMul, Gemm, Einsum ---------------------===//
 //
-// Contractions: MatMul, Gemm, Einsum and Conv.
+// Contractions: MatMul, Gemm and Einsum (Conv is in ConvertVision.cpp).
 // Tested by test/lit/frontend/onnx/contractions.onnxtext.
 //
 //===----------------------------------------------------------------------===//
@@ -138,65 +138,10 @@ LogicalResult convertEinsum(OnnxNode &node) {
   return failed(result) ? failure() : finish(node, *result);
 }
 
-LogicalResult convertConv(OnnxNode &node) {
-  RankedTensorType inputType = node.inputType(0),
-                   weightType = node.inputType(1);
-  int64_t spatial = inputType.getRank() - 2;
-  if (spatial < 1 || weightType.getRank() != inputType.getRank())
-    return node.error() << "Conv expects N x C x spatial inputs and a weight "
-                           "of the same rank, got "
-                        << inputType << " and " << weightType;
-  auto orOnes = [&](StringRef name, int64_t count) {
-    return node.intsAttr(name).value_or(SmallVector<int64_t>(count, 1));
-  };
-  SmallVector<int64_t> strides = orOnes("strides", spatial);
-  SmallVector<int64_t> dilations = orOnes("dilations", spatial);
-  SmallVector<int64_t> pads =
-      node.intsAttr("pads").value_or(SmallVector<int64_t>(2 * spatial, 0));
-  if (std::optional<SmallVector<int64_t>> kernel =
-          node.intsAttr("kernel_shape"))
-    if (ArrayRef<int64_t>(*kernel) != weightType.getShape().drop_front(2))
-      return node.error() << "kernel_shape does not match the weight's "
-                             "spatial sizes";
-  if (llvm::any_of(strides, [](int64_t v) { return v < 1; }) ||
-      llvm::any_of(dilations, [](int64_t v) { return v < 1; }))
-    return node.error() << "strides and dilations of Conv must be >= 1";
-  std::string autoPad = node.stringAttr("auto_pad", "NOTSET");
-  if (autoPad == "VALID") {
-    pads.assign(2 * spatial, 0);
-  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-    if (strides.size() != static_cast<size_t>(spatial) ||
-        dilations.size() != static_cast<size_t>(spatial))
-      return node.error() << "strides and dilations need one entry per "
-                             "spatial dimension";
-    pads.assign(2 * spatial, 0);
-    for (int64_t i = 0; i < spatial; ++i) {
-      int64_t size = inputType.getDimSize(2 + i),
-              kernel = weightType.getDimSize(2 + i);
-      if (ShapedType::isDynamic(size) || ShapedType::isDynamic(kernel))
-        return node.error()
-               << "auto_pad " << autoPad << " needs static spatial sizes";
-      int64_t out = (size + strides[i] - 1) / strides[i];
-      int64_t total = std::max<int64_t>(
-          0, (out - 1) * strides[i] + dilations[i] * (kernel - 1) + 1 - size);
-      int64_t small = total / 2, large = total - small;
-      pads[i] = autoPad == "SAME_UPPER" ? small : large;
-      pads[spatial + i] = autoPad == "SAME_UPPER" ? large : small;
-    }
-  } else if (autoPad != "NOTSET") {
-    return node.error() << "invalid auto_pad '" << autoPad << "'";
-  }
-  FailureOr<ConvOp> op =
-      node.create<ConvOp>(node.input(0), node.input(1), node.input(2), strides,
-                          pads, dilations, node.intAttr("group", 1));
-  return failed(op) ? failure() : finish(node, op->getResult());
-}
-
 } // namespace
 
 ArrayRef<OnnxConverterEntry> contractionsConverters() {
   static const OnnxConverterEntry entries[] = {
-      SINTER_ONNX_OP("Conv", convertConv),
       SINTER_ONNX_OP("Einsum", convertEinsum),
       SINTER_ONNX_OP("Gemm", convertGemm),
       SINTER_ONNX_OP("MatMul", convertMatMul),

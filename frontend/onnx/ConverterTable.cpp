@@ -46,7 +46,8 @@ std::vector<const OnnxConverterEntry *> allOnnxConverters() {
         reductionsConverters(), shapesConverters(), dataMovementConverters(),
         constantsConverters(), quantizationConverters(),
         comMicrosoftConverters(), controlFlowConverters(),
-        recurrentConverters(), resizePadConverters()})
+        recurrentConverters(), resizePadConverters(), visionConverters(),
+        normalizationConverters()})
     for (const OnnxConverterEntry &entry : family)
       all.push_back(&entry);
   return all;

@@ -40,6 +40,8 @@ llvm::ArrayRef<OnnxConverterEntry> recurrentConverters();
 llvm::ArrayRef<OnnxConverterEntry> resizePadConverters();
 /// Upsample (opsets 7-9) as a Resize; for the table of the older opsets.
 mlir::LogicalResult convertUpsample(OnnxNode &node);
+llvm::ArrayRef<OnnxConverterEntry> visionConverters();
+llvm::ArrayRef<OnnxConverterEntry> normalizationConverters();
 
 /// Every family's entries, one list after the other (not sorted).
 std::vector<const OnnxConverterEntry *> allOnnxConverters();

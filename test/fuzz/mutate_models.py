@@ -30,7 +30,11 @@ OP_TYPES = ["Add", "MatMul", "Reshape", "Transpose", "Gather", "Slice", "Concat"
             "If", "Loop", "Scan", "LSTM", "GRU", "RNN",
             "Resize", "Pad", "DepthToSpace", "SpaceToDepth", "GatherND",
             "ScatterND",
-            "CastLike"]
+            "CastLike",
+            "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
+            "GlobalMaxPool", "GlobalLpPool", "ConvTranspose",
+            "BatchNormalization", "InstanceNormalization",
+            "GroupNormalization", "LpNormalization", "LRN"]
 EXTREMES = [0, 1, -1, 2, 3, -2**31, 2**31, -2**63, 2**63 - 1, 2**40, 7, -7]
 
 
