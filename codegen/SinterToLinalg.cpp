@@ -50,6 +50,7 @@ struct ConvertSinterToLinalgPass
     populateQuantizationPatterns(patterns);
     populateCompositePatterns(patterns);
     populateProbePatterns(patterns);
+    populateMathPatterns(patterns);
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();

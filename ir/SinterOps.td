@@ -1005,4 +1005,6 @@ def Sinter_ProbeRoutingOp : Sinter_ProbeOp<"probe_routing"> {
   let hasVerifier = 1;
 }
 
+include "ir/SinterMathOps.td"
+
 #endif // SINTER_IR_SINTEROPS_TD

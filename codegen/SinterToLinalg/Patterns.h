@@ -21,7 +21,7 @@ void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 /// Contractions.cpp: matmul, linear, conv.
 void populateContractionPatterns(mlir::RewritePatternSet &patterns);
 
-/// Reductions.cpp: reduce_{sum,mean,max,min}, softmax, log_softmax, topk,
+/// Reductions.cpp: reduce_{sum,mean,max,min,prod}, softmax, log_softmax, topk,
 /// cumsum.
 void populateReductionPatterns(mlir::RewritePatternSet &patterns);
 
@@ -42,6 +42,10 @@ void populateQuantizationPatterns(mlir::RewritePatternSet &patterns);
 /// Composites.cpp: layer_norm, rms_norm, add_norm, attention,
 /// rotary_embedding, decomposed.
 void populateCompositePatterns(mlir::RewritePatternSet &patterns);
+
+/// Math.cpp: tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, rem,
+/// shift_left, shift_right, argmax, argmin.
+void populateMathPatterns(mlir::RewritePatternSet &patterns);
 
 /// Probes.cpp: probe_tensor, probe_attention, probe_routing.
 void populateProbePatterns(mlir::RewritePatternSet &patterns);

@@ -45,7 +45,8 @@ std::vector<const OnnxConverterEntry *> allOnnxConverters() {
        {elementwiseConverters(), contractionsConverters(),
         reductionsConverters(), shapesConverters(), dataMovementConverters(),
         constantsConverters(), quantizationConverters(),
-        comMicrosoftConverters()})
+        comMicrosoftConverters(), activationsConverters(), mathConverters(),
+        reductionFormsConverters(), generatorsConverters()})
     for (const OnnxConverterEntry &entry : family)
       all.push_back(&entry);
   return all;

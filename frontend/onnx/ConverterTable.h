@@ -35,6 +35,10 @@ llvm::ArrayRef<OnnxConverterEntry> dataMovementConverters();
 llvm::ArrayRef<OnnxConverterEntry> constantsConverters();
 llvm::ArrayRef<OnnxConverterEntry> quantizationConverters();
 llvm::ArrayRef<OnnxConverterEntry> comMicrosoftConverters();
+llvm::ArrayRef<OnnxConverterEntry> activationsConverters();
+llvm::ArrayRef<OnnxConverterEntry> mathConverters();
+llvm::ArrayRef<OnnxConverterEntry> reductionFormsConverters();
+llvm::ArrayRef<OnnxConverterEntry> generatorsConverters();
 
 /// Every family's entries, one list after the other (not sorted).
 std::vector<const OnnxConverterEntry *> allOnnxConverters();

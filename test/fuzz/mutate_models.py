@@ -26,7 +26,14 @@ MODELS = [os.path.join(ROOT, "test", "models", name, "model.onnx")
 OP_TYPES = ["Add", "MatMul", "Reshape", "Transpose", "Gather", "Slice", "Concat",
             "Softmax", "LayerNormalization", "Split", "Expand", "Where", "Conv",
             "TopK", "ReduceMean", "Unsqueeze", "Squeeze", "Cast", "Einsum",
-            "ScatterElements", "Tile", "Range", "Trilu", "CumSum", "Gemm"]
+            "ScatterElements", "Tile", "Range", "Trilu", "CumSum", "Gemm",
+            "PRelu", "Elu", "Selu", "Celu", "HardSigmoid", "HardSwish",
+            "Softplus", "Softsign", "Mish", "Sign", "Shrink", "ThresholdedRelu",
+            "Tan", "Asin", "Acosh", "Atanh", "Mod", "BitShift", "IsNaN", "IsInf",
+            "Clip", "Sum", "Mean", "CastLike", "ReduceL1", "ReduceL2",
+            "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ReduceProd",
+            "ArgMax", "ArgMin", "Hardmax", "OneHot", "EyeLike",
+            "MeanVarianceNormalization"]
 EXTREMES = [0, 1, -1, 2, 3, -2**31, 2**31, -2**63, 2**63 - 1, 2**40, 7, -7]
 
 
