@@ -52,6 +52,7 @@ struct ConvertSinterToLinalgPass
     populateCompositePatterns(patterns);
     populateProbePatterns(patterns);
     populateVisionPatterns(patterns);
+    populateMathPatterns(patterns);
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();

@@ -1007,5 +1007,6 @@ def Sinter_ProbeRoutingOp : Sinter_ProbeOp<"probe_routing"> {
 
 include "ir/SinterDataMovementOps.td"
 include "ir/SinterVisionOps.td"
+include "ir/SinterMathOps.td"
 
 #endif // SINTER_IR_SINTEROPS_TD

@@ -21,7 +21,7 @@ void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 /// Contractions.cpp: matmul, linear, conv.
 void populateContractionPatterns(mlir::RewritePatternSet &patterns);
 
-/// Reductions.cpp: reduce_{sum,mean,max,min}, softmax, log_softmax, topk,
+/// Reductions.cpp: reduce_{sum,mean,max,min,prod}, softmax, log_softmax, topk,
 /// cumsum.
 void populateReductionPatterns(mlir::RewritePatternSet &patterns);
 
@@ -48,6 +48,9 @@ void populateCompositePatterns(mlir::RewritePatternSet &patterns);
 
 /// Vision.cpp: pool, max_pool_indices, conv_transpose, depthwise conv.
 void populateVisionPatterns(mlir::RewritePatternSet &patterns);
+/// Math.cpp: tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, rem,
+/// shift_left, shift_right, argmax, argmin.
+void populateMathPatterns(mlir::RewritePatternSet &patterns);
 
 /// Probes.cpp: probe_tensor, probe_attention, probe_routing.
 void populateProbePatterns(mlir::RewritePatternSet &patterns);

@@ -195,6 +195,7 @@ void sinter::populateReductionPatterns(RewritePatternSet &patterns) {
                LowerReduction<ReduceMeanOp, Combine::Sum, true>,
                LowerReduction<ReduceMaxOp, Combine::Max>,
                LowerReduction<ReduceMinOp, Combine::Min>,
+               LowerReduction<ReduceProdOp, Combine::Prod>,
                LowerSoftmax<SoftmaxOp, false>, LowerSoftmax<LogSoftmaxOp, true>,
                LowerTopK, LowerCumSum>(patterns.getContext());
 }

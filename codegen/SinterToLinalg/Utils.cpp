@@ -141,6 +141,9 @@ Value combine(OpBuilder &b, Location loc, Combine kind, Value acc, Value x) {
   case Combine::Min:
     return isFloat ? Value(arith::MinimumFOp::create(b, loc, acc, x))
                    : Value(arith::MinSIOp::create(b, loc, acc, x));
+  case Combine::Prod:
+    return isFloat ? Value(arith::MulFOp::create(b, loc, acc, x))
+                   : Value(arith::MulIOp::create(b, loc, acc, x));
   }
   llvm_unreachable("unknown reduction");
 }
@@ -203,8 +206,11 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
   auto resultType = RankedTensorType::get(shape, type.getElementType());
   Value init = linalg::FillOp::create(
                    b, loc,
-                   reductionInit(b, loc, type.getElementType(),
-                                 kind == Combine::Max, kind == Combine::Min),
+                   kind == Combine::Prod
+                       ? scalar(b, loc, type.getElementType(), 1.0)
+                       : reductionInit(b, loc, type.getElementType(),
+                                       kind == Combine::Max,
+                                       kind == Combine::Min),
                    emptyTensor(b, loc, resultType, sizes))
                    .getResult(0);
   SmallVector<AffineMap> maps = {

@@ -90,7 +90,7 @@ mlir::Value scalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
 mlir::Value reductionInit(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Type type, bool max, bool min);
 
-enum class Combine { Sum, Max, Min };
+enum class Combine { Sum, Max, Min, Prod };
 
 mlir::Value combine(mlir::OpBuilder &b, mlir::Location loc, Combine kind,
                     mlir::Value acc, mlir::Value x);

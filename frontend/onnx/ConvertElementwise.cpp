@@ -265,6 +265,34 @@ LogicalResult convertLeakyRelu(OnnxNode &node) {
   return failed(op) ? failure() : finish(node, op->getResult());
 }
 
+/// Clip with bounds computed at run time: max(x, min), then min(.., max),
+/// each bound a 0-D tensor (ONNX allows no other shape).
+LogicalResult convertDynamicClip(OnnxNode &node) {
+  Value result = node.input(0);
+  for (int i = 0; i < 2; ++i) {
+    if (!node.hasInput(i + 1))
+      continue;
+    RankedTensorType boundType = node.inputType(i + 1);
+    if (!boundType.hasStaticShape() || boundType.getNumElements() != 1)
+      return node.error() << "the " << (i ? "max" : "min")
+                          << " of Clip must be a scalar, got "
+                          << boundType;
+    FailureOr<Value> bounded = failure();
+    if (i == 0) {
+      if (FailureOr<MaxOp> op = node.create<MaxOp>(result, node.input(1));
+          succeeded(op))
+        bounded = op->getResult();
+    } else if (FailureOr<MinOp> op = node.create<MinOp>(result, node.input(2));
+               succeeded(op)) {
+      bounded = op->getResult();
+    }
+    if (failed(bounded))
+      return failure();
+    result = *bounded;
+  }
+  return finish(node, result);
+}
+
 LogicalResult convertClip(OnnxNode &node) {
   FloatAttr bounds[2];
   for (int i = 0; i < 2; ++i) {
@@ -272,9 +300,7 @@ LogicalResult convertClip(OnnxNode &node) {
       continue;
     std::optional<double> value = node.constantScalar(i + 1);
     if (!value)
-      return node.error() << "unsupported dynamic value: the "
-                          << (i ? "max" : "min")
-                          << " of Clip must be a constant scalar";
+      return convertDynamicClip(node);
     bounds[i] = node.builder().getF64FloatAttr(*value);
   }
   FailureOr<ClipOp> op =

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontend/onnx/ConverterUtils.h"
+#include "frontend/onnx/Decomposition.h"
 
 using namespace mlir;
 
@@ -14,33 +14,15 @@ namespace sinter {
 namespace {
 
 template <typename OpTy> LogicalResult convertReduce(OnnxNode &node) {
-  int64_t rank = node.inputType(0).getRank();
   if (node.inputType(0).getElementType().isInteger(1))
     return node.error() << "unsupported " << node.proto().op_type()
                         << " of booleans (opset 20)";
-  // ReduceSum reads its axes from input 1 from opset 13 on; the others from
-  // the attribute until opset 18.
-  SmallVector<int64_t> axes;
-  bool axesFromInput = std::is_same_v<OpTy, ReduceSumOp> || node.opset() >= 18;
-  if (axesFromInput && node.hasInput(1)) {
-    FailureOr<SmallVector<int64_t>> constant =
-        node.constantInts(1, "the axes of " + node.proto().op_type());
-    if (failed(constant))
-      return failure();
-    axes = *constant;
-  } else if (!axesFromInput) {
-    axes = node.intsAttr("axes").value_or(SmallVector<int64_t>());
-  }
-  if (axes.empty()) {
-    if (node.intAttr("noop_with_empty_axes", 0))
-      return finish(node, node.input(0));
-    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  }
-  FailureOr<SmallVector<int64_t>> normalized = normalizeAxes(node, axes, rank);
-  if (failed(normalized))
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = reductionAxes(node);
+  if (failed(axes))
     return failure();
-  llvm::sort(*normalized);
-  FailureOr<OpTy> op = node.create<OpTy>(node.input(0), *normalized,
+  if (!*axes)
+    return finish(node, node.input(0));
+  FailureOr<OpTy> op = node.create<OpTy>(node.input(0), **axes,
                                          node.intAttr("keepdims", 1) != 0);
   return failed(op) ? failure() : finish(node, op->getResult());
 }
@@ -184,6 +166,34 @@ template <typename OpTy> LogicalResult convertSoftmax(OnnxNode &node) {
 }
 
 } // namespace
+
+FailureOr<std::optional<SmallVector<int64_t>>> reductionAxes(OnnxNode &node) {
+  int64_t rank = node.inputType(0).getRank();
+  // ReduceSum reads its axes from input 1 from opset 13 on; the others from
+  // the attribute until opset 18.
+  SmallVector<int64_t> axes;
+  bool axesFromInput =
+      node.proto().op_type() == "ReduceSum" || node.opset() >= 18;
+  if (axesFromInput && node.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> constant =
+        node.constantInts(1, "the axes of " + node.proto().op_type());
+    if (failed(constant))
+      return failure();
+    axes = *constant;
+  } else if (!axesFromInput) {
+    axes = node.intsAttr("axes").value_or(SmallVector<int64_t>());
+  }
+  if (axes.empty()) {
+    if (node.intAttr("noop_with_empty_axes", 0))
+      return std::optional<SmallVector<int64_t>>();
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  }
+  FailureOr<SmallVector<int64_t>> normalized = normalizeAxes(node, axes, rank);
+  if (failed(normalized))
+    return failure();
+  llvm::sort(*normalized);
+  return std::optional<SmallVector<int64_t>>(*normalized);
+}
 
 ArrayRef<OnnxConverterEntry> reductionsConverters() {
   static const OnnxConverterEntry entries[] = {

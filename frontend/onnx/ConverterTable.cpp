@@ -47,7 +47,8 @@ std::vector<const OnnxConverterEntry *> allOnnxConverters() {
         constantsConverters(), quantizationConverters(),
         comMicrosoftConverters(), controlFlowConverters(),
         recurrentConverters(), resizePadConverters(), visionConverters(),
-        normalizationConverters()})
+        normalizationConverters(), activationsConverters(), mathConverters(),
+        reductionFormsConverters(), generatorsConverters()})
     for (const OnnxConverterEntry &entry : family)
       all.push_back(&entry);
   return all;

@@ -42,6 +42,10 @@ llvm::ArrayRef<OnnxConverterEntry> resizePadConverters();
 mlir::LogicalResult convertUpsample(OnnxNode &node);
 llvm::ArrayRef<OnnxConverterEntry> visionConverters();
 llvm::ArrayRef<OnnxConverterEntry> normalizationConverters();
+llvm::ArrayRef<OnnxConverterEntry> activationsConverters();
+llvm::ArrayRef<OnnxConverterEntry> mathConverters();
+llvm::ArrayRef<OnnxConverterEntry> reductionFormsConverters();
+llvm::ArrayRef<OnnxConverterEntry> generatorsConverters();
 
 /// Every family's entries, one list after the other (not sorted).
 std::vector<const OnnxConverterEntry *> allOnnxConverters();

@@ -34,7 +34,14 @@ OP_TYPES = ["Add", "MatMul", "Reshape", "Transpose", "Gather", "Slice", "Concat"
             "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
             "GlobalMaxPool", "GlobalLpPool", "ConvTranspose",
             "BatchNormalization", "InstanceNormalization",
-            "GroupNormalization", "LpNormalization", "LRN"]
+            "GroupNormalization", "LpNormalization", "LRN",
+            "PRelu", "Elu", "Selu", "Celu", "HardSigmoid", "HardSwish",
+            "Softplus", "Softsign", "Mish", "Sign", "Shrink", "ThresholdedRelu",
+            "Tan", "Asin", "Acosh", "Atanh", "Mod", "BitShift", "IsNaN", "IsInf",
+            "Clip", "Sum", "Mean", "CastLike", "ReduceL1", "ReduceL2",
+            "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ReduceProd",
+            "ArgMax", "ArgMin", "Hardmax", "OneHot", "EyeLike",
+            "MeanVarianceNormalization"]
 EXTREMES = [0, 1, -1, 2, 3, -2**31, 2**31, -2**63, 2**63 - 1, 2**40, 7, -7]
 
 
