@@ -65,11 +65,12 @@ template <Form form> LogicalResult convertReduceForm(OnnxNode &node) {
   llvm_unreachable("unknown reduction form");
 }
 
-/// ArgMax or ArgMin of input 0 along `axis` (normalized).
+/// ArgMax or ArgMin of `input` along `axis` (normalized).
 template <typename OpTy>
-Value argReduce(OnnxNode &node, Decomposition &d, int64_t axis, bool keepdims) {
+Value argReduce(OnnxNode &node, Decomposition &d, Value input, int64_t axis,
+                bool keepdims) {
   OpBuilder &b = node.builder();
-  return d.op<OpTy>(node.input(0), b.getI64IntegerAttr(axis),
+  return d.op<OpTy>(input, b.getI64IntegerAttr(axis),
                     keepdims ? b.getUnitAttr() : UnitAttr(),
                     node.intAttr("select_last_index", 0) ? b.getUnitAttr()
                                                          : UnitAttr());
@@ -82,27 +83,48 @@ template <typename OpTy> LogicalResult convertArgReduce(OnnxNode &node) {
     return failure();
   Decomposition d(node);
   return d.finish(
-      argReduce<OpTy>(node, d, *axis, node.intAttr("keepdims", 1) != 0));
+      argReduce<OpTy>(node, d, node.input(0), *axis,
+                      node.intAttr("keepdims", 1) != 0));
 }
 
-/// 1 where the first maximum along the axis is, 0 elsewhere.
+/// 1 where the first maximum along the axis is, 0 elsewhere. Below opset
+/// 13 (default axis 1) the input is read as a matrix, the dimensions before
+/// the axis as rows and the others as the columns, as old Softmax did.
 LogicalResult convertHardmax(OnnxNode &node) {
   RankedTensorType type = node.inputType(0);
-  FailureOr<int64_t> axis =
-      node.normalizeAxis(node.intAttr("axis", -1), type.getRank());
+  bool coerced = node.opset() < 13;
+  FailureOr<int64_t> axis = node.normalizeAxis(
+      node.intAttr("axis", coerced ? 1 : -1), type.getRank());
   if (failed(axis))
     return failure();
+  Decomposition d(node);
+  Value x = node.input(0);
+  if (coerced && *axis != type.getRank() - 1) {
+    if (!type.hasStaticShape())
+      return node.error() << "unsupported Hardmax below opset 13 over "
+                             "several dimensions of dynamic input "
+                          << type;
+    int64_t rows = 1, columns = 1;
+    for (int64_t k = 0; k < type.getRank(); ++k)
+      (k < *axis ? rows : columns) *= type.getDimSize(k);
+    x = d.op<ReshapeOp>(x, ValueRange(), ArrayRef<int64_t>{rows, columns});
+    type = RankedTensorType::get({rows, columns}, type.getElementType());
+    axis = 1;
+  }
   if (type.isDynamicDim(*axis))
     return node.error() << "unsupported dynamic size of the axis of Hardmax";
   if (type.getDimSize(*axis) > kMaxImportedElements)
     return node.error() << "unsupported axis size " << type.getDimSize(*axis)
                         << " of Hardmax: at most " << kMaxImportedElements;
-  Decomposition d(node);
-  Value index = argReduce<ArgMaxOp>(node, d, *axis, true);
+  Value index = argReduce<ArgMaxOp>(node, d, x, *axis, true);
   Value positions =
       positionsAlong(node, type.getRank(), *axis, type.getDimSize(*axis));
-  return d.finish(
-      d.cast(d.op<EqualOp>(positions, index), type.getElementType()));
+  Value result =
+      d.cast(d.op<EqualOp>(positions, index), type.getElementType());
+  if (result && x != node.input(0))
+    result = d.op<ReshapeOp>(result, ValueRange(),
+                             node.inputType(0).getShape());
+  return d.finish(result);
 }
 
 /// (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9): ONNX's function body.
@@ -138,7 +160,7 @@ ArrayRef<OnnxConverterEntry> reductionFormsConverters() {
   static const OnnxConverterEntry entries[] = {
       SINTER_ONNX_OP("ArgMax", convertArgReduce<ArgMaxOp>),
       SINTER_ONNX_OP("ArgMin", convertArgReduce<ArgMinOp>),
-      SINTER_ONNX_OP("Hardmax", convertHardmax),
+      SINTER_ONNX_OP_SINCE("Hardmax", kOldestOpset, convertHardmax),
       SINTER_ONNX_OP("MeanVarianceNormalization",
                      convertMeanVarianceNormalization),
       SINTER_ONNX_OP("ReduceL1", convertReduceForm<Form::L1>),

@@ -138,6 +138,8 @@ private:
   /// Converts `node` with ONNX's adapters into `out`; returns the error.
   std::string convert(const onnx::NodeProto &node,
                       std::vector<onnx::NodeProto> &out);
+  void reshapeChannelSlope(onnx::NodeProto &node,
+                           std::vector<onnx::NodeProto> &out);
 
   OnnxModelFile &model;
   int64_t declared;
@@ -284,6 +286,61 @@ std::string Upgrader::convert(const onnx::NodeProto &node,
   return "";
 }
 
+/// Below opset 7, PRelu's slope is per channel: a slope of shape [C] scales
+/// channel 1 of X (PyTorch's nn.PReLU exports it so). From opset 7 on it
+/// broadcasts numpy-style to X, where [C] would meet X's last dimension, and
+/// ONNX's 6-to-7 adapter leaves it as it is. Reshape it to [C, 1, ..., 1]
+/// (opset-13 nodes in `out`) so that the upgraded node means what the old
+/// one did.
+void Upgrader::reshapeChannelSlope(onnx::NodeProto &node,
+                                   std::vector<onnx::NodeProto> &out) {
+  if (node.op_type() != "PRelu" || declared >= 7 || node.input_size() != 2)
+    return;
+  auto rankOf = [&](const std::string &name) -> int {
+    auto it = types.find(name);
+    if (it == types.end() || !it->second.tensor_type().has_shape())
+      return -1;
+    return it->second.tensor_type().shape().dim_size();
+  };
+  int rank = rankOf(node.input(0));
+  if (rank < 3 || rankOf(node.input(1)) != 1)
+    return;
+  const onnx::TypeProto slopeType = types.at(node.input(1));
+  if (!slopeType.tensor_type().shape().dim(0).has_dim_value() ||
+      slopeType.tensor_type().shape().dim(0).dim_value() == 1)
+    return;
+  int64_t channels = slopeType.tensor_type().shape().dim(0).dim_value();
+  std::string shapeName = freshName(node.input(1) + "_shape");
+  std::string slopeName = freshName(node.input(1) + "_per_channel");
+  onnx::NodeProto constant;
+  constant.set_op_type("Constant");
+  constant.set_name(node.name());
+  constant.add_output(shapeName);
+  onnx::AttributeProto *value = constant.add_attribute();
+  value->set_name("value");
+  value->set_type(onnx::AttributeProto::TENSOR);
+  onnx::TensorProto &shape = *value->mutable_t();
+  shape.set_data_type(onnx::TensorProto::INT64);
+  shape.add_dims(rank - 1);
+  shape.add_int64_data(channels);
+  for (int i = 2; i < rank; ++i)
+    shape.add_int64_data(1);
+  onnx::NodeProto reshape;
+  reshape.set_op_type("Reshape");
+  reshape.set_name(node.name());
+  reshape.add_input(node.input(1));
+  reshape.add_input(shapeName);
+  reshape.add_output(slopeName);
+  onnx::TypeProto reshaped = slopeType;
+  for (int i = 2; i < rank; ++i)
+    reshaped.mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(
+        1);
+  types[slopeName] = reshaped;
+  node.set_input(1, slopeName);
+  out.push_back(std::move(constant));
+  out.push_back(std::move(reshape));
+}
+
 void Upgrader::upgradeGraph(onnx::GraphProto &graph) {
   std::vector<onnx::NodeProto> nodes;
   std::vector<OnnxNodeOpset> opsets;
@@ -326,6 +383,12 @@ void Upgrader::upgradeGraph(onnx::GraphProto &graph) {
         opset.upgradeError = "nodes with subgraphs are upgraded from opset "
                              "11 only (If, Loop)";
     } else {
+      std::vector<onnx::NodeProto> added;
+      reshapeChannelSlope(node, added);
+      for (onnx::NodeProto &produced : added) {
+        nodes.push_back(std::move(produced));
+        opsets.push_back({kMinOpset, declared, ""});
+      }
       std::vector<onnx::NodeProto> converted;
       opset.upgradeError = convert(node, converted);
       if (opset.upgradeError.empty()) {
