@@ -546,6 +546,7 @@ LogicalResult OnnxGraphImporter::convertNodes(const onnx::GraphProto &graph,
         skip = true;
     if (skip) {
       ok = false;
+      ++skippedNodes;
       poison();
       continue;
     }
@@ -553,6 +554,12 @@ LogicalResult OnnxGraphImporter::convertNodes(const onnx::GraphProto &graph,
     int64_t opset = onnxNodeOpset(model, node, opsets.lookup(domain));
     const OnnxConverterEntry *entry =
         findOnnxConverter(domain, node.op_type(), opset);
+    if (!entry) {
+      // Reported by checkSupport; reached only under reportAllProblems.
+      ok = false;
+      poison();
+      continue;
+    }
     OnnxNode view(*this, node, opset, nodeLocation(node, index));
     if (failed(entry->convert(view))) {
       ok = false;
@@ -617,13 +624,23 @@ FailureOr<OwningOpRef<ModuleOp>> OnnxGraphImporter::run() {
                       tensor::TensorDialect, scf::SCFDialect>();
   SmallVector<int> order;
   const onnx::GraphProto &graph = model.proto.graph();
-  if (failed(readOpsets()) || failed(orderNodes(graph, order)) ||
-      failed(checkSupport(graph)))
+  if (failed(readOpsets()) || failed(orderNodes(graph, order)))
+    return failure();
+  bool supported = succeeded(checkSupport(graph));
+  if (!supported && !options.reportAllProblems)
     return failure();
   OwningOpRef<ModuleOp> module = ModuleOp::create(modelLocation());
   FailureOr<func::FuncOp> func = createFunction(*module);
-  if (failed(func) || failed(convertNodes(graph, order)) ||
-      failed(finishFunction(*func)))
+  if (failed(func))
+    return failure();
+  bool converted = succeeded(convertNodes(graph, order));
+  if (skippedNodes && options.reportAllProblems)
+    emitRemark(modelLocation())
+        << skippedNodes
+        << (skippedNodes == 1 ? " node was not checked: it reads"
+                              : " nodes were not checked: they read")
+        << " values that failed nodes compute";
+  if (!supported || !converted || failed(finishFunction(*func)))
     return failure();
   if (failed(verify(*module)))
     return failure();

@@ -48,6 +48,8 @@ public:
   /// Names of values whose producer failed: their readers are skipped
   /// instead of reporting follow-on errors.
   llvm::StringSet<> poisoned;
+  /// Nodes skipped because they read a poisoned value.
+  int64_t skippedNodes = 0;
   /// Imports a control-flow node's subgraph at the builder's insertion
   /// point, in a scope of its own (OnnxSubgraphs.cpp).
   mlir::FailureOr<llvm::SmallVector<mlir::Value>>

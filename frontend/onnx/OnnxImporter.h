@@ -37,6 +37,11 @@ struct ImportOptions {
   llvm::StringMap<std::string> frozenInputs;
   /// Name of the function the graph becomes.
   std::string functionName = "main";
+  /// Report every problem of the model in one run (`sinterc --check`):
+  /// nodes of unsupported operators do not stop the import of the others,
+  /// and the nodes that read what a failed node computes are counted in a
+  /// closing remark instead of being reported one by one.
+  bool reportAllProblems = false;
 };
 
 /// An ONNX model read from disk, with the external data it references kept

@@ -66,7 +66,8 @@ void printSupportedOps() {
   llvm::outs() << sinter::supportedOnnxOps().size() << " operators\n";
 }
 
-int checkModel(MLIRContext &context, StringRef inputPath) {
+int checkModel(MLIRContext &context, StringRef inputPath,
+               const sinter::ImportOptions &options) {
   FailureOr<std::shared_ptr<sinter::OnnxModelFile>> model =
       sinter::readOnnxModel(context, inputPath);
   if (failed(model))
@@ -85,12 +86,45 @@ int checkModel(MLIRContext &context, StringRef inputPath) {
                  << llvm::right_justify(std::to_string(op.opset), 6)
                  << llvm::right_justify(std::to_string(op.count), 7) << "  "
                  << (op.supported ? "supported" : "UNSUPPORTED") << "\n";
-  if (report.unsupportedNodes == 0) {
+
+  // Import the model with every problem reported, and list them after the
+  // table rather than on stderr: they are the answer to --check.
+  std::vector<std::string> problems;
+  int64_t otherErrors = 0;
+  {
+    ScopedDiagnosticHandler collect(&context, [&](Diagnostic &diag) {
+      std::string message = diag.str();
+      StringRef severity =
+          diag.getSeverity() == DiagnosticSeverity::Warning ? "warning: " : "";
+      if (diag.getSeverity() == DiagnosticSeverity::Error &&
+          !StringRef(message).starts_with("unsupported operator "))
+        ++otherErrors;
+      problems.push_back(describe(diag.getLocation()) + ": " +
+                         severity.str() + message);
+      return success();
+    });
+    sinter::ImportOptions checking = options;
+    checking.reportAllProblems = true;
+    (void)sinter::importOnnxModel(context, **model, checking);
+  }
+  if (!problems.empty()) {
+    llvm::outs() << "problems:\n";
+    for (const std::string &problem : problems)
+      llvm::outs() << "  " << problem << "\n";
+  }
+  if (report.unsupportedNodes == 0 && otherErrors == 0) {
     llvm::outs() << "all operators are supported\n";
     return 0;
   }
-  llvm::outs() << report.unsupportedNodes << " of " << report.nodes
-               << " nodes use unsupported operators\n";
+  if (report.unsupportedNodes)
+    llvm::outs() << report.unsupportedNodes << " of " << report.nodes
+                 << " nodes use unsupported operators\n";
+  else
+    llvm::outs() << "all operators are supported\n";
+  if (otherErrors)
+    llvm::outs() << otherErrors << " other problem"
+                 << (otherErrors == 1 ? "" : "s")
+                 << " (attribute values, values needed at import time)\n";
   return 1;
 }
 

@@ -8,6 +8,8 @@
 #ifndef SINTER_TOOLS_SINTERC_MESSAGES_H
 #define SINTER_TOOLS_SINTERC_MESSAGES_H
 
+#include "frontend/onnx/OnnxImporter.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -26,9 +28,11 @@ mlir::LogicalResult printDiagnostic(mlir::Diagnostic &diag);
 /// --list-ops: the supported ONNX operators and their opsets.
 void printSupportedOps();
 
-/// --check: the model's operator histogram; 0 when every operator is
-/// supported, 1 otherwise.
-int checkModel(mlir::MLIRContext &context, llvm::StringRef inputPath);
+/// --check: the model's operator histogram, then every problem the import
+/// meets (unsupported operators, attribute values, values that must be known
+/// at import time), each at its node; 0 when there is none, 1 otherwise.
+int checkModel(mlir::MLIRContext &context, llvm::StringRef inputPath,
+               const sinter::ImportOptions &options);
 
 /// 1.50 MiB, 2.0 KiB, 12 B.
 std::string formatBytes(int64_t bytes);

@@ -543,7 +543,7 @@ llvm::Error run(const DriverOptions &options) {
   context.printOpOnDiagnostic(false);
   ScopedDiagnosticHandler handler(&context, printDiagnostic);
   if (options.check)
-    return checkModel(context, options.inputPath) == 0 ? llvm::Error::success()
+    return checkModel(context, options.inputPath, options.import) == 0 ? llvm::Error::success()
                                                        : reported();
 
   FailureOr<OwningOpRef<ModuleOp>> module =
