@@ -153,7 +153,10 @@ struct LowerConv : OpRewritePattern<ConvOp> {
     MLIRContext *context = rewriter.getContext();
     RankedTensorType input = op.getInput().getType(),
                      weight = op.getWeight().getType(), result = op.getType();
-    if (!input.hasStaticShape() || !weight.hasStaticShape())
+    // A dynamic batch (tf2onnx's unk__ dimension) is fine: it only sizes
+    // the outermost parallel loop.
+    if (!weight.hasStaticShape() ||
+        !input.clone(input.getShape().drop_front()).hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic convolution shapes");
     int64_t spatial = input.getRank() - 2, group = op.getGroup();
     int64_t groupChannels = weight.getDimSize(1),
@@ -173,7 +176,11 @@ struct LowerConv : OpRewritePattern<ConvOp> {
       wExprs.push_back(d(3 + spatial + i));
       outExprs.push_back(d(2 + i));
     }
-    Value init = channelBiasOrZeros(rewriter, loc, result, op.getBias());
+    SmallVector<Value> batch;
+    if (Value size = dynamicDim(rewriter, loc, op.getInput(), 0))
+      batch.push_back(size);
+    Value init =
+        channelBiasOrZeros(rewriter, loc, result, op.getBias(), batch);
     rewriter.replaceOp(
         op, contraction(rewriter, loc, padded, op.getWeight(), init,
                         {AffineMap::get(loops, 0, inExprs, context),

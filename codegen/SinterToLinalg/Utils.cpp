@@ -445,12 +445,11 @@ Value paddedConvInput(OpBuilder &rewriter, Location loc, ConvOp op) {
   return padded;
 }
 
-/// A static N x M x spatial accumulator holding the optional 1-D `bias`
-/// along M (zeros without one).
 Value channelBiasOrZeros(OpBuilder &rewriter, Location loc,
-                         RankedTensorType result, Value bias) {
+                         RankedTensorType result, Value bias,
+                         ValueRange sizes) {
   if (!bias)
-    return zeroFilled(rewriter, loc, result, {});
+    return zeroFilled(rewriter, loc, result, sizes);
   // The bias as 1 x M x 1 x ..., broadcast into the accumulator.
   SmallVector<int64_t> shape(result.getRank(), 1);
   shape[1] = result.getDimSize(1);
@@ -461,7 +460,7 @@ Value channelBiasOrZeros(OpBuilder &rewriter, Location loc,
           llvm::to_vector(llvm::seq<int64_t>(0, result.getRank()))});
   return elementwise(
       rewriter, loc, result, reshaped,
-      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; }, sizes);
 }
 
 /// f32 conv with one group as a GEMM on the runtime's matmul kernel: the

@@ -66,10 +66,12 @@ attentionResultSizes(mlir::OpBuilder &b, mlir::Location loc, AttentionOp op);
 mlir::Value paddedConvInput(mlir::OpBuilder &rewriter, mlir::Location loc,
                             ConvOp op);
 
-/// A static N x M x spatial accumulator holding the optional 1-D `bias`
-/// along M (zeros without one).
+/// An N x M x spatial accumulator holding the optional 1-D `bias` along M
+/// (zeros without one); `sizes` are the dynamic sizes of `result` (the
+/// batch, where it is dynamic).
 mlir::Value channelBiasOrZeros(mlir::OpBuilder &rewriter, mlir::Location loc,
-                               mlir::RankedTensorType result, mlir::Value bias);
+                               mlir::RankedTensorType result, mlir::Value bias,
+                               mlir::ValueRange sizes = {});
 
 //===----------------------------------------------------------------------===//
 // Structured ops

@@ -660,22 +660,8 @@ LogicalResult convertScatterND(OnnxNode &node) {
   return failed(result) ? failure() : finish(node, result->getResult());
 }
 
-} // namespace
-
-ArrayRef<OnnxConverterEntry> resizePadConverters() {
-  static const OnnxConverterEntry entries[] = {
-      SINTER_ONNX_OP("DepthToSpace", convertDepthToSpace),
-      SINTER_ONNX_OP("GatherND", convertGatherND),
-      SINTER_ONNX_OP("Pad", convertPad),
-      SINTER_ONNX_OP("Resize", convertResize),
-      SINTER_ONNX_OP("ScatterND", convertScatterND),
-      SINTER_ONNX_OP("SpaceToDepth", convertSpaceToDepth),
-  };
-  return entries;
-}
-
-// Declared in ConverterTable.h: Upsample left the default domain at opset
-// 10, so it is registered by the table of the older opsets.
+/// Upsample (opsets 7 to 9; removed from ONNX at 10, so never upgraded) as a
+/// Resize: scales as an attribute before opset 9, as an input from 9 on.
 LogicalResult convertUpsample(OnnxNode &node) {
   FailureOr<ResizeRequest> request = oldResizeRequest(node);
   if (failed(request))
@@ -698,6 +684,21 @@ LogicalResult convertUpsample(OnnxNode &node) {
     return node.error() << "Upsample has " << request->scales->size()
                         << " scales for rank " << rank;
   return emitResize(node, node.input(0), *request);
+}
+
+} // namespace
+
+ArrayRef<OnnxConverterEntry> resizePadConverters() {
+  static const OnnxConverterEntry entries[] = {
+      SINTER_ONNX_OP("DepthToSpace", convertDepthToSpace),
+      SINTER_ONNX_OP("GatherND", convertGatherND),
+      SINTER_ONNX_OP("Pad", convertPad),
+      SINTER_ONNX_OP("Resize", convertResize),
+      OnnxConverterEntry{{"", "Upsample", 7, 9}, convertUpsample},
+      SINTER_ONNX_OP("ScatterND", convertScatterND),
+      SINTER_ONNX_OP("SpaceToDepth", convertSpaceToDepth),
+  };
+  return entries;
 }
 
 } // namespace sinter

@@ -38,8 +38,6 @@ llvm::ArrayRef<OnnxConverterEntry> comMicrosoftConverters();
 llvm::ArrayRef<OnnxConverterEntry> controlFlowConverters();
 llvm::ArrayRef<OnnxConverterEntry> recurrentConverters();
 llvm::ArrayRef<OnnxConverterEntry> resizePadConverters();
-/// Upsample (opsets 7-9) as a Resize; for the table of the older opsets.
-mlir::LogicalResult convertUpsample(OnnxNode &node);
 llvm::ArrayRef<OnnxConverterEntry> visionConverters();
 llvm::ArrayRef<OnnxConverterEntry> normalizationConverters();
 llvm::ArrayRef<OnnxConverterEntry> activationsConverters();

@@ -64,10 +64,11 @@ def softmax(x, axis=-1):
 # -------------------------------------------------------------------- models
 
 
-def tf2onnx_cnn(opset):
+def tf2onnx_cnn(opset, batch):
     """Keras: Conv2D(8, 3, same) -> LeakyReLU(0.2) -> MaxPool2D -> Conv2D(8, 3,
-    valid, relu) -> Flatten -> Dense(5, softmax), input NHWC 1x12x12x3."""
-    x = rand(1, 12, 12, 3)
+    valid, relu) -> Flatten -> Dense(5, softmax), input NHWC Nx12x12x3 with
+    the batch dynamic (tf2onnx's unk__ dimension)."""
+    x = rand(batch, 12, 12, 3)
     w1, b1 = rand(8, 3, 3, 3, scale=0.3), rand(8, scale=0.1)
     w2, b2 = rand(8, 8, 3, 3, scale=0.2), rand(8, scale=0.1)
     flat = 4 * 4 * 8
@@ -75,7 +76,7 @@ def tf2onnx_cnn(opset):
     inits = [numpy_helper.from_array(a, n) for a, n in
              [(w1, "conv1/kernel"), (b1, "conv1/bias"), (w2, "conv2/kernel"),
               (b2, "conv2/bias"), (wd, "dense/kernel"), (bd, "dense/bias"),
-              (np.array([1, flat], np.int64), "flatten/shape")]]
+              (np.array([-1, flat], np.int64), "flatten/shape")]]
     n = helper.make_node
     nodes = [
         n("Transpose", ["input_1"], ["conv1/in"], perm=[0, 3, 1, 2], name="model/conv1/Conv2D__6"),
@@ -111,7 +112,7 @@ def tf2onnx_cnn(opset):
     h = np.where(h < 0, 0.2 * h, h)
     h = maxpool2(h)
     h = np.maximum(conv_nchw(h, w2, b2), 0)
-    logits = h.transpose(0, 2, 3, 1).reshape(1, -1) @ wd + bd
+    logits = h.transpose(0, 2, 3, 1).reshape(batch, -1) @ wd + bd
     return model, [x], [softmax(logits).astype(np.float32)]
 
 
@@ -215,8 +216,8 @@ def paddle_opset9():
 
 
 MODELS = {
-    "tf2onnx-op13": lambda: tf2onnx_cnn(13),
-    "tf2onnx-op11": lambda: tf2onnx_cnn(11),
+    "tf2onnx-op13": lambda: tf2onnx_cnn(13, batch=1),
+    "tf2onnx-op11": lambda: tf2onnx_cnn(11, batch=3),
     "spectrogram-constants-op17": lambda: spectrogram_head(17),
     "spectrogram-constants-op18": lambda: spectrogram_head(18),
     "paddle-op9": paddle_opset9,

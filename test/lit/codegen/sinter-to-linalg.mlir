@@ -243,6 +243,22 @@ func.func @conv(%x: tensor<1x4x7x6xf32>, %w: tensor<6x2x3x2xf32>) -> tensor<1x6x
 
 // -----
 
+// Tests that a conv with a dynamic batch (tf2onnx's unk__ dimension) reads
+// the batch once and keeps it in the padded input, the bias accumulator and
+// the contraction.
+// CHECK-LABEL: func @conv_dynamic_batch
+// CHECK: %[[P:.*]] = tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: } : tensor<?x3x6x6xf32> to tensor<?x3x8x8xf32>
+// CHECK: %[[N:.*]] = tensor.dim %{{.*}}, %{{.*}} : tensor<?x3x6x6xf32>
+// CHECK: tensor.empty(%[[N]]) : tensor<?x4x6x6xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[P]], %{{.*}} : tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>) outs(%{{.*}} : tensor<?x4x6x6xf32>)
+func.func @conv_dynamic_batch(%x: tensor<?x3x6x6xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<?x4x6x6xf32> {
+  %0 = sinter.conv %x, %w, %b strides [1, 1] pads [1, 1, 1, 1] dilations [1, 1] group 1 : (tensor<?x3x6x6xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<?x4x6x6xf32>
+  return %0 : tensor<?x4x6x6xf32>
+}
+
+// -----
+
 // Tests the sequence ops: range computes its dynamic length from the
 // scalars, trilu compares j - i with k, cumsum is a reduction masked by
 // t <= i.
