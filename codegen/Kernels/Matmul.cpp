@@ -748,7 +748,76 @@ struct LowerConvToKernel : OpRewritePattern<ConvOp> {
   }
 };
 
-/// conv (N-d, grouped): zero-pad the input, then one contraction over the
+/// conv_transpose whose kernel tiles its output: kernel = strides, no
+/// pads, dilations or output_padding, one group (the 2x2 stride-2
+/// upsampling of U-Nets and feature pyramids). Each input position then
+/// writes its own block, out[n, m, i*s + a, ...] = sum_c x[n, c, i, ...]
+/// w[c, m, a, ...], so the product of x read as [N*H*W, C] and the weight
+/// read as [C, M*kh*kw] holds every block: one call of the GEMM kernel,
+/// and a transpose puts the blocks in place. The general form (overlapping
+/// windows) keeps the linalg lowering, which reads a zero-interleaved
+/// input.
+struct LowerTilingConvTransposeToMatmul : OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType input = op.getInput().getType(),
+                     weight = op.getWeight().getType(), result = op.getType();
+    int64_t spatial = input.getRank() - 2;
+    auto ones = [](ArrayRef<int64_t> values) {
+      return llvm::all_of(values, [](int64_t v) { return v == 1; });
+    };
+    auto zeros = [](ArrayRef<int64_t> values) {
+      return llvm::all_of(values, [](int64_t v) { return v == 0; });
+    };
+    if (!result.getElementType().isF32() || !input.hasStaticShape() ||
+        !weight.hasStaticShape() || op.getGroup() != 1 ||
+        !ones(op.getDilations()) || !zeros(op.getPads()) ||
+        !zeros(op.getOutputPadding()) ||
+        op.getStrides() != weight.getShape().drop_front(2))
+      return rewriter.notifyMatchFailure(op, "windows overlap or skip");
+    Location loc = op.getLoc();
+    int64_t batch = input.getDimSize(0), channels = input.getDimSize(1),
+            outputs = weight.getDimSize(1);
+    int64_t positions = input.getNumElements() / (batch * channels);
+    int64_t window = weight.getNumElements() / (channels * outputs);
+    auto reshape = [&](Value value, ArrayRef<int64_t> shape) -> Value {
+      auto type = RankedTensorType::get(shape, result.getElementType());
+      return ReshapeOp::create(rewriter, loc, type, value, ValueRange(),
+                               shape);
+    };
+    // x as [N*H*W, C]: channels last.
+    SmallVector<int64_t> channelsLast = {0};
+    for (int64_t i = 0; i < spatial; ++i)
+      channelsLast.push_back(2 + i);
+    channelsLast.push_back(1);
+    Value rows = reshape(
+        TransposeOp::create(rewriter, loc, op.getInput(), channelsLast),
+        {batch * positions, channels});
+    Value blocks = MatmulOp::create(
+        rewriter, loc, rows,
+        reshape(op.getWeight(), {channels, outputs * window}));
+    // [N, H..., M, k...] -> [N, M, H0, k0, H1, k1, ...] -> the output.
+    SmallVector<int64_t> split = {batch};
+    llvm::append_range(split, input.getShape().drop_front(2));
+    split.push_back(outputs);
+    llvm::append_range(split, weight.getShape().drop_front(2));
+    SmallVector<int64_t> interleave = {0, 1 + spatial};
+    for (int64_t i = 0; i < spatial; ++i)
+      interleave.append({1 + i, 2 + spatial + i});
+    Value output = reshape(
+        TransposeOp::create(rewriter, loc, reshape(blocks, split), interleave),
+        result.getShape());
+    if (Value bias = op.getBias()) {
+      SmallVector<int64_t> shape(result.getRank(), 1);
+      shape[1] = outputs;
+      output = AddOp::create(rewriter, loc, output, reshape(bias, shape));
+    }
+    rewriter.replaceOp(op, output);
+    return success();
+  }
+};
+
 } // namespace
 
 void sinter::populateMatmulKernelPatterns(RewritePatternSet &patterns) {
@@ -761,4 +830,5 @@ void sinter::populateMatmulKernelPatterns(RewritePatternSet &patterns) {
       context);
   // The convolution kernel before the im2col product where both apply.
   patterns.add<LowerConv2dToKernel>(context, /*benefit=*/2);
+  patterns.add<LowerTilingConvTransposeToMatmul>(context);
 }

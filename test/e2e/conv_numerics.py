@@ -6,7 +6,10 @@ sinter-run and compared with the same modules run by PyTorch in float64
 epilogue take: 3 x 3 and pointwise convolutions with residual additions and
 ReLU (a ResNet bottleneck), ReLU6 (a clip), strides, dilations, a 1-D
 convolution, a batch of images, and a conv whose output is
-also read elsewhere (no epilogue).
+also read elsewhere (no epilogue); and transposed convolutions whose kernel
+tiles the output (2 x 2 stride 2, 1-D 4 stride 4, with and without bias),
+which run as one GEMM-kernel call, beside an overlapping one (4 x 4 stride
+2, pad 1) that keeps the general lowering.
 
   conv_numerics.py --bin build/bin
 """
@@ -62,16 +65,31 @@ class Audio(nn.Module):
         return F.relu(self.conv2(y) + y)
 
 
+class Upsampling(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(16, 8, 2, stride=2)
+        self.overlap = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1)
+        self.up1d = nn.ConvTranspose1d(16, 6, 4, stride=4, bias=False)
+
+    def forward(self, x):
+        y = F.relu(self.up(x))
+        n, c, h, w = x.shape
+        return self.overlap(y), self.up1d(x.reshape(n, c, h * w))
+
+
+# name: (module, input shape, the kernel its artifact must call)
 MODELS = {
-    "bottleneck": (Bottleneck, (2, 16, 14, 14)),
-    "mixed": (Mixed, (1, 3, 21, 19)),
-    "audio": (Audio, (2, 4, 50)),
+    "bottleneck": (Bottleneck, (2, 16, 14, 14), "sinter_conv2d_f32"),
+    "mixed": (Mixed, (1, 3, 21, 19), "sinter_conv2d_f32"),
+    "audio": (Audio, (2, 4, 50), "sinter_conv2d_f32"),
+    "upsampling": (Upsampling, (2, 16, 5, 7), "sinter_matmul_f32"),
 }
 
 
 def check(bin_dir, name, work):
     torch.manual_seed(7)
-    make, shape = MODELS[name]
+    make, shape, kernel = MODELS[name]
     module = make().eval()
     x = torch.randn(shape)
     folder = os.path.join(work, name)
@@ -99,11 +117,11 @@ def check(bin_dir, name, work):
     # The kernel must be what ran: its calls are in the artifact.
     llvm = subprocess.run([os.path.join(bin_dir, "sinterc"), path, "--emit=llvm", "-o", "-"],
                           capture_output=True, text=True).stdout
-    calls = llvm.count("call void @_mlir_ciface_sinter_conv2d_f32")
+    calls = llvm.count(f"call void @_mlir_ciface_{kernel}(")
     ran = subprocess.run([os.path.join(bin_dir, "sinter-run"), stem + ".so", *files],
                          capture_output=True, text=True)
     ok = ran.returncode == 0 and calls > 0
-    print(f"{'PASS' if ok else 'FAIL'} {name}: {calls} kernel calls")
+    print(f"{'PASS' if ok else 'FAIL'} {name}: {calls} calls of {kernel}")
     print("  " + ran.stdout.strip().replace("\n", "\n  "))
     if ran.returncode != 0:
         print("  " + ran.stderr.strip())

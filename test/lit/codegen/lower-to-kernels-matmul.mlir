@@ -211,6 +211,38 @@ func.func @conv3d(%x: tensor<1x2x3x3x3xf32>, %w: tensor<8x2x2x2x2xf32>, %b: tens
 
 // -----
 
+// Tests a conv_transpose whose kernel tiles its output (2 x 2, stride 2)
+// as one matmul call: x channels-last as [N*H*W, C] times the weight as
+// [C, M*2*2], then the blocks interleaved into place and the bias added.
+// CHECK-LABEL: func @conv_transpose_tiling
+// CHECK: %[[XT:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x16x5x7xf32>) outs(%{{.*}} : tensor<2x5x7x16xf32>) permutation = [0, 2, 3, 1]
+// CHECK: call @sinter_matmul_f32
+// CHECK-SAME: memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<2x5x7x8x2x2xf32>) outs(%{{.*}} : tensor<2x8x5x2x7x2xf32>) permutation = [0, 3, 1, 4, 2, 5]
+// CHECK-NOT: linalg.generic {{.*}}"reduction"
+// CHECK: return
+func.func @conv_transpose_tiling(%x: tensor<2x16x5x7xf32>, %w: tensor<16x8x2x2xf32>, %b: tensor<8xf32>) -> tensor<2x8x10x14xf32> {
+  %0 = sinter.conv_transpose %x, %w, %b strides [2, 2] pads [0, 0, 0, 0] dilations [1, 1] output_padding [0, 0] group 1 : (tensor<2x16x5x7xf32>, tensor<16x8x2x2xf32>, tensor<8xf32>) -> tensor<2x8x10x14xf32>
+  return %0 : tensor<2x8x10x14xf32>
+}
+
+// -----
+
+// Tests the conv_transposes whose windows overlap (4 x 4, stride 2) or
+// skip (2 x 2, stride 3), or that are padded: each stays the general
+// lowering, a contraction over a zero-interleaved input.
+// CHECK-LABEL: func @conv_transpose_not_tiling
+// CHECK-NOT: call
+// CHECK-COUNT-3: linalg.generic {{.*}}"reduction"
+func.func @conv_transpose_not_tiling(%x: tensor<1x4x5x5xf32>, %w4: tensor<4x2x4x4xf32>, %w2: tensor<4x2x2x2xf32>) -> (tensor<1x2x12x12xf32>, tensor<1x2x14x14xf32>, tensor<1x2x8x8xf32>) {
+  %0 = sinter.conv_transpose %x, %w4 strides [2, 2] pads [0, 0, 0, 0] dilations [1, 1] output_padding [0, 0] group 1 : (tensor<1x4x5x5xf32>, tensor<4x2x4x4xf32>) -> tensor<1x2x12x12xf32>
+  %1 = sinter.conv_transpose %x, %w2 strides [3, 3] pads [0, 0, 0, 0] dilations [1, 1] output_padding [0, 0] group 1 : (tensor<1x4x5x5xf32>, tensor<4x2x2x2xf32>) -> tensor<1x2x14x14xf32>
+  %2 = sinter.conv_transpose %x, %w2 strides [2, 2] pads [1, 1, 1, 1] dilations [1, 1] output_padding [0, 0] group 1 : (tensor<1x4x5x5xf32>, tensor<4x2x2x2xf32>) -> tensor<1x2x8x8xf32>
+  return %0, %1, %2 : tensor<1x2x12x12xf32>, tensor<1x2x14x14xf32>, tensor<1x2x8x8xf32>
+}
+
+// -----
+
 // Tests what stays a contraction: a vector operand, batches that broadcast
 // only in part, other element types, and grouped convolutions.
 // CHECK-LABEL: func @not_for_the_kernel
