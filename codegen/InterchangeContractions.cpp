@@ -14,6 +14,20 @@ namespace sinter {
 
 namespace {
 
+/// Whether `expr` moves by one element per step of loop `n`: d_n itself, or
+/// d_n plus terms of other loops (a stride-1 convolution or pool reading
+/// its window, d_n + d_k).
+bool unitStrideAlong(AffineExpr expr, unsigned n) {
+  if (auto dim = dyn_cast<AffineDimExpr>(expr))
+    return dim.getPosition() == n;
+  auto sum = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!sum || sum.getKind() != AffineExprKind::Add)
+    return false;
+  return (unitStrideAlong(sum.getLHS(), n) &&
+          !sum.getRHS().isFunctionOfDim(n)) ||
+         (unitStrideAlong(sum.getRHS(), n) && !sum.getLHS().isFunctionOfDim(n));
+}
+
 /// The loop order that puts the output's contiguous dimension innermost,
 /// or nothing when the op is not such a contraction or is already so.
 std::optional<SmallVector<unsigned>> vectorizableOrder(linalg::GenericOp op) {
@@ -29,13 +43,14 @@ std::optional<SmallVector<unsigned>> vectorizableOrder(linalg::GenericOp op) {
   unsigned loops = op.getNumLoops();
   if (n == loops - 1)
     return std::nullopt;
-  // Worth it only when an input reads along n contiguously too (B[k, n]);
-  // a reduction along an input's last dimension (a row sum) is not.
+  // Worth it only when an input reads along n contiguously too (B[k, n],
+  // or a depthwise convolution's x[c, h + i, w + j]); a reduction along an
+  // input's last dimension (a row sum) is not.
   bool contiguousInput =
       llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *input) {
         AffineMap map = op.getMatchingIndexingMap(input);
         return map.getNumResults() > 0 &&
-               map.getResults().back() == getAffineDimExpr(n, op.getContext());
+               unitStrideAlong(map.getResults().back(), n);
       });
   if (!contiguousInput)
     return std::nullopt;

@@ -76,3 +76,42 @@ func.func @unchanged(%x: tensor<8x16xf32>, %r: tensor<8xf32>, %q: tensor<8x16xf3
   } -> tensor<8x16xf32>
   return %0, %1, %2 : tensor<8xf32>, tensor<8x32xf32>, tensor<8x16xf32>
 }
+
+// -----
+
+// A stride-1 depthwise convolution reads x[c, h + i, w + j]: w moves by one
+// element there too, so w becomes the innermost loop, after the window.
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 + d2, d3 + d4)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d3)>
+// CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4)>
+// CHECK-LABEL: func.func @depthwise
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[O]]], iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]}
+func.func @depthwise(%x: tensor<4x10x10xf32>, %w: tensor<4x3x3xf32>, %o: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(c, h, w, i, j) -> (c, h + i, w + j)>, affine_map<(c, h, w, i, j) -> (c, i, j)>, affine_map<(c, h, w, i, j) -> (c, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<4x10x10xf32>, tensor<4x3x3xf32>) outs(%o : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8x8xf32>
+  return %0 : tensor<4x8x8xf32>
+}
+
+// -----
+
+// Near miss: with stride 2 the input moves by two elements per output
+// element; the order stays.
+// CHECK-LABEL: func.func @depthwise_strided
+// CHECK: iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]
+func.func @depthwise_strided(%x: tensor<4x9x9xf32>, %w: tensor<4x3x3xf32>, %o: tensor<4x4x4xf32>) -> tensor<4x4x4xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(c, h, w, i, j) -> (c, h * 2 + i, w * 2 + j)>, affine_map<(c, h, w, i, j) -> (c, i, j)>, affine_map<(c, h, w, i, j) -> (c, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<4x9x9xf32>, tensor<4x3x3xf32>) outs(%o : tensor<4x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x4x4xf32>
+  return %0 : tensor<4x4x4xf32>
+}
