@@ -270,8 +270,10 @@ def InterchangeContractions : Pass<"sinter-interchange-contractions"> {
   let summary = "Make the contiguous output dimension the innermost loop of contractions";
   let description = [{
     A `linalg.generic` with reduction dimensions (a matmul, a batched
-    matmul, the products in attention) whose output's last dimension `n` is
-    also the last, contiguous dimension of an input is given the loop order
+    matmul, the products in attention, a depthwise convolution or a pool
+    of stride 1) whose output's last dimension `n` also indexes the last,
+    contiguous dimension of an input with stride 1 (alone, or plus other
+    loops: `x[c, h + i, w + j]` moves along `w`) is given the loop order
     `(other dims..., reductions..., n)`: every iteration of the innermost
     loop then updates a different output element from contiguous data, a
     loop LLVM vectorizes (`C[m, n] += A[m, k] * B[k, n]` over `n`), where
