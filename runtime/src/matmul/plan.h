@@ -58,22 +58,25 @@ static tiling plan_tiles(const problem *p, int threads) {
     wanted = threads;
   /* Column blocks are whole slivers (pairs of them on AVX-512). */
   int64_t unit = kNR, splits = 0;
-  if (p->packed_b && p->m >= kStreamRows) {
+  if ((p->packed_b || p->conv) && p->m >= kStreamRows) {
     /* A packed weight can be cut either way: each further split of the
      * rows reads all of B again, each further block of columns packs A
      * again. Of the cuts into enough tiles, take the one that reads and
      * packs least, splits * N + blocks * M (the models' products have few
      * rows and wide weights: gpt-base's 128 x 768 x 768 ran as 6 x 2
      * tiles, 6 reads of B, and runs as 2 x 8); if no cut gives enough
-     * tiles, the one that gives most. */
-    unit = p->wide ? 2 * kNR : kNR;
+     * tiles, the one that gives most. A convolution's B is packed from
+     * its input's windows, an address computation per element: each split
+     * of its rows costs that packing again, counted twice. */
+    unit = p->packed_b && p->wide ? 2 * kNR : kNR;
+    const int64_t b_weight = p->conv ? 2 : 1;
     const int64_t most_blocks = (p->n + unit - 1) / unit,
                   per_batch = (wanted + p->batch - 1) / p->batch;
     int64_t best_blocks = blocks, best_cost = 0, best_tiles = 0;
     for (int64_t s = 1; s <= row_blocks; ++s) {
       int64_t cut = (per_batch + s - 1) / s;
       cut = cut < blocks ? blocks : cut > most_blocks ? most_blocks : cut;
-      int64_t tiles = s * cut, cost = s * p->n + cut * p->m;
+      int64_t tiles = s * cut, cost = s * b_weight * p->n + cut * p->m;
       int enough = tiles >= per_batch, had_enough = best_tiles >= per_batch;
       int better = splits == 0 || (enough ? !had_enough || cost < best_cost
                                           : !had_enough && tiles > best_tiles);
