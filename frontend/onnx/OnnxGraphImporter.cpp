@@ -334,11 +334,14 @@ LogicalResult OnnxGraphImporter::checkSupport(const onnx::GraphProto &graph) {
         onnxNodeOpset(model, node, opset == opsets.end() ? 0 : opset->second);
     if (findOnnxConverter(domain, node.op_type(), version)) {
       if (failed(checkArity(node, domain, version,
-                            nodeLocation(node, index))))
+                            nodeLocation(node, index)))) {
         ok = false;
+        rejectedNodes.insert(&node);
+      }
       continue;
     }
     ok = false;
+    rejectedNodes.insert(&node);
     InFlightDiagnostic diag = emitError(nodeLocation(node, index))
                               << "unsupported operator " << node.op_type()
                               << " (domain "
@@ -554,7 +557,7 @@ LogicalResult OnnxGraphImporter::convertNodes(const onnx::GraphProto &graph,
     int64_t opset = onnxNodeOpset(model, node, opsets.lookup(domain));
     const OnnxConverterEntry *entry =
         findOnnxConverter(domain, node.op_type(), opset);
-    if (!entry) {
+    if (!entry || rejectedNodes.contains(&node)) {
       // Reported by checkSupport; reached only under reportAllProblems.
       ok = false;
       poison();

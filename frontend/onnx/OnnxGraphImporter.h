@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace sinter {
@@ -50,6 +51,10 @@ public:
   llvm::StringSet<> poisoned;
   /// Nodes skipped because they read a poisoned value.
   int64_t skippedNodes = 0;
+  /// Nodes checkSupport reported (an unsupported operator, or inputs and
+  /// outputs that do not fit the operator): never converted, even when
+  /// ImportOptions::reportAllProblems goes on past them.
+  llvm::DenseSet<const onnx::NodeProto *> rejectedNodes;
   /// Imports a control-flow node's subgraph at the builder's insertion
   /// point, in a scope of its own (OnnxSubgraphs.cpp).
   mlir::FailureOr<llvm::SmallVector<mlir::Value>>

@@ -124,7 +124,7 @@ int checkModel(MLIRContext &context, StringRef inputPath,
   if (otherErrors)
     llvm::outs() << otherErrors << " other problem"
                  << (otherErrors == 1 ? "" : "s")
-                 << " (attribute values, values needed at import time)\n";
+                 << " (inputs, attribute values, values needed at import time)\n";
   return 1;
 }
 
