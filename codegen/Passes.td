@@ -57,13 +57,16 @@ def LowerToKernels : Pass<"sinter-lower-to-kernels"> {
     on [rows, normalized elements] views.
 
     With `matmul-kernel` (the default), f32 `sinter.linear`, `sinter.matmul`
-    of matrices and `sinter.conv` with one group (after copying its windows
-    out as rows) become calls of the packed GEMM kernel on [batch, rows,
-    cols] views, constant weights packed at compile time into its layout. A
-    weight that is a `sinter.dequantize` of a constant becomes the
-    quantized kernel on its integers (the f32 weight never exists), and a
-    linear of int8 activations by an int8 per-column weight (W8A8) the int8
-    kernel.
+    of matrices and `sinter.conv` with one group become calls of the packed
+    GEMM kernel on [batch, rows, cols] views, constant weights packed at
+    compile time into its layout (a 1-D or 2-D conv through the conv
+    kernel, which packs its windows from the input; a 3-D one after copying
+    its windows out as rows); a depthwise `sinter.conv` becomes the
+    depthwise kernel. A ReLU or clip after a conv (and, for one group, a
+    residual add before it) is applied by the kernel. A weight that is a
+    `sinter.dequantize` of a constant becomes the quantized kernel on its
+    integers (the f32 weight never exists), and a linear of int8
+    activations by an int8 per-column weight (W8A8) the int8 kernel.
 
     Before:
     ```mlir
@@ -87,7 +90,7 @@ def LowerToKernels : Pass<"sinter-lower-to-kernels"> {
     Option<"normKernel", "norm-kernel", "bool", /*default=*/"true",
            "Lower f32 layer/RMS norms to the runtime's norm kernel">,
     Option<"matmulKernel", "matmul-kernel", "bool", /*default=*/"true",
-           "Lower f32 matmul and linear to the runtime's matmul kernel">
+           "Lower f32 matmul, linear and conv to the runtime's kernels">
   ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",

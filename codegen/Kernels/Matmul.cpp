@@ -1,10 +1,11 @@
 //===- Matmul.cpp - linear, matmul, conv as the runtime's GEMM kernels ----===//
 //
-// f32 linear, matmul of matrices and one-group conv (its windows copied out
-// as rows) as calls of the packed GEMM kernel on [batch, rows, cols] views;
-// weights that are constants packed at compile time into the kernel's
-// layout; dequantized constant weights (and int8 activations) as calls of
-// the quantized kernels on their integers.
+// f32 linear, matmul of matrices and one-group conv as calls of the packed
+// GEMM kernel on [batch, rows, cols] views (2-D convs through the conv
+// kernel, which packs their windows itself); weights that are constants
+// packed at compile time into the kernel's layout; dequantized constant
+// weights (and int8 activations) as calls of the quantized kernels on their
+// integers; depthwise convs as calls of the depthwise kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -81,6 +82,35 @@ Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t batch,
                        packed.size() * sizeof(float));
   auto attr = DenseResourceElementsAttr::get(
       type, "sinter_packed_weight",
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(float)));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
+/// A constant convolution weight [M, C, window...] packed at compile time
+/// into the conv kernel's layout for A (SINTER_CONV_PACKED_WEIGHT in
+/// kernels.h): ceil(M / 12) slivers of 12 rows by the whole depth K, row m
+/// of sliver s at depth k at s * 12 K + k * 12 + m % 12, zero-padded. Null
+/// when the weight is not a constant.
+Value packedConvWeight(OpBuilder &b, Location loc, Value weight) {
+  RankedTensorType type = tensorType(weight);
+  std::optional<std::vector<float>> values = f32Elements(weight);
+  if (!values || !type.hasStaticShape() ||
+      int64_t(values->size()) != type.getNumElements())
+    return Value();
+  const int64_t rows = SINTER_CONV_PACK_ROWS, m = type.getDimSize(0);
+  const int64_t k = type.getNumElements() / m;
+  const int64_t slivers = (m + rows - 1) / rows;
+  std::vector<float> packed(slivers * rows * k, 0.0f);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t d = 0; d < k; ++d)
+      packed[(i / rows) * rows * k + d * rows + i % rows] =
+          (*values)[i * k + d];
+  auto packedType =
+      RankedTensorType::get({1, slivers, rows * k}, b.getF32Type());
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(packed.data()),
+                       packed.size() * sizeof(float));
+  auto attr = DenseResourceElementsAttr::get(
+      packedType, "sinter_packed_weight",
       HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(float)));
   return arith::ConstantOp::create(b, loc, attr);
 }
@@ -540,6 +570,86 @@ struct LowerMatmulToKernel : OpRewritePattern<MatmulOp> {
   }
 };
 
+/// The only reader of `last`'s result.
+Operation *onlyUser(Operation *producer) {
+  Value value = producer->getResult(0);
+  return value.hasOneUse() ? *value.getUsers().begin() : nullptr;
+}
+
+/// Whether the only reader of `last` is a ReLU or a clip, which a
+/// convolution kernel applies to its output as a clamp to [lo, hi]; then
+/// `last` becomes that op and lo and hi its bounds (ReLU: [0, inf]).
+bool matchClampEpilogue(Operation *&last, float &lo, float &hi) {
+  Operation *user = onlyUser(last);
+  if (!user)
+    return false;
+  if (isa<ReluOp>(user)) {
+    lo = 0.0f;
+    hi = std::numeric_limits<float>::infinity();
+  } else if (auto clip = dyn_cast<ClipOp>(user)) {
+    lo = clip.getMin() ? static_cast<float>(clip.getMin()->convertToDouble())
+                       : -std::numeric_limits<float>::infinity();
+    hi = clip.getMax() ? static_cast<float>(clip.getMax()->convertToDouble())
+                       : std::numeric_limits<float>::infinity();
+  } else {
+    return false;
+  }
+  last = user;
+  return true;
+}
+
+/// [N, C, W] as [N, C, 1, W]: a 1-D convolution's operand as a 2-D one's.
+Value asRank4(OpBuilder &b, Location loc, Value value) {
+  RankedTensorType type = tensorType(value);
+  if (type.getRank() == 4)
+    return value;
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.begin() + 2, 1);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+/// A 1-D or 2-D conv's geometry as the conv kernels' eight i32 arguments
+/// (kernel height and width, strides, dilations, top and left pads); a 1-D
+/// conv is a 2-D one over a single row, whose height terms are 1 (kernel,
+/// stride, dilation) and 0 (pad).
+SmallVector<Value> convGeometry(KernelCall &call, ConvOp op) {
+  const bool oneRow = op.getInput().getType().getRank() == 3;
+  auto pair = [&](ArrayRef<int64_t> values, int64_t unit) {
+    return oneRow ? std::make_pair(unit, values[0])
+                  : std::make_pair(values[0], values[1]);
+  };
+  ArrayRef<int64_t> kernel = op.getWeight().getType().getShape().drop_front(2);
+  SmallVector<Value> args;
+  for (auto [h, w] : {pair(kernel, 1), pair(op.getStrides(), 1),
+                      pair(op.getDilations(), 1), pair(op.getPads(), 0)}) {
+    args.push_back(call.i32(static_cast<int32_t>(h)));
+    args.push_back(call.i32(static_cast<int32_t>(w)));
+  }
+  return args;
+}
+
+/// The conv kernels' [N, M, OH, OW] output shape for `result` ([N, M, W]
+/// as [N, M, 1, W]).
+SmallVector<int64_t> rank4Shape(RankedTensorType result) {
+  SmallVector<int64_t> shape(result.getShape());
+  if (shape.size() == 3)
+    shape.insert(shape.begin() + 2, 1);
+  return shape;
+}
+
+/// The kernel's [N, M, 1, W] output back as `result` [N, M, W] (a 2-D
+/// output as it is).
+Value fromRank4(OpBuilder &b, Location loc, Value conv,
+                RankedTensorType result) {
+  if (result.getRank() == 4)
+    return conv;
+  return tensor::CollapseShapeOp::create(
+      b, loc, result, conv,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
 /// f32 conv with one group and one or two spatial dimensions as one call
 /// of the runtime's convolution kernel (sinter_conv2d_f32), which packs the
 /// windows from the input into its GEMM's blocks and writes the output
@@ -570,11 +680,6 @@ struct LowerConv2dToKernel : OpRewritePattern<ConvOp> {
     AddOp add;
     Value residual;
     float lo = 0.0f, hi = std::numeric_limits<float>::infinity();
-    bool clamp = false;
-    auto onlyUser = [](Operation *producer) -> Operation * {
-      Value value = producer->getResult(0);
-      return value.hasOneUse() ? *value.getUsers().begin() : nullptr;
-    };
     if (auto user = dyn_cast_or_null<AddOp>(onlyUser(last))) {
       Value other = user.getLhs() == op.getResult() ? user.getRhs()
                                                      : user.getLhs();
@@ -585,76 +690,96 @@ struct LowerConv2dToKernel : OpRewritePattern<ConvOp> {
         last = user;
       }
     }
-    if (Operation *user = onlyUser(last)) {
-      if (isa<ReluOp>(user)) {
-        clamp = true;
-        last = user;
-      } else if (auto clip = dyn_cast<ClipOp>(user)) {
-        clamp = true;
-        lo = clip.getMin() ? static_cast<float>(clip.getMin()->convertToDouble())
-                           : -std::numeric_limits<float>::infinity();
-        if (clip.getMax())
-          hi = static_cast<float>(clip.getMax()->convertToDouble());
-        last = user;
-      }
-    }
+    bool clamp = matchClampEpilogue(last, lo, hi);
     Location loc = last->getLoc();
     rewriter.setInsertionPoint(last);
 
-    // [N, C, W] as [N, C, 1, W]; the geometry's height terms are then 1/0.
-    auto asRank4 = [&](Value value) {
-      if (spatial == 2)
-        return value;
-      SmallVector<int64_t> shape(tensorType(value).getShape());
-      shape.insert(shape.begin() + 2, 1);
-      return Value(tensor::ExpandShapeOp::create(
-          rewriter, loc, RankedTensorType::get(shape, f32), value,
-          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}));
-    };
-    SmallVector<int64_t> outShape(result.getShape());
-    if (spatial == 1)
-      outShape.insert(outShape.begin() + 2, 1);
-    auto at = [&](ArrayRef<int64_t> values, int64_t i, int64_t unit) {
-      return static_cast<int32_t>(spatial == 1 ? (i == 0 ? unit : values[0])
-                                               : values[i]);
-    };
-    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations(),
-                      pads = op.getPads();
-    SmallVector<int64_t> kernel(weight.getShape().drop_front(2));
-    // The weight as [1, M, C x window], its rows in the kernel's order.
-    Value filters = addLeadingUnit(
-        rewriter, loc,
-        tensor::CollapseShapeOp::create(
-            rewriter, loc, op.getWeight(),
-            SmallVector<ReassociationIndices>{
-                {0}, llvm::to_vector(llvm::seq<int64_t>(1, 2 + spatial))}));
+    // The weight packed for the kernel where it is a constant; otherwise
+    // as [1, M, C x window], its rows in the kernel's order.
+    Value filters = packedConvWeight(rewriter, loc, op.getWeight());
+    const bool isPacked = bool(filters);
+    if (!isPacked)
+      filters = addLeadingUnit(
+          rewriter, loc,
+          tensor::CollapseShapeOp::create(
+              rewriter, loc, op.getWeight(),
+              SmallVector<ReassociationIndices>{
+                  {0}, llvm::to_vector(llvm::seq<int64_t>(1, 2 + spatial))}));
     KernelCall call(rewriter, loc, module);
+    SmallVector<int64_t> outShape = rank4Shape(result);
     Value out = call.allocate(outShape, f32, {});
     Value bias = op.getBias();
     // Without a residual, any rank-4 descriptor (the output's).
-    Value residualView = residual ? call.view(asRank4(residual)) : Value();
+    Value residualView =
+        residual ? call.view(asRank4(rewriter, loc, residual)) : Value();
     Value outView = call.outputView(out);
     int32_t flags = (bias ? SINTER_CONV_HAS_BIAS : 0) |
                     (residual ? SINTER_CONV_HAS_RESIDUAL : 0) |
-                    (clamp ? SINTER_CONV_CLAMP : 0);
-    call.call(SINTER_CONV_KERNEL,
-              {call.view(asRank4(op.getInput())), call.view(filters),
-               call.optionalVector(bias),
-               residualView ? residualView : outView, outView,
-               call.i32(at(kernel, 0, 1)), call.i32(at(kernel, 1, 1)),
-               call.i32(at(strides, 0, 1)), call.i32(at(strides, 1, 1)),
-               call.i32(at(dilations, 0, 1)), call.i32(at(dilations, 1, 1)),
-               call.i32(at(pads, 0, 0)),
-               call.i32(spatial == 1 ? pads[0] : pads[1]), call.f32(lo),
-               call.f32(hi), call.i32(flags)});
+                    (clamp ? SINTER_CONV_CLAMP : 0) |
+                    (isPacked ? SINTER_CONV_PACKED_WEIGHT : 0);
+    SmallVector<Value> args = {
+        call.view(asRank4(rewriter, loc, op.getInput())), call.view(filters),
+        call.optionalVector(bias), residualView ? residualView : outView,
+        outView};
+    llvm::append_range(args, convGeometry(call, op));
+    args.append({call.f32(lo), call.f32(hi), call.i32(flags)});
+    call.call(SINTER_CONV_KERNEL, args);
     Value conv = call.asTensor(out, RankedTensorType::get(outShape, f32));
-    if (spatial == 1)
-      conv = tensor::CollapseShapeOp::create(
-          rewriter, loc, result, conv,
-          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-    rewriter.replaceOp(last, conv);
+    rewriter.replaceOp(last, fromRank4(rewriter, loc, conv, result));
     if (add && last != add)
       rewriter.eraseOp(add);
+    if (last != op)
+      rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// f32 depthwise conv (each group reads one input channel) with one or two
+/// spatial dimensions as one call of the runtime's depthwise kernel
+/// (sinter_depthwise2d_f32), with a ReLU or clip after it as the kernel's
+/// clamp: each input plane is read once, no padded copy of the input, no
+/// bias broadcast, no pass of its own for the activation.
+struct LowerDepthwiseConvToKernel : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    Type f32 = rewriter.getF32Type();
+    auto module = op->getParentOfType<ModuleOp>();
+    RankedTensorType input = op.getInput().getType(),
+                     weight = op.getWeight().getType(), result = op.getType();
+    int64_t spatial = input.getRank() - 2;
+    if (result.getElementType() != f32 || spatial < 1 || spatial > 2 ||
+        !input.hasStaticShape() || !weight.hasStaticShape() ||
+        !result.hasStaticShape() || op.getGroup() == 1 ||
+        int64_t(op.getGroup()) != input.getDimSize(1) ||
+        weight.getDimSize(1) != 1 || !module)
+      return rewriter.notifyMatchFailure(op, "not a depthwise conv");
+
+    Operation *last = op;
+    float lo = 0.0f, hi = std::numeric_limits<float>::infinity();
+    bool clamp = matchClampEpilogue(last, lo, hi);
+    Location loc = last->getLoc();
+    rewriter.setInsertionPoint(last);
+
+    // The weight [M, 1, window...] as [M, window].
+    Value filters = tensor::CollapseShapeOp::create(
+        rewriter, loc, op.getWeight(),
+        SmallVector<ReassociationIndices>{
+            {0}, llvm::to_vector(llvm::seq<int64_t>(1, 2 + spatial))});
+    KernelCall call(rewriter, loc, module);
+    SmallVector<int64_t> outShape = rank4Shape(result);
+    Value out = call.allocate(outShape, f32, {});
+    Value bias = op.getBias();
+    int32_t flags =
+        (bias ? SINTER_CONV_HAS_BIAS : 0) | (clamp ? SINTER_CONV_CLAMP : 0);
+    SmallVector<Value> args = {
+        call.view(asRank4(rewriter, loc, op.getInput())), call.view(filters),
+        call.optionalVector(bias), call.outputView(out)};
+    llvm::append_range(args, convGeometry(call, op));
+    args.append({call.f32(lo), call.f32(hi), call.i32(flags)});
+    call.call(SINTER_DEPTHWISE_KERNEL, args);
+    Value conv = call.asTensor(out, RankedTensorType::get(outShape, f32));
+    rewriter.replaceOp(last, fromRank4(rewriter, loc, conv, result));
     if (last != op)
       rewriter.eraseOp(op);
     return success();
@@ -829,6 +954,7 @@ void sinter::populateMatmulKernelPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerLinearToKernel, LowerMatmulToKernel, LowerConvToKernel>(
       context);
   // The convolution kernel before the im2col product where both apply.
-  patterns.add<LowerConv2dToKernel>(context, /*benefit=*/2);
+  patterns.add<LowerConv2dToKernel, LowerDepthwiseConvToKernel>(
+      context, /*benefit=*/2);
   patterns.add<LowerTilingConvTransposeToMatmul>(context);
 }

@@ -19,8 +19,9 @@ void populateAttentionKernelPatterns(mlir::RewritePatternSet &patterns);
 /// Norm.cpp: f32 layer_norm, rms_norm, add_norm as the norm kernel.
 void populateNormKernelPatterns(mlir::RewritePatternSet &patterns);
 
-/// Matmul.cpp: f32 linear, matmul, conv as the matmul kernel; quantized
-/// weights (and W8A8 linears) as the quantized matmul kernels.
+/// Matmul.cpp: f32 linear, matmul, conv as the matmul and conv kernels,
+/// depthwise conv as the depthwise kernel; quantized weights (and W8A8
+/// linears) as the quantized matmul kernels.
 void populateMatmulKernelPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace sinter

@@ -6,7 +6,8 @@
 // (a sliver inside one output row, and one spanning two), depths across the
 // kernel's blocks, a batch of images, fewer output channels than the packed
 // route takes, the pointwise case (a plain product), and an input view whose
-// strides are not the contiguous ones. Every buffer has its exact size, so
+// strides are not the contiguous ones; each also with the weight packed as
+// sinterc packs a constant one. Every buffer has its exact size, so
 // the sanitizer build catches any access outside it. The epilogue (a
 // residual added, then a clamp: ReLU, ReLU6) is checked on the same
 // geometries, the residual also through a view that is not contiguous.
@@ -31,6 +32,7 @@ struct Case {
   int64_t n, c, h, w, m, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
   bool bias, stridedInput;
   Epilogue epilogue = kNone;
+  bool stridedBias = false;
 };
 
 void PrintTo(const Case &c, std::ostream *os) {
@@ -43,13 +45,15 @@ void PrintTo(const Case &c, std::ostream *os) {
           : c.epilogue == kResidualRelu ? " residual relu"
           : c.epilogue == kStridedResidualRelu6
               ? " strided residual relu6"
-              : "");
+              : "")
+      << (c.stridedBias ? " strided bias" : "");
 }
 
 class ConvKernel : public ::testing::TestWithParam<Case> {};
 
-TEST_P(ConvKernel, MatchesReference) {
-  const Case c = GetParam();
+/// Runs case `c`, the weight passed as it is or, with `packedWeight`, in the
+/// layout SINTER_CONV_PACKED_WEIGHT documents (packed here from that text).
+void checkCase(const Case &c, bool packedWeight) {
   const int64_t oh = (c.h + c.pt + c.pb - c.dh * (c.kh - 1) - 1) / c.sh + 1;
   const int64_t ow = (c.w + c.pl + c.pr - c.dw * (c.kw - 1) - 1) / c.sw + 1;
   ASSERT_GT(oh, 0);
@@ -60,7 +64,7 @@ TEST_P(ConvKernel, MatchesReference) {
   // The strided input stores each image's channels innermost (NHWC), read
   // through an NCHW view.
   std::vector<float> input(c.n * c.c * c.h * c.w), weight(c.m * depth),
-      bias(c.m), output(c.n * c.m * oh * ow, std::nanf(""));
+      bias(2 * c.m), output(c.n * c.m * oh * ow, std::nanf(""));
   for (float &x : input)
     x = normal(rng);
   for (float &x : weight)
@@ -81,7 +85,21 @@ TEST_P(ConvKernel, MatchesReference) {
   };
   sinter_memref3_f32 w = {weight.data(), weight.data(), 0, {1, c.m, depth},
                           {c.m * depth, depth, 1}};
-  sinter_memref1_f32 b = {bias.data(), bias.data(), 0, {c.m}, {1}};
+  const int64_t rows = SINTER_CONV_PACK_ROWS,
+                slivers = (c.m + rows - 1) / rows;
+  std::vector<float> packed(slivers * rows * depth, 0.0f);
+  if (packedWeight) {
+    for (int64_t m = 0; m < c.m; ++m)
+      for (int64_t k = 0; k < depth; ++k)
+        packed[m / rows * rows * depth + k * rows + m % rows] =
+            weight[m * depth + k];
+    // Only the start counts; the sizes say nothing the kernel may use.
+    w = {packed.data(), packed.data(), 0, {1, slivers, rows * depth},
+         {slivers * rows * depth, rows * depth, 1}};
+  }
+  // A strided bias reads every other element.
+  const int64_t biasStride = c.stridedBias ? 2 : 1;
+  sinter_memref1_f32 b = {bias.data(), bias.data(), 0, {c.m}, {biasStride}};
   sinter_memref4_f32 out = {output.data(), output.data(), 0,
                             {c.n, c.m, oh, ow},
                             {c.m * oh * ow, oh * ow, ow, 1}};
@@ -103,7 +121,8 @@ TEST_P(ConvKernel, MatchesReference) {
               hi = c.epilogue == kStridedResidualRelu6 ? 6.0f : INFINITY;
   int32_t flags = (c.bias ? SINTER_CONV_HAS_BIAS : 0) |
                   (hasResidual ? SINTER_CONV_HAS_RESIDUAL : 0) |
-                  (c.epilogue != kNone ? SINTER_CONV_CLAMP : 0);
+                  (c.epilogue != kNone ? SINTER_CONV_CLAMP : 0) |
+                  (packedWeight ? SINTER_CONV_PACKED_WEIGHT : 0);
   _mlir_ciface_sinter_conv2d_f32(&in, &w, &b, &res, &out, c.kh, c.kw, c.sh,
                                  c.sw, c.dh, c.dw, c.pt, c.pl, lo, hi, flags);
   int64_t wrong = 0;
@@ -111,7 +130,8 @@ TEST_P(ConvKernel, MatchesReference) {
     for (int64_t m = 0; m < c.m; ++m)
       for (int64_t y = 0; y < oh; ++y)
         for (int64_t x = 0; x < ow; ++x) {
-          double expected = c.bias ? bias[m] : 0.0, magnitude = 0.0;
+          double expected = c.bias ? bias[m * biasStride] : 0.0,
+                 magnitude = 0.0;
           for (int64_t ch = 0; ch < c.c; ++ch)
             for (int64_t i = 0; i < c.kh; ++i)
               for (int64_t j = 0; j < c.kw; ++j) {
@@ -137,6 +157,12 @@ TEST_P(ConvKernel, MatchesReference) {
                           << "] = " << got << ", expected " << expected;
         }
   EXPECT_EQ(wrong, 0);
+}
+
+TEST_P(ConvKernel, MatchesReference) { checkCase(GetParam(), false); }
+
+TEST_P(ConvKernel, PackedWeightMatchesReference) {
+  checkCase(GetParam(), true);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -165,6 +191,14 @@ INSTANTIATE_TEST_SUITE_P(
         // An input read through a channels-last view.
         Case{1, 6, 10, 18, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, true},
         Case{1, 6, 10, 18, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, true},
+        // Output rows narrower than a sliver (7 and 5 wide: a sliver
+        // spans up to four rows), at stride 1 and 2, with padding.
+        Case{1, 16, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false},
+        Case{1, 16, 9, 9, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, false},
+        Case{2, 4, 6, 11, 8, 3, 2, 1, 2, 1, 1, 2, 1, 0, 1, true, false},
+        // A bias read through a strided view.
+        Case{1, 8, 10, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false,
+             kNone, true},
         // Enough work for the threads: 64 x 56 x 56 by 3 x 3.
         Case{1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false},
         // The epilogues: on the packed route (3 x 3, pointwise, a batch),

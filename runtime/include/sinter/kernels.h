@@ -139,12 +139,20 @@ SINTER_RT_API void _mlir_ciface_sinter_matmul_f32(
  * the output while it is in cache: with SINTER_CONV_HAS_RESIDUAL, the
  * residual [N, M, OH, OW] (any strides; otherwise any descriptor) is added,
  * then with SINTER_CONV_CLAMP each element is clamped to [lo, hi] (ReLU is
- * [0, inf], ReLU6 [0, 6]). */
+ * [0, inf], ReLU6 [0, 6]).
+ *
+ * With SINTER_CONV_PACKED_WEIGHT, the weight is a constant that sinterc
+ * packed into the kernel's layout for A at compile time, so that no call
+ * packs it again: ceil(M / 12) slivers of 12 rows by the whole depth K = C
+ * KH KW, element (m, k) at (m / 12) * 12 K + k * 12 + m % 12, zero beyond
+ * M; the weight's descriptor then only gives its start. */
 #define SINTER_CONV_KERNEL "sinter_conv2d_f32"
+#define SINTER_CONV_PACK_ROWS 12
 enum {
   SINTER_CONV_HAS_BIAS = 1,
   SINTER_CONV_HAS_RESIDUAL = 2,
-  SINTER_CONV_CLAMP = 4
+  SINTER_CONV_CLAMP = 4,
+  SINTER_CONV_PACKED_WEIGHT = 8
 };
 
 SINTER_RT_API void _mlir_ciface_sinter_conv2d_f32(
@@ -153,6 +161,24 @@ SINTER_RT_API void _mlir_ciface_sinter_conv2d_f32(
     const sinter_memref4_f32 *out, int32_t kernel_h, int32_t kernel_w,
     int32_t stride_h, int32_t stride_w, int32_t dilation_h, int32_t dilation_w,
     int32_t pad_top, int32_t pad_left, float lo, float hi, int32_t flags);
+
+/* Depthwise 2-D convolution on f32 (src/depthwise/), what an f32
+ * `sinter.conv` whose groups each read one input channel lowers to:
+ *   out[n][m][y][x] = bias[m] + sum over i, j of
+ *     w[m][i KW + j] * in[n][m / (M / C)][y SH - PT + i DH][x SW - PL + j DW]
+ * where the input reads as zero outside its bounds; in is [N, C, H, W],
+ * the weight [M, KH KW], bias [M] (with SINTER_CONV_HAS_BIAS; otherwise any
+ * descriptor), out [N, M, OH, OW], all with any strides. With
+ * SINTER_CONV_CLAMP each output is then clamped to [lo, hi]. The other
+ * SINTER_CONV_ flags are not read. */
+#define SINTER_DEPTHWISE_KERNEL "sinter_depthwise2d_f32"
+
+SINTER_RT_API void _mlir_ciface_sinter_depthwise2d_f32(
+    const sinter_memref4_f32 *in, const sinter_memref2_f32 *weight,
+    const sinter_memref1_f32 *bias, const sinter_memref4_f32 *out,
+    int32_t kernel_h, int32_t kernel_w, int32_t stride_h, int32_t stride_w,
+    int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left,
+    float lo, float hi, int32_t flags);
 
 /* Weight-only quantized matrix product on f32 activations (src/matmul/),
  * what `sinter.linear` of a `sinter.dequantize`d constant weight lowers to:

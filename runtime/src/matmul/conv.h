@@ -20,9 +20,44 @@
 
 #include "problem.h"
 
+/* Part of a sliver's columns that lie in one output row: lanes [lane,
+ * lane + len), whose windows start at input (y, x), (y, x + SW), ... */
+typedef struct conv_run {
+  int64_t lane, len, y, x;
+} conv_run;
+
+/* Row (y, x + t SW) of one window offset for t in [0, len), zero outside the
+ * input: the prefix and suffix that fall outside are found by arithmetic,
+ * the rest copied (contiguous for stride 1, which the caller passes as a
+ * constant so that the copy is a memcpy). */
+SINTER_INLINE void copy_run(float *restrict row, const float *line, int64_t x,
+                            int64_t len, int64_t step, int64_t sx,
+                            int64_t width) {
+  int64_t lo = 0, hi = len;
+  if (x < 0)
+    lo = (-x + step - 1) / step;
+  if (x + (len - 1) * step >= width)
+    hi = x >= width ? 0 : (width - x + step - 1) / step;
+  if (lo > hi)
+    lo = hi;
+  for (int64_t t = 0; t < lo; ++t)
+    row[t] = 0.0f;
+  if (step * sx == 1)
+    memcpy(row + lo, line + x + lo, sizeof(float) * (size_t)(hi - lo));
+  else
+    for (int64_t t = lo; t < hi; ++t)
+      row[t] = line[(x + t * step) * sx];
+  for (int64_t t = hi; t < len; ++t)
+    row[t] = 0.0f;
+}
+
 /* Packs depth [k0, k0 + kc) x columns [j0, j0 + cols) of image `batch`'s
  * cols as pack_b packs B: sliver s holds cols[k0 + k][j0 + s kNR + q] at
- * s kNR kc + k kNR + q, zero beyond the last column. */
+ * s kNR kc + k kNR + q, zero beyond the last column. Each sliver's columns
+ * are cut once into runs inside one output row; each row of the sliver is
+ * then a copy per run, its bounds found by arithmetic rather than per
+ * element (per element, packing cost as much as the products of a layer
+ * of 64 output channels: bench/NOTES.md). */
 SINTER_INLINE void pack_b_conv(const problem *p, int64_t batch, int64_t k0,
                                int64_t kc, int64_t j0, int64_t cols,
                                float *restrict packed) {
@@ -31,19 +66,22 @@ SINTER_INLINE void pack_b_conv(const problem *p, int64_t batch, int64_t k0,
   const float *image = in->aligned + in->offset + batch * in->strides[0];
   const int64_t height = in->sizes[2], width = in->sizes[3];
   const int64_t sc = in->strides[1], sy = in->strides[2], sx = in->strides[3];
-  const int64_t window = g->kernel_h * g->kernel_w;
+  const int64_t window = g->kernel_h * g->kernel_w, step = g->stride_w;
+  const int unit_step = step == 1 && sx == 1;
   for (int64_t s = 0; s < cols; s += kNR) {
     const int64_t n = cols - s < kNR ? cols - s : kNR;
-    /* The input position of each column's window origin (y SH - PT,
-     * x SW - PL); the sliver's columns lie in one output row when the
-     * first and the last do. */
-    int64_t ys[kNR], xs[kNR];
-    for (int64_t q = 0; q < n; ++q) {
-      const int64_t position = j0 + s + q;
-      ys[q] = position / g->out_w * g->stride_h - g->pad_top;
-      xs[q] = position % g->out_w * g->stride_w - g->pad_left;
+    conv_run runs[kNR];
+    int64_t count = 0;
+    for (int64_t q = 0; q < n;) {
+      const int64_t position = j0 + s + q, oy = position / g->out_w,
+                    ox = position % g->out_w;
+      const int64_t len = n - q < g->out_w - ox ? n - q : g->out_w - ox;
+      runs[count++] = (conv_run){q, len, oy * g->stride_h - g->pad_top,
+                                 ox * step - g->pad_left};
+      q += len;
     }
-    const int one_row = n == kNR && ys[0] == ys[kNR - 1];
+    /* The common case: kNR neighbours of one input row. */
+    const int whole_row = count == 1 && n == kNR && unit_step;
     float *restrict out = packed + s * kc;
     int64_t c = k0 / window, i = k0 % window / g->kernel_w,
             j = k0 % g->kernel_w;
@@ -51,28 +89,30 @@ SINTER_INLINE void pack_b_conv(const problem *p, int64_t batch, int64_t k0,
       float *restrict row = out + k * kNR;
       const float *plane = image + c * sc;
       const int64_t dy = i * g->dilation_h, dx = j * g->dilation_w;
-      if (one_row) {
-        const int64_t y = ys[0] + dy, x0 = xs[0] + dx,
-                      x1 = xs[kNR - 1] + dx;
-        if (y < 0 || y >= height) {
+      if (whole_row) {
+        const int64_t y = runs[0].y + dy, x = runs[0].x + dx;
+        if ((uint64_t)y >= (uint64_t)height)
           memset(row, 0, sizeof(float) * kNR);
-        } else if (x0 >= 0 && x1 < width && g->stride_w == 1 && sx == 1) {
-          /* The common case: kNR neighbours of one input row. */
-          memcpy(row, plane + y * sy + x0, sizeof(float) * kNR);
-        } else {
-          const float *line = plane + y * sy;
-          for (int64_t q = 0; q < kNR; ++q) {
-            const int64_t x = xs[q] + dx;
-            row[q] = x >= 0 && x < width ? line[x * sx] : 0.0f;
+        else if (x >= 0 && x + kNR <= width)
+          memcpy(row, plane + y * sy + x, sizeof(float) * kNR);
+        else
+          copy_run(row, plane + y * sy, x, kNR, 1, 1, width);
+      } else {
+        for (int64_t r = 0; r < count; ++r) {
+          const conv_run *run = &runs[r];
+          const int64_t y = run->y + dy;
+          if ((uint64_t)y >= (uint64_t)height) {
+            memset(row + run->lane, 0, sizeof(float) * (size_t)run->len);
+          } else if (unit_step) {
+            copy_run(row + run->lane, plane + y * sy, run->x + dx, run->len,
+                     1, 1, width);
+          } else {
+            copy_run(row + run->lane, plane + y * sy, run->x + dx, run->len,
+                     step, sx, width);
           }
         }
-      } else {
-        for (int64_t q = 0; q < kNR; ++q) {
-          const int64_t y = q < n ? ys[q] + dy : -1, x = q < n ? xs[q] + dx : -1;
-          row[q] = y >= 0 && y < height && x >= 0 && x < width
-                       ? plane[y * sy + x * sx]
-                       : 0.0f;
-        }
+        if (n < kNR)
+          memset(row + n, 0, sizeof(float) * (size_t)(kNR - n));
       }
       if (++j == g->kernel_w) {
         j = 0;
@@ -122,7 +162,6 @@ SINTER_INLINE void apply_epilogue(const problem *p, int64_t batch, int64_t i0,
 static void conv_direct(const problem *p, const memref4 *out) {
   const conv_geometry *g = p->conv;
   const memref4 *in = g->in;
-  const memref3 *w = p->a;
   const int64_t window = g->kernel_h * g->kernel_w;
   for (int64_t n = 0; n < out->sizes[0]; ++n)
     for (int64_t m = 0; m < out->sizes[1]; ++m)
@@ -138,7 +177,7 @@ static void conv_direct(const problem *p, const memref4 *out) {
                           ix = x * g->stride_w - g->pad_left + j * g->dilation_w;
             if (iy < 0 || iy >= in->sizes[2] || ix < 0 || ix >= in->sizes[3])
               continue;
-            sum += w->aligned[w->offset + m * w->strides[1] + k * w->strides[2]] *
+            sum += a_element(p, m, k) *
                    in->aligned[in->offset + n * in->strides[0] + c * in->strides[1] +
                                iy * in->strides[2] + ix * in->strides[3]];
           }

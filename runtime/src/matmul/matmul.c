@@ -102,8 +102,6 @@ SINTER_INLINE void run_tile(const problem *p, const tiling *t, int64_t index,
   }
   int64_t i0 = rest % t->row_splits * t->rows_per_split;
   int64_t i1 = p->m - i0 < t->rows_per_split ? p->m : i0 + t->rows_per_split;
-  if (p->row_bias)
-    initialize_c(p, batch, i0, i1, j0, j1);
   if (p->wide)
     gemm_tile_wide(p, batch, i0, i1, j0, t->column_width, scratch.a,
                    scratch.b);
@@ -225,6 +223,11 @@ void _mlir_ciface_sinter_conv2d_f32(
   problem p = problem_of(weight, bias, &c, 0);
   p.batch = out->sizes[0];
   p.row_bias = (flags & SINTER_CONV_HAS_BIAS) != 0;
+  if (flags & SINTER_CONV_PACKED_WEIGHT) {
+    /* The packed weight's descriptor gives only its start. */
+    p.packed_a = 1;
+    p.k = in->sizes[1] * kernel_h * kernel_w;
+  }
   const conv_geometry geometry = {in,       kernel_h,   kernel_w,   stride_h,
                                   stride_w, dilation_h, dilation_w, pad_top,
                                   pad_left, out->sizes[3]};
@@ -236,7 +239,20 @@ void _mlir_ciface_sinter_conv2d_f32(
     p.epilogue = &epilogue;
   const int contiguous_out =
       out->strides[3] == 1 && out->strides[2] == out->sizes[3];
-  if (!contiguous_out || p.m < kStreamRows) {
+  /* The packed route's first depth block adds the bias from a contiguous
+   * vector; a strided one is copied into one. */
+  float *bias_copy = NULL;
+  if (p.row_bias && p.m >= kStreamRows) {
+    if (bias->strides[0] == 1 || p.m == 1) {
+      p.bias_per_row = bias->aligned + bias->offset;
+    } else if ((bias_copy = malloc(sizeof(float) * (size_t)p.m))) {
+      for (int64_t m = 0; m < p.m; ++m)
+        bias_copy[m] = bias->aligned[bias->offset + m * bias->strides[0]];
+      p.bias_per_row = bias_copy;
+    }
+  }
+  if (!contiguous_out || p.m < kStreamRows ||
+      (p.row_bias && !p.bias_per_row)) {
     conv_direct(&p, out);
     return;
   }
@@ -257,6 +273,7 @@ void _mlir_ciface_sinter_conv2d_f32(
     p.bn = 1;
   }
   run_problem(p);
+  free(bias_copy);
 }
 
 static void run_problem(problem p) {

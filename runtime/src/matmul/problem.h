@@ -99,9 +99,14 @@ typedef struct problem {
   const memref1 *bias;
   int transpose_b, has_bias, packed_b;
   /* The bias is one value per row of C (a convolution's, per output
-   * channel) rather than per column: C is initialized from it before the
-   * first depth block, which then adds to C. */
+   * channel) rather than per column; bias_per_row holds it contiguous
+   * for the packed route, whose first depth block adds it. */
   int row_bias;
+  const float *bias_per_row;
+  /* A is a convolution's weight packed by sinterc
+   * (SINTER_CONV_PACKED_WEIGHT): slivers of kMaxMR rows by the whole depth,
+   * read in place (see packed_a_rows). */
+  int packed_a;
   /* A convolution: B is not in memory but packed from the input's windows
    * (b is unused); null for a matrix product. */
   const conv_geometry *conv;
@@ -127,6 +132,26 @@ typedef struct problem {
 static inline const float *a_matrix(const problem *p, int64_t batch) {
   const memref3 *a = p->a;
   return a->aligned + a->offset + (a->sizes[0] == 1 ? 0 : batch * a->strides[0]);
+}
+
+_Static_assert(kMaxMR == SINTER_CONV_PACK_ROWS && kMaxMR % kMR == 0 &&
+                   kMRw == kMaxMR,
+               "a weight packed at compile time serves both register blocks");
+
+/* Rows [i, i + mr) of a packed A (p->packed_a; i a multiple of mr, mr
+ * dividing kMaxMR) from depth k0: one step of depth every kMaxMR floats. */
+static inline const float *packed_a_rows(const problem *p, int64_t i,
+                                         int64_t k0) {
+  return p->a->aligned + p->a->offset + i / kMaxMR * kMaxMR * p->k +
+         k0 * kMaxMR + i % kMaxMR;
+}
+
+/* Element (i, k) of A, packed or not. */
+static inline float a_element(const problem *p, int64_t i, int64_t k) {
+  if (p->packed_a)
+    return packed_a_rows(p, i - i % kMaxMR, k)[i % kMaxMR];
+  const memref3 *a = p->a;
+  return a->aligned[a->offset + i * a->strides[1] + k * a->strides[2]];
 }
 
 static inline const float *b_matrix(const problem *p, int64_t batch) {

@@ -17,11 +17,17 @@
 /* C[0..rows) x [0..cols) += (packed A sliver) x (packed B sliver) over kc:
  * the kMR x kNR accumulators stay in registers for the whole depth. With
  * `first` (the first depth block), C is not read: it becomes the product
- * plus `row0`, the block's columns of the bias row (or zeros). */
+ * plus `row0`, the block's columns of the bias row (or zeros), plus
+ * `row_bias[r]` on row r where the bias is per row (a convolution's; null
+ * otherwise), so that C is never initialized in a pass of its own. Row r
+ * of A's sliver at depth k is a[k lda + r]: lda is kMR where A was packed
+ * for this block, kMaxMR where sinterc packed it (a constant after
+ * inlining). */
 SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
                                const float *restrict b, float *c,
                                int64_t ldc, int64_t rows, int64_t cols,
-                               const float *row0, int first) {
+                               const float *row0, const float *row_bias,
+                               int first, const int lda) {
   v8f acc[kMR][2];
   const v8f zero = {0};
   /* The block of C is read and written after the depth loop: start
@@ -39,11 +45,16 @@ SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
     LOAD8(b0, b + k * kNR);
     LOAD8(b1, b + k * kNR + 8);
     for (int r = 0; r < kMR; ++r) {
-      v8f ar = zero + a[k * kMR + r];
+      v8f ar = zero + a[k * lda + r];
       acc[r][0] += ar * b0;
       acc[r][1] += ar * b1;
     }
   }
+  if (first && row_bias)
+    for (int64_t r = 0; r < rows; ++r) {
+      acc[r][0] += row_bias[r];
+      acc[r][1] += row_bias[r];
+    }
   if (rows == kMR && cols == kNR) {
     for (int r = 0; r < kMR; ++r) {
       v8f c0, c1;
@@ -86,6 +97,7 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
   const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
   float row0[kNC] __attribute__((aligned(64)));
   initial_row(p, j0, cols, row0);
+  const float *row_bias = p->bias_per_row;
   for (int64_t k0 = 0; k0 < p->k; k0 += p->kc) {
     const int64_t kc = p->k - k0 < p->kc ? p->k - k0 : p->kc;
     int64_t sliver_stride;
@@ -93,16 +105,23 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
         b_block(p, batch, k0, kc, j0, cols, packed_b, &sliver_stride);
     for (int64_t ic = i0; ic < i1; ic += kMC) {
       const int64_t rows = i1 - ic < kMC ? i1 - ic : kMC;
-      pack_a(p, a, ic, rows, k0, kc, packed_a, kMR);
+      if (!p->packed_a)
+        pack_a(p, a, ic, rows, k0, kc, packed_a, kMR);
       /* The B sliver stays in L1 while the A slivers stream from L2. */
       for (int64_t jr = 0; jr < cols; jr += kNR)
-        for (int64_t ir = 0; ir < rows; ir += kMR)
-          microkernel(kc, packed_a + ir * kc,
-                      slivers + jr / kNR * sliver_stride,
-                      c + (ic + ir) * ldc + j0 + jr, ldc,
-                      rows - ir < kMR ? rows - ir : kMR,
-                      cols - jr < kNR ? cols - jr : kNR, row0 + jr,
-                      k0 == 0 && !p->row_bias);
+        for (int64_t ir = 0; ir < rows; ir += kMR) {
+#define SINTER_BLOCK(A, LDA)                                                  \
+  microkernel(kc, A, slivers + jr / kNR * sliver_stride,                      \
+              c + (ic + ir) * ldc + j0 + jr, ldc,                             \
+              rows - ir < kMR ? rows - ir : kMR,                              \
+              cols - jr < kNR ? cols - jr : kNR, row0 + jr,                   \
+              row_bias ? row_bias + ic + ir : NULL, k0 == 0, LDA)
+          if (p->packed_a)
+            SINTER_BLOCK(packed_a_rows(p, ic + ir, k0), kMaxMR);
+          else
+            SINTER_BLOCK(packed_a + ir * kc, kMR);
+#undef SINTER_BLOCK
+        }
     }
   }
 }

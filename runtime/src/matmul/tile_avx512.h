@@ -23,15 +23,16 @@
  * bits wide. */
 /* C[0..rows) x [0..cols) += (A sliver of kMRw rows) x (B slivers b0 and,
  * with kPair, b1: 16 or 32 columns) over kc; with `first`, C = row0 + the
- * product, as in microkernel. Only the sliver's first kRows rows (4, 8 or
- * 12, a constant after inlining; rows <= kRows) are multiplied: the last
- * block of a product whose rows are not a multiple of 12 (128 = 10 x 12 +
- * 8, 197 = 16 x 12 + 5) would otherwise spend a whole block's FMAs on
- * padding, about 3% of the models' products. */
+ * product (+ row_bias), as in microkernel. Only the sliver's first kRows
+ * rows (4, 8 or 12, a constant after inlining; rows <= kRows) are
+ * multiplied: the last block of a product whose rows are not a multiple
+ * of 12 (128 = 10 x 12 + 8, 197 = 16 x 12 + 5) would otherwise spend a
+ * whole block's FMAs on padding, about 3% of the models' products. */
 SINTER_TARGET_AVX512 __attribute__((always_inline)) static inline void
 microkernel_wide(int64_t kc, const float *restrict a, const float *restrict b0,
                  const float *restrict b1, float *c, int64_t ldc, int64_t rows,
-                 int64_t cols, const float *row0, int first,
+                 int64_t cols, const float *row0, const float *row_bias,
+                 int first,
                  const char *prefetch, int64_t prefetch_lines,
                  const int kPair, const int kRows) {
   __m512 acc[kMRw][2];
@@ -55,6 +56,12 @@ microkernel_wide(int64_t kc, const float *restrict a, const float *restrict b0,
         acc[r][1] = _mm512_fmadd_ps(ar, x1, acc[r][1]);
     }
   }
+  if (first && row_bias)
+    for (int64_t r = 0; r < rows; ++r) {
+      const __m512 bias = _mm512_set1_ps(row_bias[r]);
+      acc[r][0] = _mm512_add_ps(acc[r][0], bias);
+      acc[r][1] = _mm512_add_ps(acc[r][1], bias);
+    }
   const int64_t width = kPair ? 2 * kNR : kNR;
   if (rows == kRows && cols == width) {
     for (int r = 0; r < kRows; ++r) {
@@ -88,6 +95,7 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
   const int64_t cols = p->n - j0 < width ? p->n - j0 : width;
   float row0[kNC] __attribute__((aligned(64)));
   initial_row(p, j0, cols, row0);
+  const float *row_bias = p->bias_per_row;
   for (int64_t k0 = 0; k0 < p->k; k0 += p->kc) {
     const int64_t kc = p->k - k0 < p->kc ? p->k - k0 : p->kc;
     int64_t sliver_stride;
@@ -95,7 +103,8 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
         b_block(p, batch, k0, kc, j0, cols, packed_b, &sliver_stride);
     for (int64_t ic = i0; ic < i1; ic += kMCw) {
       const int64_t rows = i1 - ic < kMCw ? i1 - ic : kMCw;
-      pack_a(p, a, ic, rows, k0, kc, packed_a, kMRw);
+      if (!p->packed_a)
+        pack_a(p, a, ic, rows, k0, kc, packed_a, kMRw);
       /* The register blocks of one pair of B slivers fetch the next
        * pair into L2, a part each: a weight comes from memory once, and
        * fetched all by the pair's first block (12 rows, 10 bytes a cycle)
@@ -120,12 +129,15 @@ SINTER_TARGET_AVX512 static void gemm_tile_wide(const problem *p,
               lines > 0 ? (const char *)(b0 + (2 + sliver) * sliver_stride) +
                               64 * first_line
                         : (const char *)b0;
-          const float *sliver_a = packed_a + ir * kc;
+          const float *sliver_a = p->packed_a
+                                      ? packed_a_rows(p, ic + ir, k0)
+                                      : packed_a + ir * kc;
           const int64_t block_cols = left < 2 * kNR ? left : 2 * kNR;
           const int pair = left > kNR;
 #define SINTER_WIDE_BLOCK(PAIR, ROWS)                                          \
   microkernel_wide(kc, sliver_a, b0, PAIR ? b0 + sliver_stride : b0, block,   \
-                   ldc, height, block_cols, row0 + jr, k0 == 0 && !p->row_bias, ahead, lines, \
+                   ldc, height, block_cols, row0 + jr,                                    \
+                   row_bias ? row_bias + ic + ir : NULL, k0 == 0, ahead, lines, \
                    PAIR, ROWS)
           if (height > 8)
             pair ? SINTER_WIDE_BLOCK(1, 12) : SINTER_WIDE_BLOCK(0, 12);

@@ -255,3 +255,92 @@ func.func @not_for_the_kernel(%m: tensor<5x6xf32>, %v: tensor<6xf32>, %a: tensor
   %3 = sinter.conv %x, %w strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] group 2 : (tensor<1x4x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
   return %0, %1, %2, %3 : tensor<5xf32>, tensor<2x3x5x7xf32>, tensor<5x7xf16>, tensor<1x4x6x6xf32>
 }
+
+// -----
+
+// Tests that a constant convolution weight is packed at compile time into
+// the kernel's layout for A (flags 8, SINTER_CONV_PACKED_WEIGHT): one
+// sliver of 12 rows by K = 2, depth step by depth step, rows 4 to 11 zero:
+// 1 3 5 7 0 ... 0, then 2 4 6 8 0 ... 0.
+// CHECK-LABEL: func @conv_constant_weight
+// CHECK-DAG: %[[F8:.*]] = arith.constant 8 : i32
+// CHECK-DAG: %[[PACKED:.*]] = arith.constant dense_resource<sinter_packed_weight> : tensor<1x1x24xf32>
+// CHECK-DAG: bufferization.to_buffer %[[PACKED]] read_only
+// CHECK: call @sinter_conv2d_f32({{.*}}, %[[F8]])
+// CHECK: sinter_packed_weight: "0x040000000000803F000040400000A0400000E040000000000000000000000000000000000000000000000000000000000000000000000040000080400000C040000000410000000000000000000000000000000000000000000000000000000000000000"
+func.func @conv_constant_weight(%x: tensor<1x1x3x3xf32>) -> tensor<1x4x3x2xf32> {
+  %w = sinter.constant dense<[[[[1.0, 2.0]]], [[[3.0, 4.0]]], [[[5.0, 6.0]]], [[[7.0, 8.0]]]]> : tensor<4x1x1x2xf32>
+  %0 = sinter.conv %x, %w strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] group 1 : (tensor<1x1x3x3xf32>, tensor<4x1x1x2xf32>) -> tensor<1x4x3x2xf32>
+  return %0 : tensor<1x4x3x2xf32>
+}
+
+// -----
+
+// Tests that a depthwise conv (group = input channels, one input channel
+// per group) becomes one call of the depthwise kernel: the weight read as
+// [M, KH KW], kernel 3 x 3, strides 2, dilations 1, pads top 1 and left 1,
+// and the clip after it as the kernel's clamp to [0, 6] (flags 5: bias and
+// clamp). With the kernels off it stays a contraction.
+// CHECK-LABEL: func @depthwise
+// CHECK-DAG: %[[F5:.*]] = arith.constant 5 : i32
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : i32
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i32
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : i32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[SIX:.*]] = arith.constant 6.000000e+00 : f32
+// CHECK-DAG: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] : tensor<8x1x3x3xf32> into tensor<8x9xf32>
+// CHECK: call @sinter_depthwise2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[C3]], %[[C3]], %[[C2]], %[[C2]], %[[C1]], %[[C1]], %[[C1]], %[[C1]], %[[ZERO]], %[[SIX]], %[[F5]])
+// CHECK-NOT: sinter.clip
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// OFF-LABEL: func @depthwise
+// OFF-NOT: call
+// OFF: linalg.generic
+func.func @depthwise(%x: tensor<1x8x10x10xf32>, %w: tensor<8x1x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x5x5xf32> {
+  %0 = sinter.conv %x, %w, %b strides [2, 2] pads [1, 1, 0, 0] dilations [1, 1] group 8 : (tensor<1x8x10x10xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x5x5xf32>
+  %1 = sinter.clip %0 {min = 0.0 : f64, max = 6.0 : f64} : tensor<1x8x5x5xf32>
+  return %1 : tensor<1x8x5x5xf32>
+}
+
+// -----
+
+// Tests a 1-D depthwise conv with two outputs per input channel: a 2-D
+// call over one row (kernel 1 x 5, strides 1 x 3, dilations 1 x 2, pads 0
+// and 4), no bias and no clamp (flags 0), then the row dropped again.
+// CHECK-LABEL: func @depthwise1d
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : i32
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i32
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : i32
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : i32
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : i32
+// CHECK-DAG: tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] output_shape [2, 4, 1, 20]
+// CHECK: call @sinter_depthwise2d_f32({{.*}}, %[[C1]], %[[C5]], %[[C1]], %[[C3]], %[[C1]], %[[C2]], %[[C0]], %[[C4]], %{{.*}}, %{{.*}}, %[[C0]])
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : tensor<2x8x1x6xf32> into tensor<2x8x6xf32>
+func.func @depthwise1d(%x: tensor<2x4x20xf32>, %w: tensor<8x1x5xf32>) -> tensor<2x8x6xf32> {
+  %0 = sinter.conv %x, %w strides [3] pads [4, 0] dilations [2] group 4 : (tensor<2x4x20xf32>, tensor<8x1x5xf32>) -> tensor<2x8x6xf32>
+  return %0 : tensor<2x8x6xf32>
+}
+
+// -----
+
+// Tests near misses of the depthwise kernel: groups of two input channels
+// each (a grouped conv, not a depthwise one), and a depthwise conv whose
+// result is read besides its ReLU (the ReLU stays an op of its own; the
+// call carries no clamp, flags 1).
+// CHECK-LABEL: func @not_depthwise
+// CHECK-NOT: sinter_depthwise2d_f32
+// CHECK: linalg.generic
+// CHECK-LABEL: func @depthwise_shared_conv
+// CHECK-DAG: %[[F1:.*]] = arith.constant 1 : i32
+// CHECK: call @sinter_depthwise2d_f32({{.*}}, %[[F1]])
+// CHECK: linalg.generic
+func.func @not_depthwise(%x: tensor<1x8x6x6xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<1x8x4x4xf32> {
+  %0 = sinter.conv %x, %w strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] group 4 : (tensor<1x8x6x6xf32>, tensor<8x2x3x3xf32>) -> tensor<1x8x4x4xf32>
+  return %0 : tensor<1x8x4x4xf32>
+}
+func.func @depthwise_shared_conv(%x: tensor<1x8x6x6xf32>, %w: tensor<8x1x3x3xf32>, %b: tensor<8xf32>) -> (tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) {
+  %0 = sinter.conv %x, %w, %b strides [1, 1] pads [0, 0, 0, 0] dilations [1, 1] group 8 : (tensor<1x8x6x6xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+  %1 = sinter.relu %0 : tensor<1x8x4x4xf32>
+  return %0, %1 : tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>
+}
