@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -235,6 +236,20 @@ static std::string describeTensorLine(StringRef keyword,
   return line + "\n";
 }
 
+/// The descriptor's "bounds" lines: one per input used as indices.
+static std::string indexBoundLines(const CompiledModel &model) {
+  std::string lines;
+  int64_t count = 0;
+  for (auto [i, input] : llvm::enumerate(model.inputs))
+    if (input.indexBound >= 0) {
+      lines += "bound " + std::to_string(i) + " " +
+               std::to_string(-input.indexBound) + " " +
+               std::to_string(input.indexBound) + "\n";
+      ++count;
+    }
+  return count ? "bounds " + std::to_string(count) + "\n" + lines : "";
+}
+
 static std::string descriptorText(const CompiledModel &model, StringRef name) {
   std::string text = "sinter-model 1\nname " + escapeToken(name) + "\n";
   text += "weights " + std::to_string(model.weights.size()) + " " +
@@ -246,6 +261,7 @@ static std::string descriptorText(const CompiledModel &model, StringRef name) {
   text += "outputs " + std::to_string(model.outputs.size()) + "\n";
   for (const TensorDescription &output : model.outputs)
     text += describeTensorLine("output", output);
+  text += indexBoundLines(model);
   if (!model.probes.empty()) {
     text += "probes " + std::to_string(model.probes.size()) + "\n";
     for (const ProbeDescription &probe : model.probes)
@@ -451,14 +467,67 @@ static LogicalResult describeProbes(ModuleOp module, CompiledModel &model) {
   return success();
 }
 
-/// compileModel's first step: the entry's signature and probes described,
-/// and the module made ready for the pipelines.
+/// The entry's argument whose values `indices` are, through ops that keep
+/// every value (reshapes, transposes, broadcasts, integer casts); null when
+/// they are computed.
+static BlockArgument indicesArgument(Value indices, func::FuncOp entry) {
+  while (Operation *producer = indices.getDefiningOp()) {
+    if (isa<sinter::ReshapeOp, sinter::TransposeOp, sinter::ExpandOp>(
+            producer)) {
+      indices = producer->getOperand(0);
+    } else if (auto cast = dyn_cast<sinter::CastOp>(producer)) {
+      if (!isa<IntegerType>(
+              getElementTypeOrSelf(cast.getInput().getType())))
+        return nullptr;
+      indices = cast.getInput();
+    } else {
+      return nullptr;
+    }
+  }
+  auto argument = dyn_cast<BlockArgument>(indices);
+  return argument && argument.getOwner() == &entry.getBody().front()
+             ? argument
+             : nullptr;
+}
+
+/// The bound of each input that reaches the indices of a gather or scatter
+/// directly (docs/runtime-abi.md, "bounds"): the size of the dimension it
+/// indexes, where that size is static.
+static void describeIndexBounds(func::FuncOp entry, CompiledModel &model) {
+  auto record = [&](Value data, Value indices, int64_t axis) {
+    BlockArgument argument = indicesArgument(indices, entry);
+    auto type = dyn_cast<RankedTensorType>(data.getType());
+    if (!argument || !type || type.getRank() == 0)
+      return;
+    if (axis < 0)
+      axis += type.getRank();
+    if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis))
+      return;
+    int64_t &bound = model.inputs[argument.getArgNumber()].indexBound;
+    int64_t size = type.getDimSize(axis);
+    bound = bound < 0 ? size : std::min(bound, size);
+  };
+  entry.walk([&](Operation *op) {
+    if (auto gather = dyn_cast<sinter::GatherOp>(op))
+      record(gather.getData(), gather.getIndices(), gather.getAxis());
+    else if (auto gather = dyn_cast<sinter::GatherElementsOp>(op))
+      record(gather.getData(), gather.getIndices(), gather.getAxis());
+    else if (auto scatter = dyn_cast<sinter::ScatterElementsOp>(op))
+      record(scatter.getData(), scatter.getIndices(), scatter.getAxis());
+  });
+}
+
+/// compileModel's first step: the entry's signature, index bounds and
+/// probes described, and the module made ready for the pipelines.
 static FailureOr<func::FuncOp>
-prepareEntry(ModuleOp module, StringRef entryName, CompiledModel &model) {
+prepareEntry(ModuleOp module, StringRef entryName, CompiledModel &model,
+             bool checkInputIndices = false) {
   func::FuncOp entry = findEntryFunction(module, entryName);
   if (!entry || failed(describeSignature(entry, model)) ||
       failed(bindOutputDims(module, entry, model)))
     return failure();
+  if (checkInputIndices)
+    describeIndexBounds(entry, model);
   // Bounds of dynamic sizes let the arena hold buffers sized by them.
   for (auto [i, input] : llvm::enumerate(model.inputs))
     entry.setArgAttr(
@@ -559,7 +628,8 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
                                       llvm::TargetMachine &machine,
                                       const ArtifactOptions &options) {
   CompiledModel model;
-  FailureOr<func::FuncOp> entry = prepareEntry(module, options.entry, model);
+  FailureOr<func::FuncOp> entry =
+      prepareEntry(module, options.entry, model, options.checkInputIndices);
   if (failed(entry))
     return failure();
   std::string entryName = entry->getName().str();

@@ -47,6 +47,10 @@ struct ArtifactOptions {
   /// Stop once the module is in the LLVM dialect (sinterc --emit=mlir-llvm):
   /// the result has no LLVM module.
   bool stopAtLLVMDialect = false;
+  /// Record, for each input used as indices (a Gather's, a GatherElements'
+  /// or a ScatterElements'), the range of the dimension it indexes, which
+  /// the runtime checks its values against before each run.
+  bool checkInputIndices = true;
 };
 
 /// One input or output of the entry function, as the descriptor and the
@@ -58,6 +62,10 @@ struct TensorDescription {
   std::vector<int64_t> shape;    // -1 where dynamic
   std::vector<int64_t> maxShape; // bound (or -1) where dynamic
   std::vector<std::string> dimNames;
+  /// An input the model uses as indices: every value must lie in
+  /// [-indexBound, indexBound), the size of the dimension it indexes (the
+  /// smallest, where it indexes several); -1 for none.
+  int64_t indexBound = -1;
 };
 
 /// A calibration probe of an instrumented model (`sinter.probe_*`), as the

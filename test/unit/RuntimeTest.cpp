@@ -49,14 +49,18 @@ std::vector<char> weightsData(float scale) {
   return data;
 }
 
+/// The descriptor of the scale model with `inputs`, and `optional` lines
+/// (bounds, probes, device) before the end.
 std::string
 descriptorFor(const std::vector<char> &weights,
-              const std::string &inputs = "inputs 1\ninput x 1 1 ?seq:8\n") {
+              const std::string &inputs = "inputs 1\ninput x 1 1 ?seq:8\n",
+              const std::string &optional = "") {
   return "sinter-model 1\nname scale\nweights " +
          std::to_string(weights.size()) + " " +
          llvm::utohexstr(sinter_checksum64(weights.data(), weights.size()),
                          true, 16) +
-         "\narena 256\n" + inputs + "outputs 1\noutput y 1 1 ?seq:8\nend\n";
+         "\narena 256\n" + inputs + "outputs 1\noutput y 1 1 ?seq:8\n" +
+         optional + "end\n";
 }
 
 /// A path of its own for each test and process: ctest runs the tests of
@@ -232,6 +236,55 @@ TEST_F(RuntimeTest, ReportsMissingAndDamagedWeights) {
   EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_INVALID_ARGUMENT);
   EXPECT_NE(error().find("not a regular file"), std::string::npos);
   EXPECT_EQ(sinter_rt_num_inputs(session), 0);
+}
+
+TEST_F(RuntimeTest, ChecksInputsUsedAsIndices) {
+  // Token ids [1, seq] into a table of 256 rows: values in [-256, 256).
+  descriptor = descriptorFor(weights, "inputs 1\ninput ids 7 2 1 ?seq:8\n",
+                             "bounds 1\nbound 0 -256 256\n");
+  ASSERT_EQ(load(writeWeights(weights)), SINTER_OK) << error();
+  int64_t shape[2] = {1, 4};
+  sinter_tensor out;
+  int64_t good[4] = {0, 255, -256, -1};
+  sinter_tensor in = {good, SINTER_INT64, 2, shape};
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_OK) << error();
+  int64_t tooLarge[4] = {0, 1, 2, 100000};
+  in.data = tooLarge;
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "input 0 ('ids') holds 100000 at [0, 3], outside [-256, "
+                     "256): it indexes a dimension of size 256");
+  int64_t tooSmall[4] = {7, -1000000000, 256, 3};
+  in.data = tooSmall;
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "input 0 ('ids') holds -1000000000 at [0, 1], outside "
+                     "[-256, 256): it indexes a dimension of size 256");
+  // The first value outside is the one named; 256 is just outside.
+  int64_t edge[4] = {3, 2, 1, 256};
+  in.data = edge;
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("holds 256 at [0, 3]"), std::string::npos) << error();
+
+  // int32 ids, rank 1, a bound of 5.
+  descriptor = descriptorFor(weights, "inputs 1\ninput ids 6 1 ?seq:8\n",
+                             "bounds 1\nbound 0 -5 5\n");
+  ASSERT_EQ(load(writeWeights(weights)), SINTER_OK) << error();
+  int32_t ids[6] = {4, -5, 0, 1, 2, 5};
+  int64_t five = 5, six = 6;
+  sinter_tensor inside = {ids, SINTER_INT32, 1, &five};
+  EXPECT_EQ(sinter_rt_run(session, &inside, 1, &out, 1), SINTER_OK) << error();
+  sinter_tensor past = {ids, SINTER_INT32, 1, &six};
+  EXPECT_EQ(sinter_rt_run(session, &past, 1, &out, 1), SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "input 0 ('ids') holds 5 at [5], outside [-5, 5): it "
+                     "indexes a dimension of size 5");
+
+  // Bounds that do not describe an input are a malformed descriptor.
+  for (const char *bad :
+       {"bounds 1\nbound 1 -4 4\n", "bounds 1\nbound 0 4 -4\n",
+        "bounds 1\nbound 0 x 4\n", "bounds 2\nbound 0 -4 4\n"}) {
+    descriptor = descriptorFor(weights, "inputs 1\ninput ids 7 1 ?seq:8\n",
+                               bad);
+    EXPECT_EQ(load(writeWeights(weights)), SINTER_INTERNAL_ERROR) << bad;
+  }
 }
 
 TEST_F(RuntimeTest, RefusesOtherAbiVersionsAndBadDescriptors) {

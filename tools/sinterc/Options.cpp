@@ -249,6 +249,15 @@ cl::opt<bool> mergeLinears(
              "(default); =false keeps one product per layer"),
     cl::init(true), cl::cat(codegenCategory));
 
+cl::opt<bool> checkInputIndices(
+    "check-input-indices",
+    cl::desc("Check before each run that every input used as indices (a "
+             "Gather's, GatherElements' or ScatterElements': token ids) "
+             "lies within the dimension it indexes, and fail the run with "
+             "the value and its position otherwise (default); =false "
+             "leaves the check out (docs/runtime-abi.md)"),
+    cl::init(true), cl::cat(codegenCategory));
+
 RuntimeKernels runtimeKernels(bool cuda) {
   RuntimeKernels kernels;
   kernels.flashAttention = flashAttention;
@@ -414,6 +423,7 @@ llvm::Error checkCodegenOptions(DriverOptions &options) {
   artifact.target = {cpu, optLevel};
   artifact.extraPasses = extraPasses;
   artifact.kernels = runtimeKernels(cuda);
+  artifact.checkInputIndices = checkInputIndices;
   if (cuda)
     artifact.gpu = GpuTarget{gpuArch, optLevel, gpuMatmulPrecision,
                              /*kernelsAsBitcode=*/emitted == Emit::Nvvm};

@@ -85,6 +85,21 @@ static uint64_t next_number(reader *r, int base) {
 
 static int64_t next_int(reader *r) { return (int64_t)next_number(r, 10); }
 
+/* The next token as a signed decimal number; 0 and r->ok = 0 when it is
+ * not one. */
+static int64_t next_signed(reader *r) {
+  char *token = next_token(r);
+  if (!token)
+    return 0;
+  char *end;
+  errno = 0;
+  long long value = strtoll(token, &end, 10);
+  if (errno || *end)
+    r->ok = 0;
+  free(token);
+  return value;
+}
+
 /* "input <name> <dtype> <rank> <dim>..." where a dim is a size or
  * "?<symbol>:<bound>" (bound -1: none). */
 static void read_slot(reader *r, const char *keyword, tensor_slot *slot) {
@@ -172,8 +187,28 @@ sinter_status sinter_parse_descriptor(sinter_session *s) {
   s->outputs = calloc((size_t)outputs + 1, sizeof(tensor_slot));
   for (int i = 0; s->outputs && i < s->num_outputs && r.ok; ++i)
     read_slot(&r, "output", &s->outputs[i]);
-  /* Optional: "probes <n>", then "probe <kind> <name>" per probe. */
   char *word = next_token(&r);
+  /* Optional: "bounds <n>", then "bound <input> <low> <high>" per input
+   * that the model uses as indices. */
+  if (word && strcmp(word, "bounds") == 0) {
+    int64_t bounds = next_int(&r);
+    for (int64_t b = 0; r.ok && b < bounds; ++b) {
+      expect_word(&r, "bound");
+      int64_t input = next_int(&r), low = next_signed(&r),
+              high = next_signed(&r);
+      if (!r.ok || input >= s->num_inputs || low > high) {
+        r.ok = 0;
+        break;
+      }
+      tensor_slot *slot = &s->inputs[input];
+      slot->has_index_bound = 1;
+      slot->index_low = low;
+      slot->index_high = high;
+    }
+    free(word);
+    word = next_token(&r);
+  }
+  /* Optional: "probes <n>", then "probe <kind> <name>" per probe. */
   if (word && strcmp(word, "probes") == 0) {
     int64_t probes = next_int(&r);
     if (!r.ok || probes < 0 || probes > 10000000) {

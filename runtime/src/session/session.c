@@ -384,6 +384,104 @@ static sinter_status check_input(sinter_session *s, int index,
   return SINTER_OK;
 }
 
+/* Element i of an integer input as an int64 (a uint64 above INT64_MAX
+ * becomes INT64_MAX: outside every bound). */
+static int64_t integer_at(sinter_dtype dtype, const void *data, int64_t i) {
+  switch (dtype) {
+  case SINTER_INT8:
+    return ((const int8_t *)data)[i];
+  case SINTER_UINT8:
+    return ((const uint8_t *)data)[i];
+  case SINTER_INT16:
+    return ((const int16_t *)data)[i];
+  case SINTER_UINT16:
+    return ((const uint16_t *)data)[i];
+  case SINTER_INT32:
+    return ((const int32_t *)data)[i];
+  case SINTER_UINT32:
+    return ((const uint32_t *)data)[i];
+  case SINTER_UINT64: {
+    uint64_t value = ((const uint64_t *)data)[i];
+    return value > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)value;
+  }
+  default:
+    return ((const int64_t *)data)[i];
+  }
+}
+
+/* Whether any of `count` values lies outside [low, high): one pass without
+ * branches, which vectorizes (the common types spelled out). */
+static int any_outside(sinter_dtype dtype, const void *data, int64_t count,
+                       int64_t low, int64_t high) {
+  int outside = 0;
+  if (dtype == SINTER_INT64) {
+    const int64_t *v = data;
+    for (int64_t i = 0; i < count; ++i)
+      outside |= (v[i] < low) | (v[i] >= high);
+  } else if (dtype == SINTER_INT32) {
+    const int32_t *v = data;
+    for (int64_t i = 0; i < count; ++i)
+      outside |= (v[i] < low) | (v[i] >= high);
+  } else {
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t value = integer_at(dtype, data, i);
+      outside |= (value < low) | (value >= high);
+    }
+  }
+  return outside;
+}
+
+/* Input `index` holds indices into a dimension of the model (a Gather's,
+ * a GatherElements' or a ScatterElements'): a value outside the bound the
+ * compiler recorded fails the run, naming the first such value and its
+ * position, where the kernels would otherwise read (or write) outside the
+ * tensor it indexes. */
+static sinter_status check_index_values(sinter_session *s, int index,
+                                        const sinter_tensor *tensor) {
+  const tensor_slot *slot = &s->inputs[index];
+  const sinter_dtype dtype = slot->info.dtype;
+  const int integer = dtype == SINTER_INT8 || dtype == SINTER_UINT8 ||
+                      dtype == SINTER_INT16 || dtype == SINTER_UINT16 ||
+                      dtype == SINTER_INT32 || dtype == SINTER_UINT32 ||
+                      dtype == SINTER_INT64 || dtype == SINTER_UINT64;
+  if (!slot->has_index_bound || !integer)
+    return SINTER_OK;
+  int64_t count = 1;
+  for (int32_t d = 0; d < slot->info.rank; ++d)
+    count *= slot->run_shape[d];
+  const int64_t low = slot->index_low, high = slot->index_high;
+  if (!any_outside(dtype, tensor->data, count, low, high))
+    return SINTER_OK;
+  int64_t at = 0, value = 0;
+  for (; at < count; ++at) {
+    value = integer_at(dtype, tensor->data, at);
+    if (value < low || value >= high)
+      break;
+  }
+  char position[512] = "[";
+  size_t used = 1;
+  for (int32_t d = 0; d < slot->info.rank; ++d) {
+    int64_t inner = 1;
+    for (int32_t e = d + 1; e < slot->info.rank; ++e)
+      inner *= slot->run_shape[e];
+    int written = snprintf(position + used, sizeof position - used, "%s%lld",
+                           d ? ", " : "", (long long)(at / inner));
+    if (written < 0 || (size_t)written >= sizeof position - used)
+      break;
+    used += (size_t)written;
+    at %= inner;
+  }
+  if (used < sizeof position - 1) {
+    position[used] = ']';
+    position[used + 1] = '\0';
+  }
+  return fail(s, SINTER_INVALID_ARGUMENT,
+              "input %d ('%s') holds %lld at %s, outside [%lld, %lld): it "
+              "indexes a dimension of size %lld",
+              index, slot->info.name, (long long)value, position,
+              (long long)low, (long long)high, (long long)high);
+}
+
 /* Computes the output's shape from the inputs' symbols and makes room. */
 static sinter_status prepare_output(sinter_session *s, int index) {
   tensor_slot *slot = &s->outputs[index];
@@ -527,6 +625,11 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
                 "the inputs or outputs array is NULL");
   for (int i = 0; i < num_inputs; ++i) {
     sinter_status status = check_input(s, i, &inputs[i]);
+    if (status != SINTER_OK)
+      return status;
+  }
+  for (int i = 0; i < num_inputs; ++i) {
+    sinter_status status = check_index_values(s, i, &inputs[i]);
     if (status != SINTER_OK)
       return status;
   }

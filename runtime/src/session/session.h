@@ -29,6 +29,11 @@ typedef struct tensor_slot {
   uint64_t device;    /* CUDA models: the tensor in device memory */
   size_t device_capacity;
   size_t run_bytes; /* CUDA models: the bytes of the last run's data */
+  /* Inputs the model uses as indices (a Gather's, ...): every value must
+   * lie in [index_low, index_high), the range of the dimension they
+   * index; checked before each run. */
+  int has_index_bound;
+  int64_t index_low, index_high;
 } tensor_slot;
 
 struct sinter_session {
@@ -72,7 +77,8 @@ static inline sinter_status fail(sinter_session *s, sinter_status status,
 }
 
 /* Reads the model's descriptor text into `s` (name, sizes, inputs,
- * outputs, probes, device); a malformed one is SINTER_INTERNAL_ERROR. */
+ * outputs, index bounds, probes, device); a malformed one is
+ * SINTER_INTERNAL_ERROR. */
 sinter_status sinter_parse_descriptor(sinter_session *s);
 
 #endif /* SINTER_RUNTIME_SRC_SESSION_SESSION_H */
