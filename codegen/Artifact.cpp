@@ -761,8 +761,9 @@ std::string headerText(const CompiledModel &model,
     os << " *   " << i << " \"" << commentSafe(t.name) << "\" " << t.dtypeName
        << " " << commentSafe(shapeText(t)) << "\n";
   os << " *\n"
-     << " * A session is not safe to use from several threads at once; use a\n"
-     << " * session per thread (they share the mapped weights' pages).\n"
+     << " * A session is for one thread at a time (a call entering it while\n"
+     << " * another thread is inside gets SINTER_SESSION_BUSY); use a session\n"
+     << " * per thread (they share the mapped weights' pages).\n"
      << " * docs/runtime-abi.md in sinter describes every call. */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << kRuntimeTypesHeader << "\n"

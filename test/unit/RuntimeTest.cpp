@@ -14,10 +14,12 @@
 #include "gtest/gtest.h"
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -41,6 +43,16 @@ void scaleEntry(void **descriptors) {
   memset(arena->aligned, 0xab, arena->size);
   for (int64_t i = 0; i < in->size; ++i)
     out->aligned[i] = in->aligned[i] * scale;
+}
+
+/// scaleEntry, once the test lets it go: a run that stays inside the
+/// session while another thread tries to enter it.
+std::atomic<bool> blockedEntryStarted{false}, blockedEntryReleased{false};
+void blockingEntry(void **descriptors) {
+  blockedEntryStarted = true;
+  while (!blockedEntryReleased)
+    std::this_thread::yield();
+  scaleEntry(descriptors);
 }
 
 std::vector<char> weightsData(float scale) {
@@ -285,6 +297,41 @@ TEST_F(RuntimeTest, ChecksInputsUsedAsIndices) {
                                bad);
     EXPECT_EQ(load(writeWeights(weights)), SINTER_INTERNAL_ERROR) << bad;
   }
+}
+
+TEST_F(RuntimeTest, RefusesASecondThreadInsideASession) {
+  std::string path = writeWeights(weights);
+  blockedEntryStarted = false;
+  blockedEntryReleased = false;
+  definition = {SINTER_ABI_VERSION, descriptor.c_str(), blockingEntry};
+  ASSERT_EQ(sinter_rt_load(&definition, path.c_str(), 1, &session), SINTER_OK)
+      << error();
+  // Another session of the same model, free to run at the same time.
+  sinter_model_def plain = {SINTER_ABI_VERSION, descriptor.c_str(),
+                            scaleEntry};
+  sinter_session *other = nullptr;
+  ASSERT_EQ(sinter_rt_load(&plain, path.c_str(), 1, &other), SINTER_OK);
+  float x[3] = {1.0f, 2.0f, 3.0f};
+  int64_t three = 3;
+  sinter_tensor in = {x, SINTER_FLOAT32, 1, &three}, out, refused, otherOut;
+  sinter_status first = SINTER_INTERNAL_ERROR;
+  std::thread runner(
+      [&] { first = sinter_rt_run(session, &in, 1, &out, 1); });
+  while (!blockedEntryStarted)
+    std::this_thread::yield();
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &refused, 1), SINTER_SESSION_BUSY);
+  EXPECT_EQ(sinter_rt_set_num_threads(session, 2), SINTER_SESSION_BUSY);
+  EXPECT_EQ(sinter_rt_run(other, &in, 1, &otherOut, 1), SINTER_OK)
+      << sinter_rt_error(other);
+  EXPECT_EQ(static_cast<float *>(otherOut.data)[2], 9.0f);
+  blockedEntryReleased = true;
+  runner.join();
+  EXPECT_EQ(first, SINTER_OK) << error();
+  EXPECT_EQ(static_cast<float *>(out.data)[2], 9.0f);
+  // Left, the session takes calls again.
+  EXPECT_EQ(sinter_rt_set_num_threads(session, 1), SINTER_OK);
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_OK) << error();
+  sinter_rt_free(other);
 }
 
 TEST_F(RuntimeTest, RefusesOtherAbiVersionsAndBadDescriptors) {

@@ -29,7 +29,11 @@ typedef enum sinter_status {
   /* A model compiled for a GPU (--target=cuda): no CUDA driver, no GPU or
    * one too old for the model, or a driver call that failed (the message
    * names the call and the driver's error). */
-  SINTER_DEVICE_ERROR = 6
+  SINTER_DEVICE_ERROR = 6,
+  /* The session is running on another thread: a session is for one thread
+   * at a time (make one per thread). The call changed nothing, the
+   * session's error string included, which belongs to the running call. */
+  SINTER_SESSION_BUSY = 7
 } sinter_status;
 
 /* Element types, numbered as ONNX's TensorProto.DataType. */

@@ -274,10 +274,24 @@ const sinter_tensor_info *sinter_rt_output_info(const sinter_session *s,
   return &s->outputs[index].info;
 }
 
+/* Claims the session for the calling thread: false when another thread is
+ * inside it (then nothing of the session may be touched, its error string
+ * included). One atomic exchange per call. */
+static int enter(sinter_session *s) {
+  int idle = 0;
+  return atomic_compare_exchange_strong(&s->busy, &idle, 1);
+}
+
+static void leave(sinter_session *s) { atomic_store(&s->busy, 0); }
+
 sinter_status sinter_rt_set_num_threads(sinter_session *s, int num_threads) {
   if (!s)
     return SINTER_INVALID_ARGUMENT;
-  return check_threads(s, num_threads);
+  if (!enter(s))
+    return SINTER_SESSION_BUSY;
+  sinter_status status = check_threads(s, num_threads);
+  leave(s);
+  return status;
 }
 
 /*===--- Run --------------------------------------------------------------===*/
@@ -608,13 +622,9 @@ static sinter_status run_on_device(sinter_session *s,
   return SINTER_OK;
 }
 
-sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
-                            int num_inputs, sinter_tensor *outputs,
-                            int num_outputs) {
-  if (!s)
-    return SINTER_INVALID_ARGUMENT;
-  if (!s->loaded)
-    return SINTER_INVALID_ARGUMENT; /* the load error stays in s->error */
+static sinter_status run(sinter_session *s, const sinter_tensor *inputs,
+                         int num_inputs, sinter_tensor *outputs,
+                         int num_outputs) {
   if (num_inputs != s->num_inputs || num_outputs != s->num_outputs)
     return fail(s, SINTER_INVALID_ARGUMENT,
                 "model '%s' takes %d inputs and %d outputs, got %d and %d",
@@ -661,6 +671,20 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
   if (s->num_probes > 0)
     atomic_store(&active_session, NULL);
   return finish_run(s, outputs);
+}
+
+sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
+                            int num_inputs, sinter_tensor *outputs,
+                            int num_outputs) {
+  if (!s)
+    return SINTER_INVALID_ARGUMENT;
+  if (!s->loaded)
+    return SINTER_INVALID_ARGUMENT; /* the load error stays in s->error */
+  if (!enter(s))
+    return SINTER_SESSION_BUSY;
+  sinter_status status = run(s, inputs, num_inputs, outputs, num_outputs);
+  leave(s);
+  return status;
 }
 
 int sinter_rt_num_probes(const sinter_session *s) {

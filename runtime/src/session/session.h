@@ -10,6 +10,7 @@
 #include "sinter/runtime.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,6 +39,9 @@ typedef struct tensor_slot {
 
 struct sinter_session {
   const sinter_model_def *model;
+  /* Set while a run or a thread-count change is in progress: a second
+   * thread entering the session then gets SINTER_SESSION_BUSY. */
+  atomic_int busy;
   char error[kErrorCapacity];
   int loaded;
   int num_threads;
