@@ -22,18 +22,22 @@
  * otherwise), so that C is never initialized in a pass of its own. Row r
  * of A's sliver at depth k is a[k lda + r]: lda is kMR where A was packed
  * for this block, kMaxMR where sinterc packed it (a constant after
- * inlining). */
+ * inlining). Only the sliver's first kRows rows (2, 4 or 6, a constant
+ * after inlining; rows <= kRows) are multiplied: a product of 32 rows is
+ * five blocks of 6 and one of 2, which as a block of 6 would spend a ninth
+ * of its FMAs on padding (the U-Net's and MobileNetV2's 16- and 32-channel
+ * convolutions). */
 SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
                                const float *restrict b, float *c,
                                int64_t ldc, int64_t rows, int64_t cols,
                                const float *row0, const float *row_bias,
-                               int first, const int lda) {
+                               int first, const int lda, const int kRows) {
   v8f acc[kMR][2];
   const v8f zero = {0};
   /* The block of C is read and written after the depth loop: start
    * fetching it now (its 16 floats may straddle two lines). */
   if (!first)
-    for (int r = 0; r < kMR; ++r) {
+    for (int r = 0; r < kRows; ++r) {
       __builtin_prefetch(c + r * ldc, 1, 3);
       __builtin_prefetch(c + r * ldc + kNR - 1, 1, 3);
     }
@@ -44,7 +48,7 @@ SINTER_INLINE void microkernel(int64_t kc, const float *restrict a,
     v8f b0, b1;
     LOAD8(b0, b + k * kNR);
     LOAD8(b1, b + k * kNR + 8);
-    for (int r = 0; r < kMR; ++r) {
+    for (int r = 0; r < kRows; ++r) {
       v8f ar = zero + a[k * lda + r];
       acc[r][0] += ar * b0;
       acc[r][1] += ar * b1;
@@ -110,16 +114,25 @@ SINTER_INLINE void gemm_tile(const problem *p, int64_t batch, int64_t i0,
       /* The B sliver stays in L1 while the A slivers stream from L2. */
       for (int64_t jr = 0; jr < cols; jr += kNR)
         for (int64_t ir = 0; ir < rows; ir += kMR) {
-#define SINTER_BLOCK(A, LDA)                                                  \
+          const int64_t height = rows - ir < kMR ? rows - ir : kMR;
+#define SINTER_BLOCK(A, LDA, ROWS)                                            \
   microkernel(kc, A, slivers + jr / kNR * sliver_stride,                      \
-              c + (ic + ir) * ldc + j0 + jr, ldc,                             \
-              rows - ir < kMR ? rows - ir : kMR,                              \
+              c + (ic + ir) * ldc + j0 + jr, ldc, height,                     \
               cols - jr < kNR ? cols - jr : kNR, row0 + jr,                   \
-              row_bias ? row_bias + ic + ir : NULL, k0 == 0, LDA)
-          if (p->packed_a)
-            SINTER_BLOCK(packed_a_rows(p, ic + ir, k0), kMaxMR);
-          else
-            SINTER_BLOCK(packed_a + ir * kc, kMR);
+              row_bias ? row_bias + ic + ir : NULL, k0 == 0, LDA, ROWS)
+#define SINTER_BLOCKS(A, LDA)                                                 \
+  if (height > 4)                                                             \
+    SINTER_BLOCK(A, LDA, 6);                                                  \
+  else if (height > 2)                                                        \
+    SINTER_BLOCK(A, LDA, 4);                                                  \
+  else                                                                        \
+    SINTER_BLOCK(A, LDA, 2);
+          if (p->packed_a) {
+            SINTER_BLOCKS(packed_a_rows(p, ic + ir, k0), kMaxMR)
+          } else {
+            SINTER_BLOCKS(packed_a + ir * kc, kMR)
+          }
+#undef SINTER_BLOCKS
 #undef SINTER_BLOCK
         }
     }
