@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/onnx/ConverterUtils.h"
+#include "frontend/onnx/Decomposition.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -21,51 +22,6 @@ using namespace mlir;
 
 namespace sinter {
 namespace {
-
-/// Builds sinter ops at the node; after the first failure (reported at the
-/// node) every further call does nothing and returns a null value.
-class Ops {
-public:
-  explicit Ops(OnnxNode &node) : node(node) {}
-  template <typename OpTy, typename... Args> Value make(Args &&...args) {
-    if (broken)
-      return Value();
-    FailureOr<OpTy> op = node.create<OpTy>(std::forward<Args>(args)...);
-    broken = failed(op);
-    return broken ? Value() : op->getResult();
-  }
-  Value cast(Value value, Type elementType) {
-    if (broken || getElementTypeOrSelf(value.getType()) == elementType)
-      return value;
-    FailureOr<CastOp> op = node.createTyped<CastOp>(
-        llvm::cast<RankedTensorType>(value.getType()).clone(elementType),
-        value);
-    broken = failed(op);
-    return broken ? Value() : op->getResult();
-  }
-  /// `value` reshaped to `shape`, whose first size may be dynamic (then
-  /// read from dimension 0 of `like`).
-  Value reshape(Value value, ArrayRef<int64_t> shape, Value like) {
-    if (broken)
-      return Value();
-    SmallVector<Value> dynamic;
-    if (ShapedType::isDynamic(shape[0]))
-      dynamic.push_back(
-          tensor::DimOp::create(node.builder(), node.loc(), like, 0));
-    return make<ReshapeOp>(value, dynamic, shape);
-  }
-  Value scalar(Type elementType, double value) {
-    return scalarConstant(node, elementType, value);
-  }
-  LogicalResult finish(Value value) {
-    return broken ? failure() : sinter::finish(node, value);
-  }
-  bool failedSoFar() const { return broken; }
-
-private:
-  OnnxNode &node;
-  bool broken = false;
-};
 
 /// The values of a constant float input, or std::nullopt.
 std::optional<SmallVector<double>> constantValues(Value value) {
@@ -130,7 +86,7 @@ LogicalResult convertBatchNorm(OnnxNode &node) {
   double epsilon = node.floatAttr("epsilon", 1e-5f);
   SmallVector<int64_t> shape = channelShape(channels, type.getRank());
   auto shapedType = RankedTensorType::get(shape, elementType);
-  Ops ops(node);
+  Decomposition ops(node);
   Value a, b;
   std::optional<SmallVector<double>> scale = constantValues(node.input(1)),
                                      bias = constantValues(node.input(2)),
@@ -155,37 +111,37 @@ LogicalResult convertBatchNorm(OnnxNode &node) {
     b = node.constant(DenseElementsAttr::get(shapedType, bs));
   } else {
     auto param = [&](size_t i) { return ops.cast(node.input(i), elementType); };
-    Value shifted = ops.make<AddOp>(param(4), ops.scalar(elementType, epsilon));
-    Value inverse = ops.make<RsqrtOp>(shifted);
-    Value factor = ops.make<MulOp>(param(1), inverse);
-    Value offset = ops.make<SubOp>(param(2), ops.make<MulOp>(param(3), factor));
-    a = ops.make<ReshapeOp>(factor, ValueRange(), shape);
-    b = ops.make<ReshapeOp>(offset, ValueRange(), shape);
+    Value shifted = ops.op<AddOp>(param(4), ops.scalar(epsilon));
+    Value inverse = ops.op<RsqrtOp>(shifted);
+    Value factor = ops.op<MulOp>(param(1), inverse);
+    Value offset = ops.op<SubOp>(param(2), ops.op<MulOp>(param(3), factor));
+    a = ops.op<ReshapeOp>(factor, ValueRange(), shape);
+    b = ops.op<ReshapeOp>(offset, ValueRange(), shape);
   }
-  Value scaled = ops.make<MulOp>(node.input(0), a);
-  return ops.finish(ops.make<AddOp>(scaled, b));
+  Value scaled = ops.op<MulOp>(node.input(0), a);
+  return ops.finish(ops.op<AddOp>(scaled, b));
 }
 
 /// (x - mean) / sqrt(var + epsilon) over `axes`, statistics kept as size
 /// 1 dimensions.
-Value standardize(Ops &ops, Value x, ArrayRef<int64_t> axes, Type elementType,
+Value standardize(Decomposition &ops, Value x, ArrayRef<int64_t> axes,
                   double epsilon) {
-  Value mean = ops.make<ReduceMeanOp>(x, axes, true);
-  Value centered = ops.make<SubOp>(x, mean);
+  Value mean = ops.op<ReduceMeanOp>(x, axes, true);
+  Value centered = ops.op<SubOp>(x, mean);
   Value variance =
-      ops.make<ReduceMeanOp>(ops.make<MulOp>(centered, centered), axes, true);
-  Value inverse = ops.make<RsqrtOp>(
-      ops.make<AddOp>(variance, ops.scalar(elementType, epsilon)));
-  return ops.make<MulOp>(centered, inverse);
+      ops.op<ReduceMeanOp>(ops.op<MulOp>(centered, centered), axes, true);
+  Value inverse =
+      ops.op<RsqrtOp>(ops.op<AddOp>(variance, ops.scalar(epsilon)));
+  return ops.op<MulOp>(centered, inverse);
 }
 
 /// `normalized` * scale + bias, with 1-D scale and bias reshaped to
 /// `shape`.
-Value affine(Ops &ops, OnnxNode &node, Value normalized,
+Value affine(Decomposition &ops, OnnxNode &node, Value normalized,
              ArrayRef<int64_t> shape) {
-  Value scale = ops.make<ReshapeOp>(node.input(1), ValueRange(), shape);
-  Value bias = ops.make<ReshapeOp>(node.input(2), ValueRange(), shape);
-  return ops.make<AddOp>(ops.make<MulOp>(normalized, scale), bias);
+  Value scale = ops.op<ReshapeOp>(node.input(1), ValueRange(), shape);
+  Value bias = ops.op<ReshapeOp>(node.input(2), ValueRange(), shape);
+  return ops.op<AddOp>(ops.op<MulOp>(normalized, scale), bias);
 }
 
 LogicalResult checkScaleBias(OnnxNode &node, int64_t size) {
@@ -206,12 +162,11 @@ LogicalResult convertInstanceNorm(OnnxNode &node) {
   int64_t channels = type.getDimSize(1);
   if (failed(checkScaleBias(node, channels)))
     return failure();
-  Ops ops(node);
+  Decomposition ops(node);
   SmallVector<int64_t> axes =
       llvm::to_vector(llvm::seq<int64_t>(2, type.getRank()));
   Value normalized =
-      standardize(ops, node.input(0), axes, type.getElementType(),
-                  node.floatAttr("epsilon", 1e-5f));
+      standardize(ops, node.input(0), axes, node.floatAttr("epsilon", 1e-5f));
   return ops.finish(
       affine(ops, node, normalized, channelShape(channels, type.getRank())));
 }
@@ -237,11 +192,11 @@ LogicalResult convertGroupNorm(OnnxNode &node) {
   int64_t rest = type.getNumElements() / type.getDimSize(0) / groups;
   if (ShapedType::isDynamic(type.getDimSize(0)))
     rest = channels / groups * llvm::product_of(type.getShape().drop_front(2));
-  Ops ops(node);
+  Decomposition ops(node);
   Value x = node.input(0);
   Value grouped = ops.reshape(x, {type.getDimSize(0), groups, rest}, x);
-  Value normalized = standardize(ops, grouped, {2}, type.getElementType(),
-                                 node.floatAttr("epsilon", 1e-5f));
+  Value normalized =
+      standardize(ops, grouped, {2}, node.floatAttr("epsilon", 1e-5f));
   if (!perChannel)
     normalized = affine(ops, node, normalized, {groups, 1});
   normalized = ops.reshape(normalized, type.getShape(), x);
@@ -262,13 +217,13 @@ LogicalResult convertLpNorm(OnnxNode &node) {
   if (p != 1 && p != 2)
     return node.error() << "unsupported p " << p
                         << " of LpNormalization (1 or 2)";
-  Ops ops(node);
+  Decomposition ops(node);
   Value x = node.input(0);
   SmallVector<int64_t> axes = {*axis};
-  Value norm = p == 1 ? ops.make<ReduceSumOp>(ops.make<AbsOp>(x), axes, true)
-                      : ops.make<SqrtOp>(ops.make<ReduceSumOp>(
-                            ops.make<MulOp>(x, x), axes, true));
-  return ops.finish(ops.make<DivOp>(x, norm));
+  Value norm = p == 1 ? ops.op<ReduceSumOp>(ops.op<AbsOp>(x), axes, true)
+                      : ops.op<SqrtOp>(ops.op<ReduceSumOp>(
+                            ops.op<MulOp>(x, x), axes, true));
+  return ops.finish(ops.op<DivOp>(x, norm));
 }
 
 /// LRN: x / (bias + alpha / size * sum of x^2 over `size` neighbouring
@@ -284,28 +239,27 @@ LogicalResult convertLrn(OnnxNode &node) {
   int64_t size = node.intAttr("size", 0);
   if (size < 1)
     return node.error() << "LRN needs a size >= 1, got " << size;
-  Type elementType = type.getElementType();
   int64_t channels = type.getDimSize(1);
   int64_t positions = llvm::product_of(type.getShape().drop_front(2));
-  Ops ops(node);
+  Decomposition ops(node);
   Value x = node.input(0);
-  Value squares = ops.make<MulOp>(x, x);
+  Value squares = ops.op<MulOp>(x, x);
   Value planes =
       ops.reshape(squares, {type.getDimSize(0), 1, channels, positions}, x);
   int64_t before = (size - 1) / 2, after = size - 1 - before;
-  Value averaged = ops.make<PoolOp>(
+  Value averaged = ops.op<PoolOp>(
       planes, PoolKind::Avg, ArrayRef<int64_t>{size, 1},
       ArrayRef<int64_t>{1, 1}, ArrayRef<int64_t>{before, 0, after, 0},
       ArrayRef<int64_t>{1, 1}, /*ceil_mode=*/false,
       /*count_include_pad=*/true, /*p=*/2);
   Value sums = ops.reshape(averaged, type.getShape(), x);
-  Value base = ops.make<AddOp>(
-      ops.make<MulOp>(sums,
-                      ops.scalar(elementType, node.floatAttr("alpha", 1e-4f))),
-      ops.scalar(elementType, node.floatAttr("bias", 1.0f)));
-  Value denominator = ops.make<PowOp>(
-      base, ops.scalar(elementType, node.floatAttr("beta", 0.75f)));
-  return ops.finish(ops.make<DivOp>(x, denominator));
+  Value base = ops.op<AddOp>(
+      ops.op<MulOp>(sums,
+                      ops.scalar(node.floatAttr("alpha", 1e-4f))),
+      ops.scalar(node.floatAttr("bias", 1.0f)));
+  Value denominator = ops.op<PowOp>(
+      base, ops.scalar(node.floatAttr("beta", 0.75f)));
+  return ops.finish(ops.op<DivOp>(x, denominator));
 }
 
 } // namespace

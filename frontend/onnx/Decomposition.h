@@ -2,7 +2,8 @@
 //
 // Not installed: included by the converters that decompose an ONNX operator
 // into existing sinter ops (ConvertActivations.cpp, ConvertMath.cpp,
-// ConvertReductionForms.cpp, ConvertGenerators.cpp). A Decomposition creates
+// ConvertReductionForms.cpp, ConvertGenerators.cpp,
+// ConvertNormalization.cpp). A Decomposition creates
 // the ops one by one; the first op that fails (shape or type error, reported at
 // the node) makes every later step a no-op, so a converter reads as its formula
 // and checks for failure once, at the end.
@@ -52,6 +53,19 @@ public:
       return {};
     }
     return created->getResult();
+  }
+
+  /// `value` reshaped to `shape`, whose first size may be dynamic (then
+  /// read from dimension 0 of `like`).
+  mlir::Value reshape(mlir::Value value, llvm::ArrayRef<int64_t> shape,
+                      mlir::Value like) {
+    if (failed)
+      return {};
+    llvm::SmallVector<mlir::Value> dynamic;
+    if (mlir::ShapedType::isDynamic(shape[0]))
+      dynamic.push_back(
+          mlir::tensor::DimOp::create(node.builder(), node.loc(), like, 0));
+    return op<ReshapeOp>(value, dynamic, shape);
   }
 
   /// A 0-D constant of the decomposition's element type.
