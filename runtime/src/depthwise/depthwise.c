@@ -51,7 +51,7 @@ typedef struct problem {
   int64_t scratch_h, scratch_w;
 } problem;
 
-/* Output channel m of image n, its filter's taps in a row. */
+/* Tap t (i KW + j) of output channel m's filter. */
 SINTER_INLINE float tap(const problem *p, int64_t m, int64_t t) {
   const memref2 *w = p->weight;
   return w->aligned[w->offset + m * w->strides[0] + t * w->strides[1]];
