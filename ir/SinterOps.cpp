@@ -379,8 +379,10 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *context, OptionalLoc loc,
     return failure();
   int64_t size = input.getDimSize(axis);
   if (k < 1 || (!ShapedType::isDynamic(size) && k > size))
-    return emitOptionalError(loc, "k = ", k, " must be in [1, ",
-                             formatShape(size), "] for axis ", axis);
+    return emitOptionalError(
+        loc, "k = ", k, " must be in [1, ",
+        ShapedType::isDynamic(size) ? std::string("?") : std::to_string(size),
+        "] for axis ", axis);
   SmallVector<int64_t> shape(input.getShape());
   shape[axis] = k;
   inferred.push_back(RankedTensorType::get(shape, input.getElementType()));

@@ -6,6 +6,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -70,18 +71,32 @@ readStats(Operation *root, StringRef path, StringRef pass) {
     stats.absMean = numbers(probe->getArray("channel_abs_mean"));
     stats.mean = numbers(probe->getArray("channel_mean"));
     stats.meanSquare = numbers(probe->getArray("channel_mean_square"));
+    StringRef probeName = probe->getString("name").value_or("");
+    size_t channels = stats.absMax.size();
+    if (stats.absMean.size() != channels || stats.mean.size() != channels ||
+        stats.meanSquare.size() != channels)
+      return fail(path + ": the per-channel arrays of probe '" + probeName +
+                  "' differ in length");
     int64_t sampleRows = probe->getInteger("sample_rows").value_or(0);
     int64_t offset = probe->getInteger("sample_offset").value_or(0);
-    size_t bytes = size_t(sampleRows) * stats.absMax.size() * sizeof(float);
+    if (sampleRows < 0)
+      return fail(path + ": probe '" + probeName + "' has " +
+                  Twine(sampleRows) + " sampled rows");
     if (sampleRows > 0) {
-      if (!rows || offset < 0 || size_t(offset) + bytes > rows->getBufferSize())
-        return fail(path + ": the sampled rows of probe '" +
-                    probe->getString("name").value_or("") +
+      // In rows of the file, so that no product of the file's numbers can
+      // overflow past the check.
+      size_t rowBytes = std::max<size_t>(channels, 1) * sizeof(float);
+      size_t available = rows ? rows->getBufferSize() : 0;
+      if (!rows || offset < 0 || size_t(offset) > available ||
+          size_t(sampleRows) > (available - size_t(offset)) / rowBytes)
+        return fail(path + ": the sampled rows of probe '" + probeName +
                     "' lie outside its rows file");
+      size_t bytes = size_t(sampleRows) * channels * sizeof(float);
       stats.sampleRows = sampleRows;
       stats.samples.resize(sampleRows * stats.absMax.size());
-      std::memcpy(stats.samples.data(), rows->getBufferStart() + offset,
-                  bytes);
+      if (bytes) // no channels: no samples (and a null data())
+        std::memcpy(stats.samples.data(), rows->getBufferStart() + offset,
+                    bytes);
     }
     for (const llvm::json::Value &consumer : *consumers)
       if (const llvm::json::Object *c = consumer.getAsObject())

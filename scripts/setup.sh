@@ -9,6 +9,8 @@ set -euo pipefail
 packages=(
   # MLIR/LLVM 22: headers, CMake packages, libMLIR.so, lit/FileCheck/not, clang and lld.
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  # clang's libFuzzer and sanitizer runtimes: the fuzz targets (test/fuzz/).
+  libclang-rt-22-dev
   # LLVM's OpenMP runtime: the threads of compiled models (libomp.so.5).
   libomp-22-dev
   # Build tooling.

@@ -7,6 +7,8 @@
 #   SINTER_SKIP_SANITIZE=1 ...   release build only (quicker, for development)
 #   SINTER_TEST_LABELS=REGEX ... release build: only the tests whose labels
 #                                match (ctest -L), e.g. 'unit|lit'
+#   SINTER_FUZZ_BUILD=1 ...      also the libFuzzer build (clang) and its
+#                                short fuzzing runs (test/fuzz/README.md)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 start=$SECONDS
@@ -34,5 +36,10 @@ fi
 if [[ "${SINTER_SKIP_SANITIZE:-0}" != 1 ]]; then
   run_suite "$root/build-sanitize" "-L ^(unit|lit|fuzz|sanitize)$" \
     -DSINTER_SANITIZE=ON
+fi
+if [[ "${SINTER_FUZZ_BUILD:-0}" == 1 ]]; then
+  run_suite "$root/build-fuzz" "-L ^fuzz$" -DSINTER_FUZZ=ON \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DSINTER_WERROR=OFF -DSINTER_BUILD_EXAMPLES=OFF
 fi
 echo "test.sh: total $((SECONDS - start)) s"

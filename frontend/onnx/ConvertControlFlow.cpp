@@ -388,6 +388,9 @@ LogicalResult convertScan(OnnxNode &node) {
   OpBuilder &b = node.builder();
   Location loc = node.loc();
   int64_t numScanIn = node.intAttr("num_scan_inputs", 0);
+  if (numScanIn < 1 || numScanIn > static_cast<int64_t>(node.numInputs()))
+    return node.error() << "num_scan_inputs is " << numScanIn
+                        << "; Scan has " << node.numInputs() << " inputs";
   int64_t numState = static_cast<int64_t>(node.numInputs()) - numScanIn;
   int64_t numScanOut = graph->output_size() - numState;
   if (numScanIn < 1 || numState < 0 || numScanOut < 0 ||

@@ -177,6 +177,8 @@ LogicalResult convertInstanceNorm(OnnxNode &node) {
 LogicalResult convertGroupNorm(OnnxNode &node) {
   RankedTensorType type = node.inputType(0);
   int64_t groups = node.intAttr("num_groups", 0);
+  if (!type)
+    return node.error() << "GroupNormalization needs its input X";
   if (type.getRank() < 3 ||
       llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
     return node.error() << "unsupported GroupNormalization input " << type
@@ -189,9 +191,8 @@ LogicalResult convertGroupNorm(OnnxNode &node) {
   bool perChannel = node.opset() >= 21;
   if (failed(checkScaleBias(node, perChannel ? channels : groups)))
     return failure();
-  int64_t rest = type.getNumElements() / type.getDimSize(0) / groups;
-  if (ShapedType::isDynamic(type.getDimSize(0)))
-    rest = channels / groups * llvm::product_of(type.getShape().drop_front(2));
+  int64_t rest =
+      channels / groups * llvm::product_of(type.getShape().drop_front(2));
   Decomposition ops(node);
   Value x = node.input(0);
   Value grouped = ops.reshape(x, {type.getDimSize(0), groups, rest}, x);

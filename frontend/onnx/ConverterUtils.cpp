@@ -6,6 +6,8 @@
 
 #include "frontend/onnx/ConverterUtils.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace sinter {
@@ -63,9 +65,15 @@ Value scalarConstant(OnnxNode &node, Type elementType, double value) {
   if (isa<FloatType>(elementType))
     return node.constant(DenseElementsAttr::get(
         type, FloatAttr::get(elementType, value).getValue()));
+  // A float attribute (an alpha, a clip bound) can lie outside int64, where
+  // a plain cast is undefined: saturate, and take NaN as 0.
+  int64_t integer = std::isnan(value)         ? 0
+                    : value >= 0x1p63         ? INT64_MAX
+                    : value < -0x1p63         ? INT64_MIN
+                                              : static_cast<int64_t>(value);
   return node.constant(DenseElementsAttr::get(
-      type, APInt(elementType.getIntOrFloatBitWidth(),
-                  static_cast<int64_t>(value), /*isSigned=*/true)));
+      type, APInt(elementType.getIntOrFloatBitWidth(), integer,
+                  /*isSigned=*/true, /*implicitTrunc=*/true)));
 }
 
 } // namespace sinter

@@ -27,6 +27,7 @@
 #include "onnx/defs/schema.h"
 
 #include <deque>
+#include <stdexcept>
 
 using namespace mlir;
 
@@ -57,8 +58,19 @@ FailureOr<std::shared_ptr<OnnxModelFile>> readOnnxModel(MLIRContext &context,
     if (!buffer)
       return emitError(loc) << "cannot read '" << path
                             << "': " << buffer.getError().message();
-    onnx::Common::Status status =
-        onnx::OnnxParser::Parse(model->proto, (*buffer)->getBufferStart());
+    // ONNX's text parser converts literals with std::stoll and std::stof,
+    // which throw on numbers out of range ("1e999", 20-digit integers)
+    // instead of returning an error status.
+    onnx::Common::Status status;
+    try {
+      status =
+          onnx::OnnxParser::Parse(model->proto, (*buffer)->getBufferStart());
+    } catch (const std::exception &error) {
+      return emitError(loc) << "'" << path
+                            << "' is not a valid ONNX text model: a number "
+                               "literal is out of range ("
+                            << error.what() << ")";
+    }
     if (!status.IsOK())
       return emitError(loc) << "'" << path
                             << "' is not a valid ONNX text model: "
@@ -134,11 +146,19 @@ static LogicalResult checkArity(const onnx::NodeProto &node, StringRef domain,
     return emitError(loc) << node.op_type() << " has "
                           << text(schema->min_output(), schema->max_output())
                           << " outputs, the node has " << outputs;
-  for (auto [i, param] : llvm::enumerate(schema->inputs()))
+  for (auto [i, param] : llvm::enumerate(schema->inputs())) {
     if (param.GetOption() == onnx::OpSchema::Single &&
         static_cast<int>(i) < inputs && node.input(i).empty())
       return emitError(loc) << "input " << i << " ('" << param.GetName()
                             << "') of " << node.op_type() << " is required";
+    // A variadic list (Min, Concat, Sum) has no optional elements.
+    if (param.GetOption() == onnx::OpSchema::Variadic)
+      for (int k = static_cast<int>(i); k < inputs; ++k)
+        if (node.input(k).empty())
+          return emitError(loc) << "input " << k << " of " << node.op_type()
+                                << " is empty: every input of its list '"
+                                << param.GetName() << "' must be given";
+  }
   return success();
 }
 

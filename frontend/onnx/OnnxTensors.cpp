@@ -87,17 +87,20 @@ FailureOr<std::vector<char>> typedFieldBytes(const TensorProto &tensor,
   case TensorProto::FLOAT:
     if (failed(checkCount(tensor.float_data_size(), "float_data")))
       return failure();
-    std::memcpy(bytes.data(), tensor.float_data().data(), bytes.size());
+    if (!bytes.empty()) // an empty field's data() is null
+      std::memcpy(bytes.data(), tensor.float_data().data(), bytes.size());
     return bytes;
   case TensorProto::DOUBLE:
     if (failed(checkCount(tensor.double_data_size(), "double_data")))
       return failure();
-    std::memcpy(bytes.data(), tensor.double_data().data(), bytes.size());
+    if (!bytes.empty())
+      std::memcpy(bytes.data(), tensor.double_data().data(), bytes.size());
     return bytes;
   case TensorProto::INT64:
     if (failed(checkCount(tensor.int64_data_size(), "int64_data")))
       return failure();
-    std::memcpy(bytes.data(), tensor.int64_data().data(), bytes.size());
+    if (!bytes.empty())
+      std::memcpy(bytes.data(), tensor.int64_data().data(), bytes.size());
     return bytes;
   case TensorProto::UINT32:
   case TensorProto::UINT64:

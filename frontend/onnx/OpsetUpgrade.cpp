@@ -21,8 +21,15 @@
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/convert.h"
 
+#include <cerrno>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace sinter {
 namespace {
@@ -34,10 +41,13 @@ constexpr int64_t kMaxCopiedInitializerElements = 1024;
 
 using TypeMap = std::unordered_map<std::string, onnx::TypeProto>;
 
+/// The tensor's element count, INT64_MAX when its dims overflow (a damaged
+/// model's); only compared against a limit here.
 int64_t elementCount(const onnx::TensorProto &tensor) {
   int64_t count = 1;
   for (int64_t dim : tensor.dims())
-    count *= dim;
+    if (__builtin_mul_overflow(count, dim, &count))
+      return INT64_MAX;
   return count;
 }
 
@@ -62,6 +72,100 @@ void forSubgraphs(GraphT &graph, Fn fn) {
     }
 }
 
+/// Runs `work` in a forked child and gives the bytes it returns, or nullopt
+/// when the child crashed, failed or ran past a minute: a shield around
+/// library code that crashes on input it should reject.
+template <typename Work>
+std::optional<std::string> runIsolated(Work work) {
+  int channel[2];
+  if (pipe(channel) != 0)
+    return std::nullopt;
+  pid_t child = fork();
+  if (child < 0) {
+    close(channel[0]);
+    close(channel[1]);
+    return std::nullopt;
+  }
+  if (child == 0) {
+    close(channel[0]);
+    // What the library prints as it crashes (a sanitizer's report too) is
+    // not the user's concern: the parent goes on without the result.
+    int devNull = open("/dev/null", O_WRONLY);
+    if (devNull >= 0)
+      dup2(devNull, STDERR_FILENO);
+    alarm(60);
+    std::string result = work();
+    const char *data = result.data();
+    size_t left = result.size();
+    while (left > 0) {
+      ssize_t written = write(channel[1], data, left);
+      if (written <= 0)
+        _exit(1);
+      data += written;
+      left -= size_t(written);
+    }
+    // _exit: no atexit handlers or static destructors of the parent's.
+    _exit(0);
+  }
+  close(channel[1]);
+  std::string bytes;
+  char buffer[1 << 16];
+  for (ssize_t n; (n = read(channel[0], buffer, sizeof buffer)) != 0;) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      break;
+    bytes.append(buffer, size_t(n));
+  }
+  close(channel[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return std::nullopt;
+  return bytes;
+}
+
+/// ONNX's schemas, but for RNN, GRU and LSTM before opset 7, whose shape
+/// inference (ONNX 1.12's RNNShapeInference1) reads the first two sizes of
+/// X without checking its rank and crashes when X has fewer: those are
+/// handed out with the inference skipped for such an X (the importer then
+/// reports the node's wrong input itself).
+class GuardedSchemas final : public onnx::ISchemaRegistry {
+public:
+  const onnx::OpSchema *GetSchema(const std::string &key,
+                                  const int maxInclusiveVersion,
+                                  const std::string &domain) const override {
+    const onnx::OpSchema *schema =
+        onnx::OpSchemaRegistry::Schema(key, maxInclusiveVersion, domain);
+    bool recurrent = key == "RNN" || key == "GRU" || key == "LSTM";
+    if (!schema || !recurrent || schema->since_version() >= 7 ||
+        (!domain.empty() && domain != "ai.onnx"))
+      return schema;
+    std::unique_ptr<onnx::OpSchema> &guarded =
+        copies[key + "-" + std::to_string(schema->since_version())];
+    if (!guarded) {
+      guarded = std::make_unique<onnx::OpSchema>(*schema);
+      onnx::InferenceFunction infer = schema->GetTypeAndShapeInferenceFunction();
+      guarded->TypeAndShapeInferenceFunction(
+          [infer](onnx::InferenceContext &context) {
+            const onnx::TypeProto *x =
+                context.getNumInputs() ? context.getInputType(0) : nullptr;
+            if (x && x->has_tensor_type() && x->tensor_type().has_shape() &&
+                x->tensor_type().shape().dim_size() < 2)
+              return;
+            if (infer)
+              infer(context);
+          });
+    }
+    return guarded.get();
+  }
+
+private:
+  mutable std::unordered_map<std::string, std::unique_ptr<onnx::OpSchema>>
+      copies;
+};
+
 /// The types ONNX shape inference gives the model's values, at every graph
 /// level (value names do not shadow outer ones).
 TypeMap inferTypes(const onnx::ModelProto &model) {
@@ -71,6 +175,7 @@ TypeMap inferTypes(const onnx::ModelProto &model) {
   *copy.mutable_functions() = model.functions();
   onnx::GraphProto &graph = *copy.mutable_graph();
   const onnx::GraphProto &original = model.graph();
+  graph.set_name(original.name().empty() ? "graph" : original.name());
   *graph.mutable_node() = original.node();
   *graph.mutable_input() = original.input();
   *graph.mutable_output() = original.output();
@@ -89,12 +194,23 @@ TypeMap inferTypes(const onnx::ModelProto &model) {
       *input->mutable_type() = tensorType(init);
     }
   }
-  try {
-    onnx::shape_inference::InferShapes(copy);
-  } catch (const std::exception &) {
-    // Inference stops at what it cannot type; the adapters that need a
-    // missing type then fail on their node alone.
-  }
+  // ONNX 1.12's inference functions trust their node to match its schema
+  // (Scan-9 reads num_scan_inputs without checking it is there, Conv reads
+  // pads by kernel_shape's length): on a damaged or odd model they crash
+  // rather than throw. So inference runs in a child process; when the child
+  // fails, no value is typed, and the adapters that need a type fail on
+  // their node alone.
+  std::optional<std::string> inferred = runIsolated([&copy] {
+    GuardedSchemas schemas;
+    try {
+      onnx::shape_inference::InferShapes(copy, &schemas);
+    } catch (const std::exception &) {
+      // Inference stops at what it cannot type.
+    }
+    return copy.SerializeAsString();
+  });
+  if (!inferred || !copy.ParseFromString(*inferred))
+    return {};
   TypeMap types;
   auto collect = [&](auto &self, onnx::GraphProto &g) -> void {
     for (const onnx::TensorProto &init : g.initializer())
@@ -105,7 +221,7 @@ TypeMap inferTypes(const onnx::ModelProto &model) {
           types[info.name()] = info.type();
     forSubgraphs(g, [&](onnx::GraphProto &sub) { self(self, sub); });
   };
-  collect(collect, graph);
+  collect(collect, *copy.mutable_graph());
   return types;
 }
 
@@ -121,7 +237,7 @@ bool unchangedBetween(const std::string &op, int64_t from, int64_t to) {
 class Upgrader {
 public:
   Upgrader(OnnxModelFile &model, int64_t declared)
-      : model(model), declared(declared), types(inferTypes(model.proto)) {
+      : declared(declared), types(inferTypes(model.proto)) {
     collectNames(model.proto.graph());
   }
 
@@ -141,7 +257,6 @@ private:
   void reshapeChannelSlope(onnx::NodeProto &node,
                            std::vector<onnx::NodeProto> &out);
 
-  OnnxModelFile &model;
   int64_t declared;
   TypeMap types;
   llvm::StringSet<> names;

@@ -292,7 +292,10 @@ TEST_F(RuntimeTest, ChecksInputsUsedAsIndices) {
   // Bounds that do not describe an input are a malformed descriptor.
   for (const char *bad :
        {"bounds 1\nbound 1 -4 4\n", "bounds 1\nbound 0 4 -4\n",
-        "bounds 1\nbound 0 x 4\n", "bounds 2\nbound 0 -4 4\n"}) {
+        "bounds 1\nbound 0 x 4\n", "bounds 2\nbound 0 -4 4\n",
+        // 2^64 - 1: an index that a signed cast would turn into -1 (found
+        // by fuzz-runtime-load).
+        "bounds 1\nbound 18446744073709551615 -4 4\n"}) {
     descriptor = descriptorFor(weights, "inputs 1\ninput ids 7 1 ?seq:8\n",
                                bad);
     EXPECT_EQ(load(writeWeights(weights)), SINTER_INTERNAL_ERROR) << bad;
@@ -342,6 +345,11 @@ TEST_F(RuntimeTest, RefusesOtherAbiVersionsAndBadDescriptors) {
             SINTER_INTERNAL_ERROR);
   EXPECT_NE(error().find("compiled for runtime ABI version 2"),
             std::string::npos);
+  // An input of a dtype the runtime does not know: refused at load, before
+  // a run would divide by its size of 0.
+  descriptor = descriptorFor(weights, "inputs 1\ninput x 99 1 ?seq:8\n");
+  EXPECT_EQ(load(path), SINTER_INTERNAL_ERROR);
+  EXPECT_EQ(error(), "input 0 has unknown dtype 99");
   for (const char *bad :
        {"", "sinter-model 2\n", "sinter-model 1\nname m\nweights x",
         "sinter-model 1\nname m\nweights 0 0\narena 0\ninputs 1\ninput x 1 "

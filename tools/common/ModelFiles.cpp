@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <dlfcn.h>
+#include <optional>
 
 using llvm::StringRef;
 
@@ -64,6 +65,17 @@ int64_t elementCount(llvm::ArrayRef<int64_t> shape) {
 }
 
 namespace {
+
+/// The bytes of a tensor of `shape` with `width`-byte elements, or nullopt
+/// when a size is negative or the count overflows (a damaged file's).
+std::optional<uint64_t> byteCount(llvm::ArrayRef<int64_t> shape,
+                                  size_t width) {
+  uint64_t bytes = width;
+  for (int64_t size : shape)
+    if (size < 0 || __builtin_mul_overflow(bytes, (uint64_t)size, &bytes))
+      return std::nullopt;
+  return bytes;
+}
 
 /// Copies the repeated field's elements, narrowed to `size`-byte elements.
 template <typename Field>
@@ -124,12 +136,15 @@ llvm::Expected<HostTensor> readTensorProto(const std::string &path) {
       appendTyped(proto.int32_data(), size, tensor.bytes);
     }
   }
-  if ((int64_t)tensor.bytes.size() !=
-      elementCount(tensor.shape) * (int64_t)size)
+  std::optional<uint64_t> expected = byteCount(tensor.shape, size);
+  if (!expected)
+    return llvm::createStringError(path + ": shape " +
+                                   shapeString(tensor.shape) +
+                                   " has a negative or too large size");
+  if (tensor.bytes.size() != *expected)
     return llvm::createStringError(
         path + ": holds " + llvm::Twine(tensor.bytes.size()) +
-        " bytes of data, its shape needs " +
-        llvm::Twine(elementCount(tensor.shape) * size));
+        " bytes of data, its shape needs " + llvm::Twine(*expected));
   return tensor;
 }
 
@@ -247,11 +262,13 @@ llvm::Expected<HostTensor> readNpy(const std::string &path) {
     tensor.shape.push_back(value);
   }
   StringRef payload = data.substr(headerStart + headerLength);
-  size_t expected =
-      elementCount(tensor.shape) * sinter_dtype_size(tensor.dtype);
-  if (payload.size() != expected)
+  std::optional<uint64_t> expected =
+      byteCount(tensor.shape, sinter_dtype_size(tensor.dtype));
+  if (!expected)
+    return bad("shape " + shapeString(tensor.shape) + " is too large");
+  if (payload.size() != *expected)
     return bad("holds " + llvm::Twine(payload.size()) +
-               " bytes of data, its shape needs " + llvm::Twine(expected));
+               " bytes of data, its shape needs " + llvm::Twine(*expected));
   tensor.bytes.assign(payload.begin(), payload.end());
   return tensor;
 }
@@ -260,6 +277,32 @@ llvm::Expected<HostTensor> readTensor(const std::string &path) {
   if (StringRef(path).ends_with(".npy"))
     return readNpy(path);
   return readTensorProto(path);
+}
+
+llvm::Expected<std::vector<int64_t>> readTokenIds(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return llvm::createStringError("cannot read " + path + ": " +
+                                   buffer.getError().message());
+  std::vector<int64_t> ids;
+  llvm::SmallVector<StringRef> words;
+  StringRef((*buffer)->getBuffer()).split(words, ' ', -1, false);
+  for (StringRef chunk : words) {
+    llvm::SmallVector<StringRef> tokens;
+    chunk.split(tokens, '\n', -1, false);
+    for (StringRef token : tokens) {
+      token = token.trim();
+      int64_t id;
+      if (token.empty())
+        continue;
+      if (token.getAsInteger(10, id) || id < 0)
+        return llvm::createStringError(
+            path + ": '" + token +
+            "' is not a token id (a non-negative integer)");
+      ids.push_back(id);
+    }
+  }
+  return ids;
 }
 
 /// `dir/<kind>_K.pb` (or `.npy`) for K = 0, 1, ... while they exist.

@@ -56,6 +56,10 @@ llvm::Expected<HostTensor> readTensorProto(const std::string &path);
 llvm::Expected<HostTensor> readNpy(const std::string &path);
 /// .npy by its extension, else a TensorProto.
 llvm::Expected<HostTensor> readTensor(const std::string &path);
+/// Token ids of a text file: non-negative decimal integers separated by
+/// spaces and newlines (what `sinterc --calibrate` reads from a .txt
+/// sample); the error names the file and the first word that is not one.
+llvm::Expected<std::vector<int64_t>> readTokenIds(const std::string &path);
 /// Writes `tensor` as a version 1.0 .npy file (bfloat16 as its uint16
 /// bits, like ONNX's test data).
 llvm::Error writeNpy(const std::string &path, const sinter_tensor &tensor);

@@ -74,26 +74,10 @@ llvm::Error tokenSamples(ArrayRef<std::string> files,
     return shape.takeError();
   std::vector<int64_t> ids;
   for (const std::string &file : files) {
-    auto buffer = llvm::MemoryBuffer::getFile(file);
-    if (!buffer)
-      return sampleError("cannot read " + file + ": " +
-                         buffer.getError().message());
-    SmallVector<StringRef> words;
-    StringRef((*buffer)->getBuffer()).split(words, ' ', -1, false);
-    for (StringRef chunk : words) {
-      SmallVector<StringRef> tokens;
-      chunk.split(tokens, '\n', -1, false);
-      for (StringRef token : tokens) {
-        token = token.trim();
-        int64_t id;
-        if (token.empty())
-          continue;
-        if (token.getAsInteger(10, id) || id < 0)
-          return sampleError(file + ": '" + token +
-                             "' is not a token id (a non-negative integer)");
-        ids.push_back(id);
-      }
-    }
+    llvm::Expected<std::vector<int64_t>> fileIds = readTokenIds(file);
+    if (!fileIds)
+      return sampleError(llvm::toString(fileIds.takeError()));
+    ids.insert(ids.end(), fileIds->begin(), fileIds->end());
   }
   int64_t perSample = elementCount(*shape);
   if ((int64_t)ids.size() < perSample)

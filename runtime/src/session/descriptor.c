@@ -83,7 +83,16 @@ static uint64_t next_number(reader *r, int base) {
   return value;
 }
 
-static int64_t next_int(reader *r) { return (int64_t)next_number(r, 10); }
+/* The next token as a non-negative decimal int64 (r->ok = 0 above
+ * INT64_MAX, which would otherwise come back negative). */
+static int64_t next_int(reader *r) {
+  uint64_t value = next_number(r, 10);
+  if (value > (uint64_t)INT64_MAX) {
+    r->ok = 0;
+    return 0;
+  }
+  return (int64_t)value;
+}
 
 /* The next token as a signed decimal number; 0 and r->ok = 0 when it is
  * not one. */
@@ -196,7 +205,7 @@ sinter_status sinter_parse_descriptor(sinter_session *s) {
       expect_word(&r, "bound");
       int64_t input = next_int(&r), low = next_signed(&r),
               high = next_signed(&r);
-      if (!r.ok || input >= s->num_inputs || low > high) {
+      if (!r.ok || input < 0 || input >= s->num_inputs || low > high) {
         r.ok = 0;
         break;
       }

@@ -177,6 +177,10 @@ static sinter_status load(sinter_session *s, const char *weights_path,
   sinter_status status = sinter_parse_descriptor(s);
   if (status == SINTER_OK)
     status = check_threads(s, num_threads);
+  for (int i = 0; status == SINTER_OK && i < s->num_inputs; ++i)
+    if (sinter_dtype_size(s->inputs[i].info.dtype) == 0)
+      status = fail(s, SINTER_INTERNAL_ERROR, "input %d has unknown dtype %d",
+                    i, (int)s->inputs[i].info.dtype);
   for (int i = 0; status == SINTER_OK && i < s->num_outputs; ++i)
     if (sinter_dtype_size(s->outputs[i].info.dtype) == 0)
       status = fail(s, SINTER_INTERNAL_ERROR, "output %d has unknown dtype %d",

@@ -273,7 +273,7 @@ func.func @topk_axis(%x: tensor<4x8xf32>) {
 // -----
 
 func.func @topk_k(%x: tensor<4x8xf32>) {
-  // expected-error @+2 {{k = 9 must be in [1, [8]] for axis 1}}
+  // expected-error @+2 {{k = 9 must be in [1, 8] for axis 1}}
   // expected-error @+1 {{failed to infer returned types}}
   %v, %i = sinter.topk %x k 9 axis 1 : tensor<4x8xf32> -> tensor<4x9xf32>, tensor<4x9xi64>
   return
