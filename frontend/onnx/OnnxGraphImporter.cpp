@@ -122,8 +122,15 @@ static LogicalResult checkArity(const onnx::NodeProto &node, StringRef domain,
                                 int64_t opset, Location loc) {
   const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
       node.op_type(), static_cast<int>(opset), domain.str());
-  if (!schema)
+  // Without a schema (operators newer than ONNX 1.12, com.microsoft's), the
+  // converter checks what it reads; the first input, which every such
+  // operator sinter converts requires, is checked here for all of them.
+  if (!schema) {
+    if (node.input_size() == 0 || node.input(0).empty())
+      return emitError(loc) << "input 0 of " << node.op_type()
+                            << " is required";
     return success();
+  }
   // ONNX 1.12 knows opsets up to 17: a later node is checked against the
   // last schema it knows, whose minimums still hold (later opsets added
   // optional inputs, such as the axes of Reduce* and Pad, never required

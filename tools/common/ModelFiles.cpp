@@ -58,9 +58,12 @@ llvm::Expected<ModelApi> openArtifact(const std::string &path) {
 }
 
 int64_t elementCount(llvm::ArrayRef<int64_t> shape) {
+  if (llvm::is_contained(shape, 0))
+    return 0; // however large the other sizes
   int64_t count = 1;
   for (int64_t size : shape)
-    count *= size;
+    if (__builtin_mul_overflow(count, size, &count))
+      return INT64_MAX; // only a damaged file's shape; readers reject it
   return count;
 }
 
@@ -70,6 +73,10 @@ namespace {
 /// when a size is negative or the count overflows (a damaged file's).
 std::optional<uint64_t> byteCount(llvm::ArrayRef<int64_t> shape,
                                   size_t width) {
+  if (llvm::is_contained(shape, 0) && llvm::all_of(shape, [](int64_t size) {
+        return size >= 0;
+      }))
+    return 0;
   uint64_t bytes = width;
   for (int64_t size : shape)
     if (size < 0 || __builtin_mul_overflow(bytes, (uint64_t)size, &bytes))

@@ -100,4 +100,26 @@ absurd.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 2**62
 save(absurd, "absurd-input.onnx")
 w = helper.make_tensor("w", TensorProto.STRING, [1], [b"weights"])
 save(linear_model(w), "string-initializer.onnx")
+
+# Nodes that the fuzz targets (test/fuzz/) found crashing the importer.
+def node_model(node, inputs, outputs, opset):
+    graph = helper.make_graph([node], "g", inputs, outputs)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def floats(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+save(node_model(helper.make_node("Min", ["x", ""], ["y"]), [floats("x", [2])],
+                [floats("y", [2])], 17), "min-empty-input.onnx")
+save(node_model(helper.make_node("GroupNormalization", ["", "s", "b"], ["y"],
+                                 num_groups=2),
+                [floats("s", [2]), floats("b", [2])], [floats("y", [2, 4, 3])], 18),
+     "group-norm-no-input.onnx")
+body = helper.make_graph([helper.make_node("Identity", ["a"], ["o"])], "body",
+                         [floats("a", [2])], [floats("o", [2])])
+save(node_model(helper.make_node("Scan", ["x", "x"], ["y"], body=body,
+                                 num_scan_inputs=-2**63),
+                [floats("x", [2])], [floats("y", [2])], 17), "scan-int64-min.onnx")
 print("wrote the models in", HERE)
