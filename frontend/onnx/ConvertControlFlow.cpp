@@ -393,8 +393,7 @@ LogicalResult convertScan(OnnxNode &node) {
                         << "; Scan has " << node.numInputs() << " inputs";
   int64_t numState = static_cast<int64_t>(node.numInputs()) - numScanIn;
   int64_t numScanOut = graph->output_size() - numState;
-  if (numScanIn < 1 || numState < 0 || numScanOut < 0 ||
-      graph->input_size() != numState + numScanIn)
+  if (numScanOut < 0 || graph->input_size() != numState + numScanIn)
     return node.error() << "the body of Scan must take the " << numState
                         << " state values and " << numScanIn
                         << " scan elements, and give the states first";

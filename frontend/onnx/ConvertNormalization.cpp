@@ -177,8 +177,6 @@ LogicalResult convertInstanceNorm(OnnxNode &node) {
 LogicalResult convertGroupNorm(OnnxNode &node) {
   RankedTensorType type = node.inputType(0);
   int64_t groups = node.intAttr("num_groups", 0);
-  if (!type)
-    return node.error() << "GroupNormalization needs its input X";
   if (type.getRank() < 3 ||
       llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
     return node.error() << "unsupported GroupNormalization input " << type

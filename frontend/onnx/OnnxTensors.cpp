@@ -83,25 +83,26 @@ FailureOr<std::vector<char>> typedFieldBytes(const TensorProto &tensor,
   auto store = [&](int64_t index, uint64_t bits) {
     std::memcpy(bytes.data() + index * width, &bits, width);
   };
+  // A field of the tensor's own width, copied whole (an empty field's
+  // data() is null, which memcpy must not get).
+  auto copyField = [&](const void *field) {
+    if (!bytes.empty())
+      std::memcpy(bytes.data(), field, bytes.size());
+    return std::move(bytes);
+  };
   switch (type) {
   case TensorProto::FLOAT:
     if (failed(checkCount(tensor.float_data_size(), "float_data")))
       return failure();
-    if (!bytes.empty()) // an empty field's data() is null
-      std::memcpy(bytes.data(), tensor.float_data().data(), bytes.size());
-    return bytes;
+    return copyField(tensor.float_data().data());
   case TensorProto::DOUBLE:
     if (failed(checkCount(tensor.double_data_size(), "double_data")))
       return failure();
-    if (!bytes.empty())
-      std::memcpy(bytes.data(), tensor.double_data().data(), bytes.size());
-    return bytes;
+    return copyField(tensor.double_data().data());
   case TensorProto::INT64:
     if (failed(checkCount(tensor.int64_data_size(), "int64_data")))
       return failure();
-    if (!bytes.empty())
-      std::memcpy(bytes.data(), tensor.int64_data().data(), bytes.size());
-    return bytes;
+    return copyField(tensor.int64_data().data());
   case TensorProto::UINT32:
   case TensorProto::UINT64:
     if (failed(checkCount(tensor.uint64_data_size(), "uint64_data")))

@@ -132,6 +132,7 @@ bool sameOutputs(const std::vector<sinter_tensor> &got,
 
 struct Artifact {
   std::string path;
+  std::string weights; // beside it: model.so, model.weights
   ModelApi api;
   /// Per variant: the inputs and what a session alone computed.
   std::vector<Inputs> inputs;
@@ -155,8 +156,7 @@ void fail(const std::string &message) {
 /// A session of its own, loaded, run and freed on this thread.
 void sessionThread(const Artifact &a, int variantBase) {
   sinter_session *s = nullptr;
-  if (a.api.load((a.path.substr(0, a.path.size() - 3) + ".weights").c_str(),
-                 kKernelThreads, &s) != SINTER_OK) {
+  if (a.api.load(a.weights.c_str(), kKernelThreads, &s) != SINTER_OK) {
     fail(a.path + ": load: " + a.api.error(s));
     a.api.free(s);
     return;
@@ -187,11 +187,12 @@ int main(int argc, char **argv) {
       fprintf(stderr, "%s\n", llvm::toString(api.takeError()).c_str());
       return 1;
     }
-    Artifact a{argv[i], *api, {}, {}};
+    std::string path = argv[i];
+    Artifact a{path, path.substr(0, path.size() - 3) + ".weights", *api, {},
+               {}};
     // The expected outputs: one session, alone, per variant.
     sinter_session *s = nullptr;
-    std::string weights = a.path.substr(0, a.path.size() - 3) + ".weights";
-    if (a.api.load(weights.c_str(), kKernelThreads, &s) != SINTER_OK) {
+    if (a.api.load(a.weights.c_str(), kKernelThreads, &s) != SINTER_OK) {
       fprintf(stderr, "%s: %s\n", argv[i], a.api.error(s));
       return 1;
     }
@@ -222,8 +223,7 @@ int main(int argc, char **argv) {
   // One session, two threads calling it at once.
   const Artifact &a = artifacts.front();
   sinter_session *shared = nullptr;
-  std::string weights = a.path.substr(0, a.path.size() - 3) + ".weights";
-  if (a.api.load(weights.c_str(), kKernelThreads, &shared) != SINTER_OK) {
+  if (a.api.load(a.weights.c_str(), kKernelThreads, &shared) != SINTER_OK) {
     fprintf(stderr, "%s\n", a.api.error(shared));
     return 1;
   }

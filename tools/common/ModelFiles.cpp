@@ -73,14 +73,13 @@ namespace {
 /// when a size is negative or the count overflows (a damaged file's).
 std::optional<uint64_t> byteCount(llvm::ArrayRef<int64_t> shape,
                                   size_t width) {
-  if (llvm::is_contained(shape, 0) && llvm::all_of(shape, [](int64_t size) {
-        return size >= 0;
-      }))
-    return 0;
-  uint64_t bytes = width;
-  for (int64_t size : shape)
-    if (size < 0 || __builtin_mul_overflow(bytes, (uint64_t)size, &bytes))
-      return std::nullopt;
+  if (llvm::any_of(shape, [](int64_t size) { return size < 0; }))
+    return std::nullopt;
+  int64_t count = elementCount(shape);
+  uint64_t bytes;
+  if (count == INT64_MAX ||
+      __builtin_mul_overflow(uint64_t(count), uint64_t(width), &bytes))
+    return std::nullopt;
   return bytes;
 }
 
