@@ -2,6 +2,7 @@
 
 #include "codegen/Artifact.h"
 #include "codegen/BufferPlacement.h"
+#include "codegen/IndexChecks.h"
 #include "codegen/Passes.h"
 #include "codegen/RuntimeTypes.inc"
 #include "ir/SinterOps.h"
@@ -262,6 +263,11 @@ static std::string descriptorText(const CompiledModel &model, StringRef name) {
   for (const TensorDescription &output : model.outputs)
     text += describeTensorLine("output", output);
   text += indexBoundLines(model);
+  if (!model.indexChecks.empty()) {
+    text += "checks " + std::to_string(model.indexChecks.size()) + "\n";
+    for (const std::string &check : model.indexChecks)
+      text += "check " + escapeToken(check) + "\n";
+  }
   if (!model.probes.empty()) {
     text += "probes " + std::to_string(model.probes.size()) + "\n";
     for (const ProbeDescription &probe : model.probes)
@@ -291,12 +297,20 @@ static LogicalResult addRuntimeInterface(llvm::Module &module,
   llvm::Type *voidType = llvm::Type::getVoidTy(context);
   llvm::Function *wrapper =
       module.getFunction(("_mlir_ciface_" + entryName).str());
-  size_t descriptors = model.inputs.size() + model.outputs.size() + 2;
+  size_t descriptors = model.inputs.size() + model.outputs.size() +
+                       (model.indexChecks.empty() ? 0 : 1) + 2;
   if (!wrapper || wrapper->arg_size() != descriptors ||
       !wrapper->getReturnType()->isVoidTy())
     return emitError(loc) << "internal error: the C wrapper of @" << entryName
                           << " does not take the " << descriptors
                           << " buffers the runtime passes";
+
+  // The runtime's allocation functions return fresh memory, as malloc
+  // does; LLVM's alias analysis knows malloc by its name only.
+  for (StringRef allocation :
+       {"_mlir_memref_to_llvm_alloc", "_mlir_memref_to_llvm_aligned_alloc"})
+    if (llvm::Function *function = module.getFunction(allocation))
+      function->addRetAttr(llvm::Attribute::NoAlias);
 
   auto *entry = llvm::Function::Create(
       llvm::FunctionType::get(voidType, {ptr}, false),
@@ -467,67 +481,25 @@ static LogicalResult describeProbes(ModuleOp module, CompiledModel &model) {
   return success();
 }
 
-/// The entry's argument whose values `indices` are, through ops that keep
-/// every value (reshapes, transposes, broadcasts, integer casts); null when
-/// they are computed.
-static BlockArgument indicesArgument(Value indices, func::FuncOp entry) {
-  while (Operation *producer = indices.getDefiningOp()) {
-    if (isa<sinter::ReshapeOp, sinter::TransposeOp, sinter::ExpandOp>(
-            producer)) {
-      indices = producer->getOperand(0);
-    } else if (auto cast = dyn_cast<sinter::CastOp>(producer)) {
-      if (!isa<IntegerType>(
-              getElementTypeOrSelf(cast.getInput().getType())))
-        return nullptr;
-      indices = cast.getInput();
-    } else {
-      return nullptr;
-    }
-  }
-  auto argument = dyn_cast<BlockArgument>(indices);
-  return argument && argument.getOwner() == &entry.getBody().front()
-             ? argument
-             : nullptr;
-}
-
-/// The bound of each input that reaches the indices of a gather or scatter
-/// directly (docs/runtime-abi.md, "bounds"): the size of the dimension it
-/// indexes, where that size is static.
-static void describeIndexBounds(func::FuncOp entry, CompiledModel &model) {
-  auto record = [&](Value data, Value indices, int64_t axis) {
-    BlockArgument argument = indicesArgument(indices, entry);
-    auto type = dyn_cast<RankedTensorType>(data.getType());
-    if (!argument || !type || type.getRank() == 0)
-      return;
-    if (axis < 0)
-      axis += type.getRank();
-    if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis))
-      return;
-    int64_t &bound = model.inputs[argument.getArgNumber()].indexBound;
-    int64_t size = type.getDimSize(axis);
-    bound = bound < 0 ? size : std::min(bound, size);
-  };
-  entry.walk([&](Operation *op) {
-    if (auto gather = dyn_cast<sinter::GatherOp>(op))
-      record(gather.getData(), gather.getIndices(), gather.getAxis());
-    else if (auto gather = dyn_cast<sinter::GatherElementsOp>(op))
-      record(gather.getData(), gather.getIndices(), gather.getAxis());
-    else if (auto scatter = dyn_cast<sinter::ScatterElementsOp>(op))
-      record(scatter.getData(), scatter.getIndices(), scatter.getAxis());
-  });
-}
-
 /// compileModel's first step: the entry's signature, index bounds and
 /// probes described, and the module made ready for the pipelines.
 static FailureOr<func::FuncOp>
 prepareEntry(ModuleOp module, StringRef entryName, CompiledModel &model,
-             bool checkInputIndices = false) {
+             IndexChecking checking) {
   func::FuncOp entry = findEntryFunction(module, entryName);
   if (!entry || failed(describeSignature(entry, model)) ||
       failed(bindOutputDims(module, entry, model)))
     return failure();
-  if (checkInputIndices)
-    describeIndexBounds(entry, model);
+  if (checking != IndexChecking::None)
+    for (auto [argument, bound] : inputIndexBounds(entry))
+      model.inputs[argument].indexBound = bound;
+  if (checking == IndexChecking::InputsAndComputed) {
+    if (failed(addIndexChecks(entry)))
+      return failure();
+    if (auto sites = entry->getAttrOfType<ArrayAttr>(kIndexCheckSitesAttr))
+      for (auto site : sites.getAsRange<StringAttr>())
+        model.indexChecks.push_back(site.str());
+  }
   // Bounds of dynamic sizes let the arena hold buffers sized by them.
   for (auto [i, input] : llvm::enumerate(model.inputs))
     entry.setArgAttr(
@@ -569,7 +541,8 @@ namespace {
 struct PrepareEntryPass
     : PassWrapper<PrepareEntryPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrepareEntryPass)
-  explicit PrepareEntryPass(std::string entry) : entry(std::move(entry)) {}
+  PrepareEntryPass(std::string entry, IndexChecking checking)
+      : entry(std::move(entry)), checking(checking) {}
   StringRef getArgument() const override { return "sinter-prepare-entry"; }
   StringRef getDescription() const override {
     return "Describe the entry and make public functions ready for lowering";
@@ -581,10 +554,11 @@ struct PrepareEntryPass
   }
   void runOnOperation() override {
     CompiledModel model;
-    if (failed(prepareEntry(getOperation(), entry, model)))
+    if (failed(prepareEntry(getOperation(), entry, model, checking)))
       signalPassFailure();
   }
   std::string entry;
+  IndexChecking checking;
 };
 
 struct TakeWeightsPass : PassWrapper<TakeWeightsPass, OperationPass<ModuleOp>> {
@@ -605,8 +579,9 @@ struct TakeWeightsPass : PassWrapper<TakeWeightsPass, OperationPass<ModuleOp>> {
 };
 } // namespace
 
-std::unique_ptr<Pass> createPrepareEntryPass(std::string entry) {
-  return std::make_unique<PrepareEntryPass>(std::move(entry));
+std::unique_ptr<Pass> createPrepareEntryPass(std::string entry,
+                                            IndexChecking checking) {
+  return std::make_unique<PrepareEntryPass>(std::move(entry), checking);
 }
 
 std::unique_ptr<Pass> createTakeWeightsPass(std::string entry) {
@@ -629,7 +604,10 @@ FailureOr<CompiledModel> compileModel(ModuleOp module,
                                       const ArtifactOptions &options) {
   CompiledModel model;
   FailureOr<func::FuncOp> entry =
-      prepareEntry(module, options.entry, model, options.checkInputIndices);
+      prepareEntry(module, options.entry, model,
+                   !options.checkInputIndices ? IndexChecking::None
+                   : options.gpu              ? IndexChecking::Inputs
+                                 : IndexChecking::InputsAndComputed);
   if (failed(entry))
     return failure();
   std::string entryName = entry->getName().str();

@@ -49,8 +49,19 @@ struct ArtifactOptions {
   bool stopAtLLVMDialect = false;
   /// Record, for each input used as indices (a Gather's, a GatherElements'
   /// or a ScatterElements'), the range of the dimension it indexes, which
-  /// the runtime checks its values against before each run.
+  /// the runtime checks its values against before each run; and, on the
+  /// CPU, check the indices the model computes (`sinter-check-indices`).
   bool checkInputIndices = true;
+};
+
+/// Which gather and scatter indices a compiled model checks
+/// (docs/runtime-abi.md, "Inputs used as indices").
+enum class IndexChecking {
+  None,
+  /// Inputs that reach the indices unchanged, by the runtime before a run.
+  Inputs,
+  /// ... and the indices the model computes, by the model itself.
+  InputsAndComputed,
 };
 
 /// One input or output of the entry function, as the descriptor and the
@@ -79,6 +90,9 @@ struct CompiledModel {
   std::unique_ptr<llvm::Module> llvmModule;
   std::vector<ProbeDescription> probes;
   std::vector<TensorDescription> inputs, outputs;
+  /// The ops whose computed indices the model checks, by their numbers in
+  /// the fault record (the entry's last result when there are any).
+  std::vector<std::string> indexChecks;
   /// The weights data (without the file header) and its checksum.
   std::vector<char> weights;
   uint64_t weightsChecksum = 0;
@@ -120,7 +134,8 @@ mlir::FailureOr<CompiledModel> compileModel(mlir::ModuleOp module,
 /// entry): the first describes the entry and runs prepareForLowering, the
 /// second (after placement) takes the weights out of the module, which
 /// sinterc writes to the weights file and these drop.
-std::unique_ptr<mlir::Pass> createPrepareEntryPass(std::string entry);
+std::unique_ptr<mlir::Pass> createPrepareEntryPass(std::string entry,
+                                                  IndexChecking checking);
 std::unique_ptr<mlir::Pass> createTakeWeightsPass(std::string entry);
 
 /// The artifact's files, as bytes: the weights file and the C header.

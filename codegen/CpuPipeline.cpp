@@ -105,7 +105,15 @@ void buildCpuLoweringPhase(OpPassManager &pm, bool threads) {
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // An artifact's heap buffers come from the runtime (runtime/src/session/
+  // heap.c), which ends a run whose buffer does not fit with
+  // SINTER_OUT_OF_MEMORY; the JIT form keeps malloc and free.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = threads;
+  // Aligned requests, so that the runtime sees the buffer's own size (the
+  // other lowering pads it to align the pointer itself).
+  memrefToLLVM.useAlignedAlloc = threads;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
@@ -121,7 +129,8 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
     buildCpuLoweringPhase(pm, /*threads=*/false);
     return;
   }
-  pm.addPass(createPrepareEntryPass(options.entry));
+  pm.addPass(
+      createPrepareEntryPass(options.entry, IndexChecking::InputsAndComputed));
   buildBufferizationPhase(pm, options.kernels);
   buildPlacementPhase(pm, options.entry, ExternalizeWeightsOptions().minBytes);
   pm.addPass(createTakeWeightsPass(options.entry));

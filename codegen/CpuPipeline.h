@@ -75,8 +75,9 @@ void buildPlacementPhase(mlir::OpPassManager &pm, llvm::StringRef entry,
                          int64_t minWeightBytes);
 
 /// Phase 3: from linalg on buffers (allocations not yet freed) to the LLVM
-/// dialect; with `threads`, the large loops become OpenMP parallel loops
-/// (the code then needs libomp).
+/// dialect; with `threads` (an artifact's code), the large loops become
+/// OpenMP parallel loops (the code then needs libomp) and heap buffers come
+/// from the runtime's allocation functions (runtime/src/session/heap.c).
 void buildCpuLoweringPhase(mlir::OpPassManager &pm, bool threads);
 
 /// The whole CPU pipeline: the phases above, with the artifact writer's

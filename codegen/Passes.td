@@ -191,6 +191,60 @@ def ExternalizeWeights : Pass<"sinter-externalize-weights", "::mlir::ModuleOp"> 
                            "::mlir::memref::MemRefDialect"];
 }
 
+def CheckIndices : Pass<"sinter-check-indices", "::mlir::ModuleOp"> {
+  let summary = "Check the indices the model computes, and report the first "
+                "outside its range after the run";
+  let description = [{
+    ONNX makes an index outside `[-size, size)` of a `Gather`,
+    `GatherElements` or `ScatterElements` an error; the lowering clamps it
+    (a compiled model must never read outside its buffers), which would
+    turn a bad index into a plausible output. Inputs that reach the indices
+    unchanged are checked by the runtime before the run
+    (`inputIndexBounds`); this pass checks the others — indices computed in
+    the model (`Range`, arithmetic, `ArgMax`, a shape ...) and inputs that
+    index a dimension of dynamic size. Constant indices are left alone (the
+    importer checks them).
+
+    For each such op in the entry function's body (ops nested in a loop
+    body are not checked), one reduction over the indices finds the first
+    position whose index is outside the range; the entry gets one more
+    result, `tensor<16xi64>`, that holds the first fault (the op's number +
+    1, the index, the size it indexes, the rank and the position: the
+    layout of SINTER_INDEX_FAULT_* in `sinter/runtime.h`), or zeros. The
+    entry's `sinter.index_check_sites` names the checked ops in the order
+    of their numbers; the runtime reads the record after each run and
+    fails it with `SINTER_INVALID_ARGUMENT` and a message naming the op.
+
+    Before:
+    ```mlir
+    func.func @main(%table: tensor<256x8xf32>, %n: tensor<i64>) -> tensor<?x8xf32> {
+      %ids = sinter.range %start, %n, %one : tensor<i64> -> tensor<?xi64>
+      %rows = sinter.gather %table[%ids] axis 0 : (tensor<256x8xf32>, tensor<?xi64>) -> tensor<?x8xf32>
+      return %rows : tensor<?x8xf32>
+    }
+    ```
+    After (the reduction abridged):
+    ```mlir
+    func.func @main(...) -> (tensor<?x8xf32>, tensor<16xi64>)
+        attributes {sinter.index_check_sites = ["node 'rows' (Gather)"]} {
+      ...
+      %first = linalg.generic {iterator_types = ["reduction"]} ins(%ids : tensor<?xi64>) outs(%none : tensor<i64>) { ... arith.minsi ... }
+      %record = tensor.from_elements %site, %value, %c256, %c1, %p0, ... : tensor<16xi64>
+      return %rows, %record : tensor<?x8xf32>, tensor<16xi64>
+    }
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"",
+           "The function the runtime calls (default: @main, or the only "
+           "public function)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def PlanArena : Pass<"sinter-plan-arena", "::mlir::ModuleOp"> {
   let summary = "Place intermediate buffers in one arena laid out from liveness";
   let description = [{

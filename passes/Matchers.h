@@ -11,6 +11,7 @@
 #ifndef SINTER_PASSES_MATCHERS_H
 #define SINTER_PASSES_MATCHERS_H
 
+#include "ir/Locations.h"
 #include "ir/SinterOps.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -18,15 +19,6 @@
 #include <optional>
 
 namespace sinter {
-
-/// Every name in `loc`, outermost first: the ONNX node and initializer
-/// names that the importer attaches (fusion keeps those of the fused ops).
-void collectLocationNames(mlir::Location loc,
-                          llvm::SmallVectorImpl<llvm::StringRef> &names);
-
-/// The first of those names ("" when there is none): how calibration
-/// statistics name a layer, and how the passes that read them find it.
-std::string layerName(mlir::Operation *op);
 
 /// The value of a constant whose elements are all equal (a `sinter.constant`
 /// or `arith.constant` splat, or a one-element tensor), as a double.

@@ -2,8 +2,8 @@
 # Installs every Debian package that sinter's build, tests, benchmarks and docs need.
 # Idempotent: when everything is already present it only checks and returns in a second.
 #   scripts/setup.sh           what the build and tests need
-#   scripts/setup.sh --bench   also the peers of bench/models (PyTorch, torchvision, Node.js for
-#                              ONNX Runtime, which bench/models/run.py installs from npm)
+#   scripts/setup.sh --bench   also the peers of bench/ (torchvision, Node.js for ONNX Runtime,
+#                              which bench/models/run.py installs from npm)
 set -euo pipefail
 
 packages=(
@@ -21,14 +21,16 @@ packages=(
   libabsl-dev libhalide14-0-dev
   # Unit tests and microbenchmarks.
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  # Test and benchmark scripts (Debian's own interpreter: /usr/bin/python3).
-  python3 python3-numpy python3-onnx
+  # Test and benchmark scripts (Debian's own interpreter: /usr/bin/python3);
+  # PyTorch is the reference of the convolution and recurrent-layer tests
+  # (test/e2e/conv_numerics.py, control_flow_models.py).
+  python3 python3-numpy python3-onnx python3-torch
   # A real browser for the test of sinterc --report (headless).
   chromium
 )
 if [[ "${1:-}" == --bench ]]; then
-  # PyTorch, and torchvision for the CNNs of bench/vision.
-  packages+=(python3-torch python3-torchvision)
+  # torchvision for the CNNs of bench/vision.
+  packages+=(python3-torchvision)
   # A Node.js from elsewhere (with its own npm) serves as well as Debian's.
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     packages+=(nodejs npm)

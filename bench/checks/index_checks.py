@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""The cost of the run-time check of inputs used as indices
-(docs/runtime-abi.md, "Inputs used as indices"): each shared model compiled
-with the check (the default) and with --check-input-indices=false, timed
+"""The cost of the run-time checks of gather and scatter indices
+(docs/runtime-abi.md, "Inputs used as indices": inputs before the run,
+computed indices in the model): each shared model (or a model folder given
+by its path, such as test/models/gpt-dynamic) compiled with the checks (the
+default) and with --check-input-indices=false, timed
 by sinter-run on its test_data_set_0 inputs in alternating rounds; the
 ratio is the median of the rounds' ratios (checked / unchecked), so that
 the machine's drift does not land on one side.
@@ -35,8 +37,10 @@ def main():
     print("| --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as work:
         for name in args.models.split(","):
-            model = os.path.join(args.shared, name, "model.onnx")
-            data = os.path.join(args.shared, name, "test_data_set_0")
+            folder = name if os.path.isdir(name) else os.path.join(args.shared, name)
+            name = os.path.basename(os.path.normpath(folder))
+            model = os.path.join(folder, "model.onnx")
+            data = os.path.join(folder, "test_data_set_0")
             artifacts = {}
             for variant, flags in (("checked", []),
                                    ("unchecked", ["--check-input-indices=false"])):

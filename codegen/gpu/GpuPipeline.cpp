@@ -99,7 +99,7 @@ void buildGpuCodegenPipeline(OpPassManager &pm,
     pm.addPass(createExternalizeWeights(weights));
     pm.addPass(createPlanArena());
   } else {
-    pm.addPass(createPrepareEntryPass(options.entry));
+    pm.addPass(createPrepareEntryPass(options.entry, IndexChecking::Inputs));
     buildBufferizationPhase(pm, kernels);
     // Kernels read every constant from the device copy of the weights.
     buildPlacementPhase(pm, options.entry, /*minWeightBytes=*/0);

@@ -1,6 +1,7 @@
 # lit configuration of sinter's FileCheck tests. The test tree mirrors the
 # source tree: ir/ for the dialect, tools/ for the drivers.
 import os
+import subprocess
 
 import lit.formats
 
@@ -36,5 +37,16 @@ if os.path.isdir(shared_models):
 
 if config.sinter_sanitize:
     config.available_features.add("sanitizer")
+
+# Tests that mount a small tmpfs (a full or read-only disk) do it in a mount
+# namespace of their own (unshare -rm), which some machines refuse.
+try:
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=4k none /mnt"],
+        capture_output=True, timeout=20)
+    if probe.returncode == 0:
+        config.available_features.add("mount-namespaces")
+except (OSError, subprocess.SubprocessError):
+    pass
 if config.sinter_build_examples:
     config.available_features.add("examples")

@@ -13,6 +13,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -53,6 +54,24 @@ void blockingEntry(void **descriptors) {
   while (!blockedEntryReleased)
     std::this_thread::yield();
   scaleEntry(descriptors);
+}
+
+/// scaleEntry with a fault record (descriptor 2; the weights and arena
+/// move to 3 and 4) that reports what `faultToReport` holds, as a model
+/// with index checks would for an index it computed outside its range.
+std::array<int64_t, SINTER_INDEX_FAULT_WORDS> faultToReport{};
+void faultingEntry(void **descriptors) {
+  void *scaleDescriptors[4] = {descriptors[0], descriptors[1], descriptors[3],
+                               descriptors[4]};
+  scaleEntry(scaleDescriptors);
+  struct {
+    int64_t *allocated, *aligned;
+    int64_t offset, size, stride;
+  } *record = static_cast<decltype(record)>(descriptors[2]);
+  EXPECT_EQ(record->size, SINTER_INDEX_FAULT_WORDS);
+  for (int64_t i = 0; i < record->size; ++i)
+    EXPECT_EQ(record->aligned[i], 0) << "the runtime clears the record";
+  std::copy(faultToReport.begin(), faultToReport.end(), record->aligned);
 }
 
 std::vector<char> weightsData(float scale) {
@@ -250,6 +269,59 @@ TEST_F(RuntimeTest, ReportsMissingAndDamagedWeights) {
   EXPECT_EQ(sinter_rt_num_inputs(session), 0);
 }
 
+TEST_F(RuntimeTest, ReportsTheModelsIndexFaults) {
+  descriptor = descriptorFor(
+      weights, "inputs 1\ninput x 1 1 ?seq:8\n",
+      "checks 2\ncheck node%20%27pos%27%20%28Gather%29\ncheck sinter.gather\n");
+  std::string path = writeWeights(weights);
+  definition = {SINTER_ABI_VERSION, descriptor.c_str(), faultingEntry};
+  ASSERT_EQ(sinter_rt_load(&definition, path.c_str(), 1, &session), SINTER_OK)
+      << error();
+  float x[3] = {1, 2, 3};
+  int64_t three = 3;
+  sinter_tensor in = {x, SINTER_FLOAT32, 1, &three}, out;
+  faultToReport = {};
+  ASSERT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_OK) << error();
+  EXPECT_EQ(static_cast<float *>(out.data)[2], 9.0f);
+
+  // Check 0, index 8 at [0, 8] of a rank-2 indices tensor, size 8.
+  faultToReport = {1, 8, 8, 2, 0, 8};
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "node 'pos' (Gather) got the index 8 at [0, 8] of its "
+                     "indices, outside [-8, 8): it indexes a dimension of "
+                     "size 8");
+  // Check 1, a scalar index far below.
+  faultToReport = {2, -1000000000, 300, 0};
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_INVALID_ARGUMENT);
+  EXPECT_EQ(error(), "sinter.gather got the index -1000000000 at [] of its "
+                     "indices, outside [-300, 300): it indexes a dimension "
+                     "of size 300");
+  // A record that names no check, or a rank beyond its room.
+  for (std::array<int64_t, SINTER_INDEX_FAULT_WORDS> bad :
+       {std::array<int64_t, SINTER_INDEX_FAULT_WORDS>{3, 1, 1, 0},
+        std::array<int64_t, SINTER_INDEX_FAULT_WORDS>{-4, 1, 1, 0},
+        std::array<int64_t, SINTER_INDEX_FAULT_WORDS>{1, 1, 1, 9}}) {
+    faultToReport = bad;
+    EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_INTERNAL_ERROR);
+    EXPECT_EQ(error(), "model 'scale' wrote a malformed index fault record");
+  }
+  // And the next clean run succeeds.
+  faultToReport = {};
+  EXPECT_EQ(sinter_rt_run(session, &in, 1, &out, 1), SINTER_OK) << error();
+
+  // "checks" with no check, or with fewer names than it counts.
+  for (const char *bad : {"checks 0\n", "checks 2\ncheck a\n",
+                          "checks 1\nbound 0 1 2\n"}) {
+    descriptor = descriptorFor(weights, "inputs 1\ninput x 1 1 ?seq:8\n", bad);
+    definition = {SINTER_ABI_VERSION, descriptor.c_str(), faultingEntry};
+    sinter_rt_free(session);
+    session = nullptr;
+    EXPECT_EQ(sinter_rt_load(&definition, path.c_str(), 1, &session),
+              SINTER_INTERNAL_ERROR)
+        << bad;
+  }
+}
+
 TEST_F(RuntimeTest, ChecksInputsUsedAsIndices) {
   // Token ids [1, seq] into a table of 256 rows: values in [-256, 256).
   descriptor = descriptorFor(weights, "inputs 1\ninput ids 7 2 1 ?seq:8\n",
@@ -343,7 +415,8 @@ TEST_F(RuntimeTest, RefusesOtherAbiVersionsAndBadDescriptors) {
                              scaleEntry};
   EXPECT_EQ(sinter_rt_load(&future, path.c_str(), 1, &session),
             SINTER_INTERNAL_ERROR);
-  EXPECT_NE(error().find("compiled for runtime ABI version 2"),
+  EXPECT_NE(error().find("compiled for runtime ABI version " +
+                         std::to_string(SINTER_ABI_VERSION + 1)),
             std::string::npos);
   // An input of a dtype the runtime does not know: refused at load, before
   // a run would divide by its size of 0.

@@ -199,10 +199,29 @@ llvm::Error writeNpy(const std::string &path, const sinter_tensor &tensor) {
     count *= tensor.shape[d];
   os.write(static_cast<const char *>(tensor.data),
            count * sinter_dtype_size(tensor.dtype));
+  return closeWritten(os, path);
+}
+
+llvm::Error closeWritten(llvm::raw_fd_ostream &os, const std::string &path) {
   os.close();
-  if (os.has_error())
-    return llvm::createStringError(os.error(), "cannot write " + path);
-  return llvm::Error::success();
+  if (!os.has_error())
+    return llvm::Error::success();
+  std::error_code ec = os.error();
+  // A stream destroyed with its error still set ends the process.
+  os.clear_error();
+  llvm::sys::fs::remove(path);
+  return llvm::createStringError(ec, "cannot write " + path + ": " +
+                                         ec.message());
+}
+
+llvm::Error writeFileBytes(const std::string &path, llvm::StringRef bytes) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write " + path + ": " +
+                                           ec.message());
+  os << bytes;
+  return closeWritten(os, path);
 }
 
 /// NumPy's .npy (versions 1-3): little-endian, C order.

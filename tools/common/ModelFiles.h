@@ -64,6 +64,12 @@ llvm::Expected<std::vector<int64_t>> readTokenIds(const std::string &path);
 /// bits, like ONNX's test data).
 llvm::Error writeNpy(const std::string &path, const sinter_tensor &tensor);
 
+/// Closes a file written through `os`; on an error (a full disk) removes
+/// it and returns "cannot write PATH: why".
+llvm::Error closeWritten(llvm::raw_fd_ostream &os, const std::string &path);
+/// Writes `bytes` to `path`, with closeWritten's errors.
+llvm::Error writeFileBytes(const std::string &path, llvm::StringRef bytes);
+
 /// `dir/<kind>_K.pb` (or `.npy`) for K = 0, 1, ... while they exist.
 std::vector<std::string> numberedFiles(llvm::StringRef dir,
                                        llvm::StringRef kind);

@@ -367,12 +367,8 @@ LoadedModel::link(const CompiledModel &model, StringRef object, int threads,
   for (auto [path, bytes] :
        {std::pair<std::string, std::string>{objectPath, object.str()},
         {weights, weightsFileBytes(model)}}) {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(path, ec);
-    if (!ec)
-      os << bytes;
-    if (ec || os.has_error())
-      return llvm::createStringError("cannot write " + path);
+    if (llvm::Error error = writeFileBytes(path, bytes))
+      return error;
   }
   if (llvm::Error error = linkSharedLibrary(objectPath, library, "model.so"))
     return error;

@@ -5,9 +5,13 @@
 #include "codegen/gpu/GpuPipeline.h"
 #include "tools/common/CommandLine.h"
 
+#include "codegen/CpuPipeline.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Regex.h"
 
 #include <cstdio>
 
@@ -337,6 +341,15 @@ llvm::Error checkModelOptions(DriverOptions &options) {
     options.import.frozenInputs[name] = file.str();
   }
 
+  if (groupSize < 0)
+    return usage("--group-size must be >= 0 (0: the default of --quantize), "
+                 "got " +
+                 Twine(int64_t(groupSize)));
+  if (std::string error; !keepFp32.empty() &&
+                         !llvm::Regex(keepFp32).isValid(error))
+    return usage("--keep-fp32 '" + keepFp32 +
+                 "' is not a regular expression: " + error);
+
   CompressionOptions &compression = options.compression;
   compression.fuse = fuse.getNumOccurrences()
                          ? bool(fuse)
@@ -365,6 +378,22 @@ llvm::Error checkCodegenOptions(DriverOptions &options) {
   if (optLevel > 3)
     return usage("-O" + Twine(optLevel) + " is not a level (0 to 3)");
   const bool cuda = target == Target::Cuda;
+  // Checked here, not where they are used, so that a misspelling is a
+  // command-line error (exit 2) found before the model is read.
+  if (cpu != "native") {
+    auto machine = createTargetMachine({cpu, optLevel});
+    if (!machine)
+      return usage("--cpu: " + llvm::toString(machine.takeError()));
+  }
+  if (!extraPasses.empty()) {
+    mlir::OpPassManager parsed("builtin.module");
+    std::string error;
+    llvm::raw_string_ostream errorStream(error);
+    if (mlir::failed(
+            mlir::parsePassPipeline(extraPasses, parsed, errorStream)))
+      return usage("--pass-pipeline does not parse: " +
+                   StringRef(error).trim());
+  }
   if ((emitted == Emit::Ptx || emitted == Emit::Nvvm) && !cuda)
     return usage(Twine("--emit=") + (emitted == Emit::Ptx ? "ptx" : "nvvm") +
                  " writes GPU kernels: give --target=cuda");

@@ -8,6 +8,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <unistd.h>
+
 namespace sinter {
 
 llvm::Expected<std::string> writeTemporary(llvm::StringRef path,
@@ -29,16 +31,38 @@ llvm::Expected<std::string> writeTemporary(llvm::StringRef path,
   os << contents;
   os.close();
   if (os.has_error()) {
+    std::error_code ec = os.error();
+    // A stream destroyed with its error still set ends the process.
+    os.clear_error();
     llvm::sys::fs::remove(temporary);
-    return llvm::createStringError("cannot write " + path.str() + ": " +
-                                   os.error().message());
+    return llvm::createStringError(ec, "cannot write " + path.str() + ": " +
+                                           ec.message());
   }
   return std::string(temporary);
 }
 
+/// The temporaries of the live PendingOutputs, for removePendingTemporaries
+/// (sinterc is single-threaded where it writes files).
+static std::vector<std::string> &pendingTemporaries() {
+  static std::vector<std::string> temporaries;
+  return temporaries;
+}
+
+static void forget(const std::string &temporary) {
+  std::vector<std::string> &pending = pendingTemporaries();
+  llvm::erase(pending, temporary);
+}
+
+void removePendingTemporaries() {
+  for (const std::string &temporary : pendingTemporaries())
+    ::unlink(temporary.c_str());
+}
+
 PendingOutputs::~PendingOutputs() {
-  for (const File &file : files)
+  for (const File &file : files) {
     llvm::sys::fs::remove(file.temporary);
+    forget(file.temporary);
+  }
 }
 
 llvm::Error PendingOutputs::add(llvm::StringRef path,
@@ -46,6 +70,7 @@ llvm::Error PendingOutputs::add(llvm::StringRef path,
   llvm::Expected<std::string> temporary = writeTemporary(path, contents);
   if (!temporary)
     return temporary.takeError();
+  pendingTemporaries().push_back(*temporary);
   files.push_back({path.str(), *temporary});
   return llvm::Error::success();
 }
@@ -63,6 +88,8 @@ llvm::Error PendingOutputs::commit() {
     if (std::error_code ec = llvm::sys::fs::rename(file.temporary, file.path))
       return llvm::createStringError(ec, "cannot write " + file.path + ": " +
                                              ec.message());
+  for (const File &file : files)
+    forget(file.temporary);
   files.clear();
   return llvm::Error::success();
 }

@@ -45,6 +45,11 @@ private:
   std::vector<File> files;
 };
 
+/// Removes the temporaries of every PendingOutputs not yet committed or
+/// destroyed, allocating nothing: for a process about to exit without
+/// unwinding (out of memory).
+void removePendingTemporaries();
+
 /// A new temporary beside `path` (its folder created if missing) holding
 /// `contents`; the caller removes it.
 llvm::Expected<std::string> writeTemporary(llvm::StringRef path,

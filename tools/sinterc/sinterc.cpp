@@ -37,6 +37,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -46,6 +47,8 @@
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
+#include <new>
+#include <unistd.h>
 
 using namespace mlir;
 using sinter::DriverOptions;
@@ -299,12 +302,9 @@ llvm::Error Compiler::writeStatsFiles() {
         {rowsName, &stats.rows}}) {
     SmallString<256> path(statsFolder);
     llvm::sys::path::append(path, name);
-    std::error_code ec;
-    llvm::raw_fd_ostream os(path, ec);
-    if (!ec)
-      os << *bytes;
-    if (ec || os.has_error())
-      return llvm::createStringError("cannot write " + path);
+    if (llvm::Error error =
+            sinter::tools::writeFileBytes(std::string(path), *bytes))
+      return error;
     if (name == statsName)
       statsPath = std::string(path);
   }
@@ -558,10 +558,26 @@ llvm::Error run(const DriverOptions &options) {
   return compiler.compileArtifact(**module);
 }
 
+/// Out of memory (a model whose weights, or the compile's copies of them,
+/// exceed what the process may use): a message, no partial output, exit
+/// 1, without allocating or unwinding through LLVM's frames.
+[[noreturn]] void outOfMemory() {
+  static const char message[] =
+      "sinterc: error: out of memory: compiling this model needs more "
+      "memory than the process may use (its weights are held in memory, "
+      "and copied while they are placed and written)\n";
+  (void)!::write(STDERR_FILENO, message, sizeof message - 1);
+  sinter::removePendingTemporaries();
+  ::_exit(sinter::kExitFailure);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  std::set_new_handler(outOfMemory);
+  llvm::install_bad_alloc_error_handler(
+      [](void *, const char *, bool) { outOfMemory(); });
   // --pass-pipeline may name any pass.
   registerAllPasses();
   sinter::registerSinterCodegenPasses();

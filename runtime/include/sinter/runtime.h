@@ -22,13 +22,30 @@ extern "C" {
 
 /* Bumped whenever sinter_model_def, the descriptor text or the entry calling
  * convention changes; the runtime refuses other versions. */
-#define SINTER_ABI_VERSION 1
+#define SINTER_ABI_VERSION 2
 
 /* The generated code: one pointer per memref descriptor, in order the model's
- * inputs, its outputs, the weights (i8, rank 1) and the arena (i8, rank 1).
+ * inputs, its outputs, the index fault record (models with index checks
+ * only, below), the weights (i8, rank 1) and the arena (i8, rank 1).
  * A descriptor of rank r is {void *allocated, void *aligned, int64_t offset,
  * int64_t sizes[r], int64_t strides[r]}. */
 typedef void (*sinter_entry_fn)(void **memref_descriptors);
+
+/* The index fault record: SINTER_INDEX_FAULT_WORDS int64 that a model with
+ * index checks (the descriptor's "checks" section) writes on every run.
+ * All zero when every checked index was in range; otherwise the first
+ * fault of the lowest-numbered check: the check's number + 1, the index,
+ * the size of the dimension it indexes, the rank of the indices and the
+ * index's position in them (SINTER_INDEX_FAULT_MAX_RANK coordinates). */
+#define SINTER_INDEX_FAULT_WORDS 16
+#define SINTER_INDEX_FAULT_MAX_RANK 8
+enum {
+  SINTER_INDEX_FAULT_CHECK = 0,
+  SINTER_INDEX_FAULT_VALUE = 1,
+  SINTER_INDEX_FAULT_BOUND = 2,
+  SINTER_INDEX_FAULT_RANK = 3,
+  SINTER_INDEX_FAULT_POSITION = 4
+};
 
 typedef struct sinter_model_def {
   uint32_t abi_version;

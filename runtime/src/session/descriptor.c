@@ -217,6 +217,28 @@ sinter_status sinter_parse_descriptor(sinter_session *s) {
     free(word);
     word = next_token(&r);
   }
+  /* Optional: "checks <n>", then "check <name>" per op whose computed
+   * indices the model checks itself (the fault record). */
+  if (word && strcmp(word, "checks") == 0) {
+    int64_t checks = next_int(&r);
+    if (!r.ok || checks < 1 || checks > 1000000) {
+      free(word);
+      return fail(s, SINTER_INTERNAL_ERROR,
+                  "the model's descriptor is malformed");
+    }
+    s->num_index_checks = (int)checks;
+    s->index_checks = calloc((size_t)checks, sizeof(char *));
+    for (int i = 0; s->index_checks && i < s->num_index_checks && r.ok; ++i) {
+      expect_word(&r, "check");
+      s->index_checks[i] = next_token(&r);
+      if (!s->index_checks[i])
+        r.ok = 0;
+    }
+    if (!s->index_checks)
+      r.ok = 0;
+    free(word);
+    word = next_token(&r);
+  }
   /* Optional: "probes <n>", then "probe <kind> <name>" per probe. */
   if (word && strcmp(word, "probes") == 0) {
     int64_t probes = next_int(&r);

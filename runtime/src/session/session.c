@@ -195,14 +195,15 @@ static sinter_status load(sinter_session *s, const char *weights_path,
   /* (A CUDA model's arena is in device memory.) */
   size_t arena = s->cuda ? 0 : (size_t)((s->arena_size + 63) / 64 * 64);
   s->arena = aligned_alloc(64, arena ? arena : 64);
-  int descriptors = s->num_inputs + s->num_outputs + 2;
+  int descriptors =
+      s->num_inputs + s->num_outputs + (s->num_index_checks > 0) + 2;
   s->descriptors = calloc((size_t)descriptors, sizeof(void *));
   size_t words = 0;
   for (int i = 0; i < s->num_inputs; ++i)
     words += 3 + 2 * (size_t)s->inputs[i].info.rank;
   for (int i = 0; i < s->num_outputs; ++i)
     words += 3 + 2 * (size_t)s->outputs[i].info.rank;
-  words += 2 * 5;
+  words += (2 + (s->num_index_checks > 0)) * 5;
   s->descriptor_storage = calloc(words, sizeof(int64_t));
   if (!s->arena || !s->descriptors || !s->descriptor_storage)
     return fail(s, SINTER_OUT_OF_MEMORY,
@@ -226,6 +227,7 @@ sinter_status sinter_rt_load(const sinter_model_def *model,
   if (!s)
     return SINTER_OUT_OF_MEMORY;
   s->model = model;
+  pthread_mutex_init(&s->heap_lock, NULL);
   return load(s, weights_path, num_threads);
 }
 
@@ -245,10 +247,14 @@ void sinter_rt_free(sinter_session *s) {
   free(s->arena);
   free(s->descriptors);
   free(s->descriptor_storage);
+  for (int i = 0; s->index_checks && i < s->num_index_checks; ++i)
+    free(s->index_checks[i]);
+  free(s->index_checks);
   for (int i = 0; s->probes && i < s->num_probes; ++i)
     sinter_probe_release(&s->probes[i]);
   free(s->probes);
   free(s->name);
+  pthread_mutex_destroy(&s->heap_lock);
   free(s);
 }
 
@@ -427,6 +433,23 @@ static int64_t integer_at(sinter_dtype dtype, const void *data, int64_t i) {
   }
 }
 
+/* "[c0, c1, ...]" of `rank` coordinates, cut short if `capacity` is too
+ * small (22 bytes a coordinate and 3 more always suffice). */
+static void format_position(char *out, size_t capacity, const int64_t *coords,
+                            int rank) {
+  size_t used = 0;
+  for (int d = -1; d <= rank; ++d) {
+    int written =
+        d < 0       ? snprintf(out + used, capacity - used, "[")
+        : d == rank ? snprintf(out + used, capacity - used, "]")
+                    : snprintf(out + used, capacity - used, "%s%lld",
+                               d ? ", " : "", (long long)coords[d]);
+    if (written < 0 || (size_t)written >= capacity - used)
+      return;
+    used += (size_t)written;
+  }
+}
+
 /* Whether any of `count` values lies outside [low, high): one pass without
  * branches, which vectorizes (the common types spelled out). */
 static int any_outside(sinter_dtype dtype, const void *data, int64_t count,
@@ -476,23 +499,13 @@ static sinter_status check_index_values(sinter_session *s, int index,
     if (value < low || value >= high)
       break;
   }
-  char position[512] = "[";
-  size_t used = 1;
-  for (int32_t d = 0; d < slot->info.rank; ++d) {
-    int64_t inner = 1;
-    for (int32_t e = d + 1; e < slot->info.rank; ++e)
-      inner *= slot->run_shape[e];
-    int written = snprintf(position + used, sizeof position - used, "%s%lld",
-                           d ? ", " : "", (long long)(at / inner));
-    if (written < 0 || (size_t)written >= sizeof position - used)
-      break;
-    used += (size_t)written;
-    at %= inner;
+  int64_t coords[64];
+  for (int32_t d = slot->info.rank - 1; d >= 0; --d) {
+    coords[d] = at % slot->run_shape[d];
+    at /= slot->run_shape[d];
   }
-  if (used < sizeof position - 1) {
-    position[used] = ']';
-    position[used + 1] = '\0';
-  }
+  char position[64 * 22 + 3];
+  format_position(position, sizeof position, coords, slot->info.rank);
   return fail(s, SINTER_INVALID_ARGUMENT,
               "input %d ('%s') holds %lld at %s, outside [%lld, %lld): it "
               "indexes a dimension of size %lld",
@@ -548,6 +561,12 @@ static void write_descriptors(sinter_session *s, const sinter_tensor *inputs) {
     void *data = s->cuda ? (void *)(uintptr_t)slot->device : slot->buffer;
     s->descriptors[next++] = storage;
     storage = write_descriptor(storage, data, slot->info.rank, slot->run_shape);
+  }
+  if (s->num_index_checks > 0) {
+    int64_t words = SINTER_INDEX_FAULT_WORDS;
+    memset(s->index_faults, 0, sizeof s->index_faults);
+    s->descriptors[next++] = storage;
+    storage = write_descriptor(storage, s->index_faults, 1, &words);
   }
   int64_t weights_size = (int64_t)s->weights_size;
   int64_t arena_size = (int64_t)s->arena_size;
@@ -626,6 +645,55 @@ static sinter_status run_on_device(sinter_session *s,
   return SINTER_OK;
 }
 
+/* "sequence=40, batch=2", the sizes of the run's dynamic dimensions (or
+ * "these sizes" when every size is static), cut short at `capacity`. */
+static void describe_run_sizes(const sinter_session *s, char *out,
+                               size_t capacity) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (int i = 0; i < s->num_inputs; ++i) {
+    const tensor_slot *slot = &s->inputs[i];
+    for (int32_t d = 0; d < slot->info.rank; ++d) {
+      const char *symbol = slot->dim_names[d];
+      int named_before = bound_symbol(s, i, symbol) >= 0;
+      for (int32_t e = 0; e < d; ++e)
+        named_before |= strcmp(slot->dim_names[e], symbol) == 0;
+      if (slot->shape[d] >= 0 || named_before)
+        continue;
+      int written = snprintf(out + used, capacity - used, "%s%s=%lld",
+                             used ? ", " : "", symbol,
+                             (long long)slot->run_shape[d]);
+      if (written < 0 || (size_t)written >= capacity - used)
+        return;
+      used += (size_t)written;
+    }
+  }
+  if (!used)
+    snprintf(out, capacity, "these sizes");
+}
+
+/* The fault record's first fault (the model computed an index outside the
+ * dimension it indexes) as the run's error. */
+static sinter_status report_index_fault(sinter_session *s) {
+  const int64_t *record = s->index_faults;
+  int64_t check = record[SINTER_INDEX_FAULT_CHECK] - 1;
+  int64_t rank = record[SINTER_INDEX_FAULT_RANK];
+  if (check < 0 || check >= s->num_index_checks || rank < 0 ||
+      rank > SINTER_INDEX_FAULT_MAX_RANK)
+    return fail(s, SINTER_INTERNAL_ERROR,
+                "model '%s' wrote a malformed index fault record", s->name);
+  char position[SINTER_INDEX_FAULT_MAX_RANK * 22 + 3];
+  format_position(position, sizeof position,
+                  &record[SINTER_INDEX_FAULT_POSITION], (int)rank);
+  long long bound = (long long)record[SINTER_INDEX_FAULT_BOUND];
+  return fail(s, SINTER_INVALID_ARGUMENT,
+              "%s got the index %lld at %s of its indices, outside "
+              "[%lld, %lld): it indexes a dimension of size %lld",
+              s->index_checks[check],
+              (long long)record[SINTER_INDEX_FAULT_VALUE], position, -bound,
+              bound, bound);
+}
+
 static sinter_status run(sinter_session *s, const sinter_tensor *inputs,
                          int num_inputs, sinter_tensor *outputs,
                          int num_outputs) {
@@ -671,9 +739,25 @@ static sinter_status run(sinter_session *s, const sinter_tensor *inputs,
                   "instrumented session is running: run them one at a time",
                   s->name);
   }
+  sinter_heap_begin_run(s);
+  if (setjmp(s->heap_jump) != 0) {
+    /* A heap buffer of the run did not fit (heap.c). */
+    sinter_heap_end_run(s);
+    if (s->num_probes > 0)
+      atomic_store(&active_session, NULL);
+    char sizes[256];
+    describe_run_sizes(s, sizes, sizeof sizes);
+    return fail(s, SINTER_OUT_OF_MEMORY,
+                "model '%s' ran out of memory: a buffer of %zu bytes that "
+                "the run needs at %s could not be allocated",
+                s->name, s->heap_failed_bytes, sizes);
+  }
   s->model->entry(s->descriptors);
+  sinter_heap_end_run(s);
   if (s->num_probes > 0)
     atomic_store(&active_session, NULL);
+  if (s->num_index_checks > 0 && s->index_faults[SINTER_INDEX_FAULT_CHECK])
+    return report_index_fault(s);
   return finish_run(s, outputs);
 }
 

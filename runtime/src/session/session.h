@@ -9,6 +9,8 @@
 
 #include "sinter/runtime.h"
 
+#include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -57,6 +59,18 @@ struct sinter_session {
   /* Memref descriptors handed to the entry point. */
   void **descriptors;
   int64_t *descriptor_storage;
+  /* The ops whose computed indices the model checks (by their numbers in
+   * the fault record), and the record the entry writes on every run. */
+  int num_index_checks;
+  char **index_checks;
+  int64_t index_faults[SINTER_INDEX_FAULT_WORDS];
+  /* The heap buffers of the run in progress (heap.c): those allocated on
+   * the session's thread, and where an allocation that fails jumps to,
+   * with the size it asked for. */
+  pthread_mutex_t heap_lock;
+  struct heap_block *heap_live;
+  jmp_buf heap_jump;
+  size_t heap_failed_bytes;
   /* Calibration probes (instrumented builds only). */
   int num_probes;
   sinter_probe_stats *probes;
@@ -80,8 +94,14 @@ static inline sinter_status fail(sinter_session *s, sinter_status status,
   return status;
 }
 
+/* Around the entry point: from here on, the generated code's heap buffers
+ * allocated on this thread belong to `s`, and one that does not fit jumps
+ * to s->heap_jump; sinter_heap_end_run frees what is left of them. */
+void sinter_heap_begin_run(sinter_session *s);
+void sinter_heap_end_run(sinter_session *s);
+
 /* Reads the model's descriptor text into `s` (name, sizes, inputs,
- * outputs, index bounds, probes, device); a malformed one is
+ * outputs, index bounds and checks, probes, device); a malformed one is
  * SINTER_INTERNAL_ERROR. */
 sinter_status sinter_parse_descriptor(sinter_session *s);
 

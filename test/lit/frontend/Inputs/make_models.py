@@ -76,6 +76,10 @@ if not os.path.islink(path("escape-link.bin")):
     os.symlink("/", path("escape-link.bin"))
 external("external-short.onnx", "external-short.bin", "external-short.bin",
          np.arange(8, dtype=np.float32).tobytes())
+# 2 GiB of weights (4 x 2^27 floats) in an external file that the test
+# makes sparse (truncate -s 2G): more than the process may use under the
+# test's address-space limit.
+external("huge-weights.onnx", None, "huge-weights.bin", None, n=2**27)
 
 # Broken files.
 open(path("empty.onnx"), "wb").close()
