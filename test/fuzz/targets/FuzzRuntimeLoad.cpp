@@ -52,8 +52,19 @@ void replaceAll(std::string &text, std::string_view from,
 
 std::vector<int> memrefRanks; // of the loaded session's entry arguments
 
+/// A model with index checks: where its fault record is among the entry's
+/// descriptors, and what the entry writes there (from the input).
+int faultDescriptor = -1;
+int64_t faultRecord[SINTER_INDEX_FAULT_WORDS];
+
 volatile uint8_t sink;
 void touchEntry(void **descriptors) {
+  if (faultDescriptor >= 0) {
+    auto *d = static_cast<int64_t *>(descriptors[faultDescriptor]);
+    if (d[3] == SINTER_INDEX_FAULT_WORDS)
+      memcpy(reinterpret_cast<int64_t *>(d[1]), faultRecord,
+             sizeof faultRecord);
+  }
   for (size_t i = 0; i < memrefRanks.size(); ++i) {
     auto *d = static_cast<int64_t *>(descriptors[i]);
     auto *aligned = reinterpret_cast<uint8_t *>(d[1]);
@@ -152,6 +163,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (int i = 0; i < numOutputs; ++i)
     memrefRanks.push_back(sinter_rt_output_info(session, i)->rank);
+  // The fault record, when the descriptor has checks: a fault of a check
+  // that may not exist, at a rank that may not fit, or none.
+  faultDescriptor = -1;
+  if (descriptor.find("\nchecks ") != std::string::npos) {
+    faultDescriptor = (int)memrefRanks.size();
+    memrefRanks.push_back(1);
+    memset(faultRecord, 0, sizeof faultRecord);
+    if (in.below(2)) {
+      faultRecord[SINTER_INDEX_FAULT_CHECK] = in.between(-1, 4);
+      faultRecord[SINTER_INDEX_FAULT_VALUE] = in.between(-1000, 1000);
+      faultRecord[SINTER_INDEX_FAULT_BOUND] = in.between(0, 1000);
+      faultRecord[SINTER_INDEX_FAULT_RANK] = in.between(-1, 10);
+      for (int w = SINTER_INDEX_FAULT_POSITION; w < SINTER_INDEX_FAULT_WORDS;
+           ++w)
+        faultRecord[w] = in.between(-5, 50);
+    }
+  }
   memrefRanks.push_back(1); // weights
   memrefRanks.push_back(1); // arena
   std::vector<sinter_tensor> outputs(numOutputs);
