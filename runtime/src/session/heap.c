@@ -35,6 +35,12 @@ static void make_running_key(void) {
   running_key_made = pthread_key_create(&running_key, NULL) == 0;
 }
 
+/* Keys are few (PTHREAD_KEYS_MAX): a model.so unloaded gives its back. */
+__attribute__((destructor)) static void delete_running_key(void) {
+  if (running_key_made)
+    pthread_key_delete(running_key);
+}
+
 void sinter_heap_begin_run(sinter_session *s) {
   pthread_once(&running_key_once, make_running_key);
   s->heap_live = NULL;
