@@ -99,6 +99,34 @@ std::string siteName(Operation *op) {
   return text;
 }
 
+/// Constant indices into a dimension of static size: one outside its range
+/// would fail every run (ONNX makes it an error), so it fails the compile,
+/// naming the op, the index and its position.
+LogicalResult checkConstantIndices(const IndexUse &use) {
+  DenseIntElementsAttr values;
+  if (!matchPattern(use.indices, m_Constant(&values)))
+    return success(); // a resource: too large to be an index list
+  int64_t size =
+      cast<RankedTensorType>(use.data.getType()).getDimSize(use.axis);
+  ArrayRef<int64_t> shape = values.getType().getShape();
+  for (auto [at, value] : llvm::enumerate(values.getValues<APInt>())) {
+    int64_t index = value.getSExtValue();
+    if (index >= -size && index < size)
+      continue;
+    SmallVector<int64_t> position(shape.size());
+    for (int64_t d = (int64_t)shape.size() - 1, rest = at; d >= 0; --d) {
+      position[d] = rest % shape[d];
+      rest /= shape[d];
+    }
+    InFlightDiagnostic diag = use.op->emitError()
+                              << "constant index " << index << " at [";
+    llvm::interleaveComma(position, diag);
+    return diag << "] is outside [" << -size << ", " << size
+                << "), the dimension it indexes: every run would fail";
+  }
+  return success();
+}
+
 /// The fault record of one op: whether one of its indices lies outside
 /// [-size, size), and the record's words for the first that does.
 struct SiteFault {
@@ -250,10 +278,16 @@ LogicalResult sinter::addIndexChecks(func::FuncOp entryFunc) {
   SmallVector<IndexUse> sites;
   for (Operation &op : body) {
     std::optional<IndexUse> use = indexUse(&op);
-    if (!use || matchPattern(use->indices, m_Constant()))
+    if (!use)
       continue;
-    // The runtime checks these inputs before the run.
-    if (indicesArgument(use->indices, entryFunc) && indexesStaticDim(*use))
+    // Constants into a dimension of known size are checked now; the
+    // runtime checks these inputs before the run.
+    if (indexesStaticDim(*use) && matchPattern(use->indices, m_Constant())) {
+      if (failed(checkConstantIndices(*use)))
+        return failure();
+      continue;
+    }
+    if (indexesStaticDim(*use) && indicesArgument(use->indices, entryFunc))
       continue;
     if (cast<RankedTensorType>(use->indices.getType()).getRank() >
         SINTER_INDEX_FAULT_MAX_RANK)

@@ -202,8 +202,9 @@ def CheckIndices : Pass<"sinter-check-indices", "::mlir::ModuleOp"> {
     unchanged are checked by the runtime before the run
     (`inputIndexBounds`); this pass checks the others — indices computed in
     the model (`Range`, arithmetic, `ArgMax`, a shape ...) and inputs that
-    index a dimension of dynamic size. Constant indices are left alone (the
-    importer checks them).
+    index a dimension of dynamic size. Constant indices into a dimension of
+    static size are checked now: one outside its range fails the pass
+    (every run of the model would fail).
 
     For each such op in the entry function's body (ops nested in a loop
     body are not checked), one reduction over the indices finds the first
