@@ -84,6 +84,64 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
       [](const APInt &a, const APInt &b) { return a * b; });
 }
 
+OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<Attribute> operands = adaptor.getOperands();
+  Type resultType = getType();
+  if (isSplatOf(operands[1], 1) && getLhs().getType() == resultType)
+    return getLhs();
+  if (getLhs().getType() != resultType || getRhs().getType() != resultType)
+    return {};
+  Type elementType = getElementTypeOrSelf(resultType);
+  if (isa<FloatType>(elementType))
+    return constFoldBinaryOp<FloatAttr, APFloat, /*PoisonAttr=*/void>(
+        operands, [](const APFloat &a, const APFloat &b) { return a / b; });
+  // Integers as the lowering divides them (toward zero, by signedness); no
+  // fold where the division is undefined.
+  bool isUnsigned = elementType.isUnsignedInteger();
+  return constFoldBinaryOpConditional<IntegerAttr, APInt, /*PoisonAttr=*/void>(
+      operands, [&](const APInt &a, const APInt &b) -> std::optional<APInt> {
+        if (b.isZero() ||
+            (!isUnsigned && a.isMinSignedValue() && b.isAllOnes()))
+          return std::nullopt;
+        return isUnsigned ? a.udiv(b) : a.sdiv(b);
+      });
+}
+
+namespace {
+/// `x` rounded to an integer in `mode` (Floor, Ceil).
+OpFoldResult foldRounding(ArrayRef<Attribute> operands,
+                          APFloat::roundingMode mode) {
+  return constFoldUnaryOp<FloatAttr, APFloat, /*PoisonAttr=*/void>(
+      operands, [mode](APFloat x) {
+        x.roundToIntegral(mode);
+        return x;
+      });
+}
+} // namespace
+
+OpFoldResult FloorOp::fold(FoldAdaptor adaptor) {
+  return foldRounding(adaptor.getOperands(), APFloat::rmTowardNegative);
+}
+
+OpFoldResult CeilOp::fold(FoldAdaptor adaptor) {
+  return foldRounding(adaptor.getOperands(), APFloat::rmTowardPositive);
+}
+
+OpFoldResult ReluOp::fold(FoldAdaptor adaptor) {
+  // As the lowering computes it: maximumf(x, +0) (NaN stays NaN, -0 becomes
+  // +0), and a signed max for integers.
+  if (isa<FloatType>(getElementTypeOrSelf(getType())))
+    return constFoldUnaryOp<FloatAttr, APFloat, /*PoisonAttr=*/void>(
+        adaptor.getOperands(), [](const APFloat &x) {
+          return x.isNegative() && !x.isNaN() ? APFloat::getZero(x.getSemantics())
+                                             : x;
+        });
+  return constFoldUnaryOp<IntegerAttr, APInt, /*PoisonAttr=*/void>(
+      adaptor.getOperands(), [](const APInt &x) {
+        return x.isNegative() ? APInt::getZero(x.getBitWidth()) : x;
+      });
+}
+
 namespace {
 /// ONNX Cast of one constant element: floats to integers truncate toward
 /// zero, integers widen by their signedness, anything to bool is != 0.

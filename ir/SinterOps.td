@@ -72,13 +72,19 @@ def Sinter_TanhOp : Sinter_UnaryOp<"tanh", Sinter_FloatTensor, "hyperbolic tange
 def Sinter_ErfOp : Sinter_UnaryOp<"erf", Sinter_FloatTensor, "error function">;
 def Sinter_SigmoidOp : Sinter_UnaryOp<"sigmoid", Sinter_FloatTensor,
     "logistic sigmoid 1/(1+e^-x)">;
-def Sinter_ReluOp : Sinter_UnaryOp<"relu", Sinter_NumericTensor, "max(x, 0)">;
+def Sinter_ReluOp : Sinter_UnaryOp<"relu", Sinter_NumericTensor, "max(x, 0)"> {
+  let hasFolder = 1;
+}
 def Sinter_CosOp : Sinter_UnaryOp<"cos", Sinter_FloatTensor, "cosine">;
 def Sinter_SinOp : Sinter_UnaryOp<"sin", Sinter_FloatTensor, "sine">;
 def Sinter_FloorOp : Sinter_UnaryOp<"floor", Sinter_FloatTensor,
-    "the largest integer not above x">;
+    "the largest integer not above x"> {
+  let hasFolder = 1;
+}
 def Sinter_CeilOp : Sinter_UnaryOp<"ceil", Sinter_FloatTensor,
-    "the smallest integer not below x">;
+    "the smallest integer not below x"> {
+  let hasFolder = 1;
+}
 def Sinter_RoundOp : Sinter_UnaryOp<"round", Sinter_FloatTensor,
     "the nearest integer, halves to even (ONNX Round)">;
 def Sinter_NotOp : Sinter_UnaryOp<"not", Sinter_BoolTensor, "logical negation">;
@@ -160,7 +166,9 @@ def Sinter_MulOp : Sinter_BinaryOp<"mul", Sinter_NumericTensor, "lhs * rhs",
     [Commutative]> {
   let hasFolder = 1;
 }
-def Sinter_DivOp : Sinter_BinaryOp<"div", Sinter_NumericTensor, "lhs / rhs">;
+def Sinter_DivOp : Sinter_BinaryOp<"div", Sinter_NumericTensor, "lhs / rhs"> {
+  let hasFolder = 1;
+}
 def Sinter_PowOp : Sinter_BinaryOp<"pow", Sinter_NumericTensor, "lhs ^ rhs">;
 def Sinter_MaxOp : Sinter_BinaryOp<"max", Sinter_NumericTensor, "max(lhs, rhs)",
     [Commutative]>;

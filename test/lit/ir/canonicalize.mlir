@@ -206,6 +206,59 @@ func.func @constant_shape_arithmetic() -> tensor<2xi64> {
 
 // -----
 
+// The scalar arithmetic of an expanded Range (ONNX's function body): the
+// trip count ceil((limit - start) / delta), clamped at 0, as the lowering
+// computes it: float division, ceil and floor toward their infinities,
+// relu as maximumf(x, +0) (NaN stays), integer division toward zero.
+// CHECK-LABEL: func @constant_scalar_arithmetic
+// CHECK-DAG: %[[TRIPS:.*]] = sinter.constant dense<3.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[FLOORS:.*]] = sinter.constant dense<[-2.000000e+00, 1.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[RELU:.*]] = sinter.constant dense<[0.000000e+00, 0.000000e+00, 2.500000e+00, 0x7FC00000]> : tensor<4xf32>
+// CHECK-DAG: %[[QUOTIENTS:.*]] = sinter.constant dense<[-3, 3, 0]> : tensor<3xi32>
+// CHECK-DAG: %[[INTRELU:.*]] = sinter.constant dense<[0, 7]> : tensor<2xi64>
+// CHECK: return %[[TRIPS]], %[[FLOORS]], %[[RELU]], %[[QUOTIENTS]], %[[INTRELU]]
+func.func @constant_scalar_arithmetic() -> (tensor<f32>, tensor<2xf32>, tensor<4xf32>, tensor<3xi32>, tensor<2xi64>) {
+  %diff = sinter.constant dense<-7.0> : tensor<f32>
+  %delta = sinter.constant dense<-3.0> : tensor<f32>
+  %0 = sinter.div %diff, %delta : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %1 = sinter.ceil %0 : tensor<f32>
+  %2 = sinter.relu %1 : tensor<f32>
+  %x = sinter.constant dense<[-1.5, 1.5]> : tensor<2xf32>
+  %3 = sinter.floor %x : tensor<2xf32>
+  %y = sinter.constant dense<[-2.0, -0.0, 2.5, 0x7FC00000]> : tensor<4xf32>
+  %4 = sinter.relu %y : tensor<4xf32>
+  %a = sinter.constant dense<[-7, 7, 2]> : tensor<3xi32>
+  %b = sinter.constant dense<[2, 2, 3]> : tensor<3xi32>
+  %5 = sinter.div %a, %b : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
+  %i = sinter.constant dense<[-4, 7]> : tensor<2xi64>
+  %6 = sinter.relu %i : tensor<2xi64>
+  return %2, %3, %4, %5, %6 : tensor<f32>, tensor<2xf32>, tensor<4xf32>, tensor<3xi32>, tensor<2xi64>
+}
+
+// -----
+
+// Near misses: an integer division by zero, INT_MIN / -1, and a division
+// by a non-constant stay as they are; x / 1 is x.
+// CHECK-LABEL: func @division_near_misses
+// CHECK: %[[ZERO:.*]] = sinter.div
+// CHECK: %[[OVERFLOW:.*]] = sinter.div
+// CHECK: %[[DYNAMIC:.*]] = sinter.div %arg0
+// CHECK: return %[[ZERO]], %[[OVERFLOW]], %[[DYNAMIC]], %arg0
+func.func @division_near_misses(%x: tensor<2xi32>) -> (tensor<2xi32>, tensor<i32>, tensor<2xi32>, tensor<2xi32>) {
+  %a = sinter.constant dense<[4, 5]> : tensor<2xi32>
+  %z = sinter.constant dense<[1, 0]> : tensor<2xi32>
+  %0 = sinter.div %a, %z : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
+  %min = sinter.constant dense<-2147483648> : tensor<i32>
+  %m1 = sinter.constant dense<-1> : tensor<i32>
+  %1 = sinter.div %min, %m1 : (tensor<i32>, tensor<i32>) -> tensor<i32>
+  %2 = sinter.div %x, %a : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
+  %one = sinter.constant dense<1> : tensor<2xi32>
+  %3 = sinter.div %x, %one : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
+  return %0, %1, %2, %3 : tensor<2xi32>, tensor<i32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
 // Tests that weights held as dense resources are never folded into
 // attributes.
 // CHECK-LABEL: func @resources_not_folded
