@@ -277,6 +277,7 @@ TEST_F(RuntimeTest, ReportsTheModelsIndexFaults) {
   definition = {SINTER_ABI_VERSION, descriptor.c_str(), faultingEntry};
   ASSERT_EQ(sinter_rt_load(&definition, path.c_str(), 1, &session), SINTER_OK)
       << error();
+  EXPECT_EQ(sinter_rt_num_index_checks(session), 2);
   float x[3] = {1, 2, 3};
   int64_t three = 3;
   sinter_tensor in = {x, SINTER_FLOAT32, 1, &three}, out;

@@ -73,6 +73,10 @@ SINTER_RT_API sinter_status sinter_rt_run(sinter_session *session,
                                           int num_inputs,
                                           sinter_tensor *outputs,
                                           int num_outputs);
+/* How many ops' computed indices the model checks (its descriptor's
+ * "checks"; 0 for none): with any, the entry point takes the fault record
+ * after the outputs. */
+SINTER_RT_API int sinter_rt_num_index_checks(const sinter_session *session);
 /* The calibration probes of an instrumented model (none in a plain build)
  * and what they recorded so far; NULL for an index out of range. */
 SINTER_RT_API int sinter_rt_num_probes(const sinter_session *session);

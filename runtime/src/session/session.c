@@ -775,6 +775,10 @@ sinter_status sinter_rt_run(sinter_session *s, const sinter_tensor *inputs,
   return status;
 }
 
+int sinter_rt_num_index_checks(const sinter_session *s) {
+  return s && s->loaded ? s->num_index_checks : 0;
+}
+
 int sinter_rt_num_probes(const sinter_session *s) {
   return s && s->loaded ? s->num_probes : 0;
 }

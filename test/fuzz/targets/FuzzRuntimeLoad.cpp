@@ -166,7 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // The fault record, when the descriptor has checks: a fault of a check
   // that may not exist, at a rank that may not fit, or none.
   faultDescriptor = -1;
-  if (descriptor.find("\nchecks ") != std::string::npos) {
+  if (sinter_rt_num_index_checks(session) > 0) {
     faultDescriptor = (int)memrefRanks.size();
     memrefRanks.push_back(1);
     memset(faultRecord, 0, sizeof faultRecord);
