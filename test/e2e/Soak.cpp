@@ -167,31 +167,22 @@ int main(int argc, char **argv) {
       printf("run %lld: resident %ld KiB\n", (long long)r, now);
       fflush(stdout);
     }
-    if (integerIds && r % 100 == 37) {
-      sinter_status status = api.run(s, badId.tensors.data(),
-                                     (int)badId.tensors.size(), out.data(),
+    // One run in 100 with an id past the table (refused before the run),
+    // one with a sequence one too long (refused after it when the model
+    // checks its positions; before it, by a model bounded to maxLength).
+    if (integerIds && (r % 100 == 37 || r % 100 == 71)) {
+      bool badIdRun = r % 100 == 37;
+      const Inputs &in = badIdRun ? badId : tooLong;
+      sinter_status status = api.run(s, in.tensors.data(),
+                                     (int)in.tensors.size(), out.data(),
                                      (int)out.size());
       if (status != SINTER_INVALID_ARGUMENT) {
-        fprintf(stderr, "run %lld: an id past the table gave status %d: %s\n",
-                (long long)r, (int)status, api.error(s));
+        fprintf(stderr, "run %lld: %s gave status %d: %s\n", (long long)r,
+                badIdRun ? "an id past the table" : "a sequence too long",
+                (int)status, api.error(s));
         ++failures;
       }
-      ++refusedBefore;
-      continue;
-    }
-    if (integerIds && r % 100 == 71) {
-      sinter_status status = api.run(s, tooLong.tensors.data(),
-                                     (int)tooLong.tensors.size(), out.data(),
-                                     (int)out.size());
-      // Refused after the run when the model checks its positions; a model
-      // bounded to maxLength refuses the size before it.
-      if (status != SINTER_INVALID_ARGUMENT) {
-        fprintf(stderr, "run %lld: a sequence of %lld gave status %d: %s\n",
-                (long long)r, (long long)maxLength + 1, (int)status,
-                api.error(s));
-        ++failures;
-      }
-      ++refusedAfter;
+      ++(badIdRun ? refusedBefore : refusedAfter);
       continue;
     }
     int64_t length = 1 + (r * 7) % maxLength;
